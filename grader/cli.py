@@ -1,0 +1,134 @@
+"""The ``dlgrade`` command line: thin commands over plain functions.
+
+    dlgrade grade --assignment a1 --json results.json submissions/*.ipynb
+    dlgrade check assignments/a1/a1.ipynb
+    dlgrade assign source/a1/a1.ipynb assignments/a1
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from grader import console
+from grader.assign import assign as assign_notebook
+from grader.course import Course
+from grader.errors import DlgradeError
+from grader.grading import grade as grade_submissions
+from grader.results import ResultsFile
+from grader.sandbox.limits import Limits
+from grader.sandbox.process import isolation_warning
+
+DEFAULTS = Limits()
+
+
+def _limits(test_seconds: float, submission_seconds: float, memory_mb: int) -> Limits:
+    return Limits(test_seconds=test_seconds, submission_seconds=submission_seconds, memory_mb=memory_mb)
+
+
+limit_options = [
+    click.option("--test-timeout", "test_seconds", type=float, default=DEFAULTS.test_seconds,
+                 show_default=True, help="Seconds one hidden test may take."),
+    click.option("--submission-timeout", "submission_seconds", type=float,
+                 default=DEFAULTS.submission_seconds, show_default=True,
+                 help="Seconds one whole submission may take."),
+    click.option("--memory-mb", type=int, default=DEFAULTS.memory_mb, show_default=True,
+                 help="Address-space limit of a student's worker."),
+    click.option("--run-all", is_flag=True,
+                 help="Run every top-level statement, not only imports and definitions."),
+    click.option("--course", "course_dir", type=click.Path(file_okay=False, exists=True),
+                 help="Course folder (default: found from the current folder)."),
+]  # fmt: skip
+
+
+def with_limits(command):
+    for option in reversed(limit_options):
+        command = option(command)
+    return command
+
+
+@click.group()
+@click.version_option(package_name="dlgrade")
+def main() -> None:
+    """dlgrade: grade deep-learning notebooks with hidden tests, student code sandboxed."""
+
+
+@main.command()
+@click.option("--assignment", "-a", required=True, help="Assignment id, e.g. a1.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False),
+              help="Write results here (rewritten after every submission).")  # fmt: skip
+@with_limits
+@click.argument("submissions", nargs=-1, required=True, type=click.Path())
+def grade(assignment, json_path, submissions, test_seconds, submission_seconds, memory_mb,
+          run_all, course_dir) -> None:  # fmt: skip
+    """Grade SUBMISSIONS (notebooks or .py files) with the hidden suite."""
+    _warn_isolation()
+    results_file = ResultsFile(Path(json_path), assignment) if json_path else None
+
+    def on_result(result):
+        if results_file:
+            results_file.add(result)
+        click.echo(console.result_line(result))
+
+    results = _run(submissions, assignment, "hidden", run_all, course_dir,
+                   _limits(test_seconds, submission_seconds, memory_mb), on_result)  # fmt: skip
+    click.echo(console.batch_summary(results))
+    if results_file:
+        click.echo(f"results written to {results_file.path}")
+
+
+@main.command()
+@click.option("--assignment", "-a", help="Assignment id (default: from the notebook).")
+@with_limits
+@click.argument("notebook", type=click.Path(exists=True, dir_okay=False))
+def check(assignment, notebook, test_seconds, submission_seconds, memory_mb, run_all, course_dir):
+    """Run the public checks on NOTEBOOK and show what passes and why the rest fails."""
+    assignment = assignment or _assignment_of(notebook)
+    results = _run([notebook], assignment, "public", run_all, course_dir,
+                   _limits(test_seconds, submission_seconds, memory_mb), None)  # fmt: skip
+    click.echo(console.check_table(results[0]))
+    sys.exit(0 if results[0].score == results[0].max_score else 1)
+
+
+@main.command()
+@click.argument("source", type=click.Path(exists=True, dir_okay=False))
+@click.argument("out_dir", type=click.Path(file_okay=False))
+def assign(source, out_dir) -> None:
+    """Write the student version of the annotated SOURCE notebook into OUT_DIR."""
+    try:
+        click.echo(f"wrote {assign_notebook(source, out_dir)}")
+    except DlgradeError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _run(paths, assignment, suite, run_all, course_dir, limits, on_result):
+    course = Course(Path(course_dir).resolve()) if course_dir else Course.find()
+    try:
+        return grade_submissions(list(paths), assignment=assignment, course=course, suite=suite,
+                                 mode="all" if run_all else "definitions", limits=limits,
+                                 on_result=on_result)  # fmt: skip
+    except DlgradeError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _assignment_of(notebook: str) -> str:
+    """The assignment a notebook belongs to: its dlgrade metadata, else its file name."""
+    try:
+        meta = json.loads(Path(notebook).read_text()).get("metadata", {}).get("dlgrade", {})
+        if isinstance(meta, dict) and isinstance(meta.get("assignment"), str):
+            return meta["assignment"]
+    except (ValueError, OSError, AttributeError):
+        pass
+    for part in (Path(notebook).stem, Path(notebook).parent.name):
+        if part[:1] == "a" and part[1:2].isdigit():
+            return part[:2]
+    raise click.UsageError("cannot tell the assignment of this notebook: pass --assignment")
+
+
+def _warn_isolation() -> None:
+    warning = isolation_warning()
+    if warning:
+        click.echo(f"warning: {warning}", err=True)

@@ -1,0 +1,47 @@
+"""What dlgrade prints on a terminal: plain, deterministic text."""
+
+from __future__ import annotations
+
+import textwrap
+from collections import Counter
+
+from grader.results import SubmissionResult
+
+MARKS = {"passed": "PASS", "skipped": "SKIP"}
+HIDDEN_NOTE = (
+    "These are the public checks only, a small sample. Your grade comes from the hidden "
+    "tests, which use other inputs and more cases."
+)
+
+
+def _points(value: float) -> str:
+    return f"{value:g}"
+
+
+def result_line(result: SubmissionResult) -> str:
+    """One line per graded submission, for batch runs."""
+    line = f"{result.submission}: {_points(result.score)}/{_points(result.max_score)} [{result.status}]"
+    return f"{line} {result.message}" if result.message else line
+
+
+def batch_summary(results: list[SubmissionResult]) -> str:
+    statuses = Counter(result.status for result in results)
+    parts = ", ".join(f"{count} {status}" for status, count in sorted(statuses.items()))
+    return f"{len(results)} submission(s): {parts}"
+
+
+def check_table(result: SubmissionResult) -> str:
+    """The self-check report a student reads: each check, and why a failing one failed."""
+    lines = [f"Public checks for {result.assignment}: {result.submission}"]
+    if result.status != "graded":
+        lines.append(f"  could not check: {result.status}: {result.message}")
+    for note in result.notes:
+        lines.append(f"  note: {note}")
+    for test in result.tests:
+        lines.append(f"  {MARKS.get(test.outcome, 'FAIL')}  {test.name}")
+        if test.outcome != "passed" and test.message:
+            lines.append(textwrap.indent(test.message.strip(), "        "))
+    passed = sum(test.outcome == "passed" for test in result.tests)
+    lines.append(f"{passed} of {len(result.tests)} public checks passed.")
+    lines.append(HIDDEN_NOTE)
+    return "\n".join(lines)

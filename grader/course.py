@@ -1,0 +1,46 @@
+"""Where a course keeps its parts: hidden suites, public checks, references, notebooks.
+
+    COURSE/
+      reference/aN/          reference solutions (trusted side only)
+      suites/aN/test_*.py    hidden suites, one folder per assignment
+      source/aN/*.ipynb      annotated source notebooks (### BEGIN/END SOLUTION)
+      assignments/aN/        the student notebook and checks/ (public checks)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.errors import SuiteError
+
+SUITES = ("hidden", "public")
+
+
+@dataclass(frozen=True)
+class Course:
+    root: Path
+
+    @classmethod
+    def find(cls, start: str | Path | None = None) -> Course:
+        """The nearest folder at or above ``start`` with ``suites/``, else this checkout."""
+        here = Path(start or Path.cwd()).resolve()
+        for folder in (here, *here.parents):
+            if (folder / "suites").is_dir() and (folder / "reference").is_dir():
+                return cls(folder)
+        return cls(Path(__file__).resolve().parents[1])
+
+    def assignments(self) -> list[str]:
+        return sorted(p.name for p in (self.root / "suites").iterdir() if p.is_dir())
+
+    def suite_dir(self, assignment: str, suite: str = "hidden") -> Path:
+        if suite not in SUITES:
+            raise SuiteError(f"suite must be one of {SUITES}, not {suite!r}")
+        if suite == "hidden":
+            folder = self.root / "suites" / assignment
+        else:
+            folder = self.root / "assignments" / assignment / "checks"
+        if not folder.is_dir():
+            known = ", ".join(self.assignments()) or "none"
+            raise SuiteError(f"no {suite} suite for assignment {assignment!r} (known: {known})")
+        return folder

@@ -1,0 +1,99 @@
+"""Every error dlgrade raises on purpose, in one tree.
+
+    DlgradeError
+    ├── NotebookError          the file is not a notebook we can read      -> status "invalid_notebook"
+    ├── SuiteError             a hidden suite or assignment is broken      -> status "error"
+    ├── LoadFailed             the submission's code could not be loaded   -> status "timeout" / "killed"
+    └── StudentProblem         raised inside a hidden test: that test loses its points
+        ├── StudentRaised          the student's function raised an exception
+        │   └── NotImplementedYet      ... NotImplementedError: the stub is untouched
+        ├── StudentMissing         the submission does not define the name
+        ├── StudentTimeout         the call did not return before the test's deadline
+        ├── StudentCrashed         the worker died (os._exit, a signal, a broken protocol)
+        ├── BadReturn              the value cannot cross the boundary (type, dtype, device)
+        └── BudgetExhausted        the submission's wall-clock budget was spent earlier
+
+A StudentProblem carries an ``outcome`` (the word that ends up in the results file)
+and a message written for the student. Failures in the worker arrive as plain data
+and are rebuilt here, on the trusted side.
+"""
+
+from __future__ import annotations
+
+
+class DlgradeError(Exception):
+    """Base of every error dlgrade raises on purpose."""
+
+
+class NotebookError(DlgradeError):
+    """The submission file cannot be read as a notebook or Python source."""
+
+
+class SuiteError(DlgradeError):
+    """The hidden suite itself is broken; no submission is to blame."""
+
+
+class LoadFailed(DlgradeError):
+    """Loading the submission's code ended the worker; ``status`` is the submission status."""
+
+    def __init__(self, status: str, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class StudentProblem(AssertionError):
+    """A hidden test fails because of what the student's code did.
+
+    It subclasses AssertionError so that pytest reports it as a plain test failure.
+    """
+
+    outcome = "failed"
+
+    def __init__(self, message: str, *, traceback: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.student_traceback = traceback
+
+
+class StudentRaised(StudentProblem):
+    outcome = "failed"
+
+
+class NotImplementedYet(StudentRaised):
+    outcome = "not_implemented"
+
+
+class StudentMissing(StudentProblem):
+    outcome = "missing"
+
+
+class StudentTimeout(StudentProblem):
+    outcome = "timeout"
+
+
+class StudentCrashed(StudentProblem):
+    outcome = "crashed"
+
+
+class BadReturn(StudentProblem):
+    outcome = "failed"
+
+
+class BudgetExhausted(StudentProblem):
+    outcome = "timeout"
+
+
+def rebuild(error: dict, what: str) -> StudentProblem:
+    """Turn an error reply from the worker (plain data) into the exception to raise here."""
+    kind = str(error.get("kind", ""))
+    name = str(error.get("type", "Exception"))[:100]
+    message = str(error.get("message", ""))[:1000]
+    trace = str(error.get("traceback", ""))[:4000]
+    if kind == "missing":
+        return StudentMissing(f"{what}: {message}")
+    if kind == "unsupported":
+        return BadReturn(f"{what} returned a value that cannot be graded: {message}")
+    if name == "NotImplementedError":
+        return NotImplementedYet(f"{what} is not implemented yet (raises NotImplementedError)")
+    return StudentRaised(f"{what} raised {name}: {message}", traceback=trace)

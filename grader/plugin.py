@@ -1,0 +1,208 @@
+"""The pytest plugin that runs a hidden suite against submissions, on the trusted side.
+
+pytest collects the suite once; ``pytest_runtestloop`` then runs every collected
+test against each submission in turn, with fresh fixtures, and turns the reports
+into ``SubmissionResult``s. Tests reach the submission only through the ``student``
+fixture (a ``remote.Student``), so student code never runs in this process.
+
+Fixtures for suite authors:
+    student   the submission (call its functions by name)
+    rng       a torch.Generator seeded from the test's name
+    seed      that seed, an int
+    device    the torch.device graded functions receive tensors on
+
+Every test must carry ``@pytest.mark.points(n)``; ``@pytest.mark.time_limit(s)`` gives
+a test more (or less) wall-clock time than ``Limits.test_seconds``. Before each test, torch, numpy
+and random are seeded here and in the worker from a hash of the test's name, so
+grading the same submission twice gives the same result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from _pytest.runner import runtestprotocol
+
+from grader.errors import LoadFailed, NotebookError, StudentProblem
+from grader.notebook import read_cells
+from grader.results import SubmissionResult, TestResult
+from grader.sandbox.limits import Limits
+from grader.sandbox.remote import Student
+from grader.sandbox.session import Session
+
+MESSAGE_CHARS = 1500
+
+
+@dataclass(frozen=True)
+class Job:
+    """One submission to grade: the path as given, and how to run it."""
+
+    path: str
+    assignment: str
+    suite: str = "hidden"
+    mode: str = "definitions"
+    limits: Limits = Limits()
+    hide: tuple[str, ...] = ()
+    device: str = "cpu"
+
+
+def seed_for(name: str) -> int:
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big")
+
+
+def test_name(item: pytest.Item) -> str:
+    """The test's name without its file path, so moving a suite keeps names and seeds."""
+    return item.nodeid.split("::", 1)[-1]
+
+
+@dataclass(eq=False)  # pluggy keeps plugins in sets: identity, not value, equality
+class GradingPlugin:
+    jobs: list[Job]
+    on_result: Callable[[SubmissionResult], None]
+    collection_errors: list[str] = field(default_factory=list)
+    _student: Student | None = None
+    _device: torch.device = torch.device("cpu")
+
+    # ------------------------------------------------------------------ pytest hooks
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", "points(n): points the test is worth")
+        config.addinivalue_line("markers", "time_limit(seconds): wall clock for this test")
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collection_errors.append(str(report.longrepr)[-2000:])
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            marker = item.get_closest_marker("points")
+            if marker is None or not marker.args or float(marker.args[0]) <= 0:
+                self.collection_errors.append(f"{item.nodeid} has no @pytest.mark.points(n)")
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool:
+        if self.collection_errors or not session.items:
+            return True  # grading.py reports the suite as broken
+        for job in self.jobs:
+            self.on_result(self._grade(job, session.items))
+        return True
+
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        seed = seed_for(test_name(item))
+        torch.manual_seed(seed)
+        np.random.seed(seed)
+        random.seed(seed)
+        self._student.seed(seed)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        report = yield
+        if call.excinfo is not None:
+            report.dlgrade = _classify(call.excinfo.value)
+        return report
+
+    # ------------------------------------------------------------------ fixtures
+
+    @pytest.fixture
+    def student(self) -> Student:
+        return self._student
+
+    @pytest.fixture
+    def seed(self, request: pytest.FixtureRequest) -> int:
+        return seed_for(test_name(request.node))
+
+    @pytest.fixture
+    def rng(self, seed: int) -> torch.Generator:
+        return torch.Generator().manual_seed(seed)
+
+    @pytest.fixture
+    def device(self) -> torch.device:
+        return self._device
+
+    # ------------------------------------------------------------------ grading
+
+    def _grade(self, job: Job, items: list[pytest.Item]) -> SubmissionResult:
+        started = time.monotonic()
+        base = {"submission": job.path, "assignment": job.assignment, "suite": job.suite}
+        try:
+            cells = read_cells(job.path)
+        except NotebookError as exc:
+            tests = _unrun(items, "skipped", "the submission could not be read")
+            return SubmissionResult(**base, status="invalid_notebook", tests=tests,
+                                    message=str(exc), sha256=_sha256(job.path))  # fmt: skip
+        session = Session(cells, mode=job.mode, limits=job.limits, hide=job.hide)
+        self._device = torch.device(job.device)
+        try:
+            report = session.start()
+        except LoadFailed as exc:
+            session.close()
+            return SubmissionResult(
+                **base, status=exc.status, message=exc.message,
+                tests=_unrun(items, "skipped", f"not run: {exc.message}"),
+                output=session.output(), seconds=time.monotonic() - started,
+                sha256=_sha256(job.path),
+            )  # fmt: skip
+        self._student = Student(session)
+        try:
+            tests = tuple(self._run(item, session) for item in items)
+        finally:
+            session.close()
+            self._student = None
+        spent = session.budget_left() <= 0
+        return SubmissionResult(
+            **base, status="timeout" if spent else "graded", tests=tests,
+            message=f"the time budget of {job.limits.submission_seconds:g} s ran out" if spent else "",
+            notes=tuple(report.notes), output=session.output(),
+            seconds=time.monotonic() - started, sha256=_sha256(job.path),
+        )  # fmt: skip
+
+    def _run(self, item: pytest.Item, session: Session) -> TestResult:
+        points = float(item.get_closest_marker("points").args[0])
+        limit = item.get_closest_marker("time_limit")
+        session.begin_test(float(limit.args[0]) if limit else None)
+        item._initrequest()  # fresh fixtures for every submission, as pytest-rerunfailures does
+        reports = runtestprotocol(item, log=False, nextitem=None)
+        outcome, message = _verdict(reports)
+        return TestResult(test_name(item), points, outcome, message[:MESSAGE_CHARS])
+
+
+def _classify(exc: BaseException) -> tuple[str, str]:
+    """(outcome, message) for an exception raised in a hidden test."""
+    if isinstance(exc, StudentProblem):
+        return exc.outcome, exc.message + (f"\n{exc.student_traceback}" if exc.student_traceback else "")
+    if isinstance(exc, AssertionError):
+        return "failed", str(exc).strip() or "assertion failed"
+    if isinstance(exc, pytest.skip.Exception):
+        return "skipped", str(exc)
+    return "error", f"{type(exc).__name__}: {exc}"
+
+
+def _verdict(reports: list) -> tuple[str, str]:
+    """Default-deny: 'passed' only when setup, call and teardown all passed."""
+    for report in reports:
+        if report.failed or report.skipped:
+            return getattr(report, "dlgrade", ("error", str(report.longrepr)[-MESSAGE_CHARS:]))
+    calls = [r for r in reports if r.when == "call" and r.passed]
+    return ("passed", "") if calls else ("error", "the test did not run")
+
+
+def _unrun(items: list[pytest.Item], outcome: str, message: str) -> tuple[TestResult, ...]:
+    return tuple(
+        TestResult(test_name(item), float(item.get_closest_marker("points").args[0]), outcome, message)
+        for item in items
+    )
+
+
+def _sha256(path: str) -> str:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return ""

@@ -1,0 +1,31 @@
+"""Resource limits for one submission's worker, with their defaults in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one submission may use. Wall-clock limits are enforced by the trusted side;
+    the others are rlimits the worker sets on itself before any student code runs."""
+
+    test_seconds: float = 10.0
+    """Wall clock for one hidden test (all its calls into the worker together); a test
+    may ask for more with ``@pytest.mark.time_limit(seconds)``."""
+    load_seconds: float = 30.0
+    """Wall clock for loading the notebook's code (imports and definitions)."""
+    submission_seconds: float = 300.0
+    """Wall clock for the whole submission; tests after it runs out score 0."""
+    memory_mb: int = 3072
+    """Address space of the worker (RLIMIT_AS); torch alone takes about 650 MB."""
+    max_processes: int = 16
+    """Processes the student code may start (RLIMIT_NPROC, binding once privileges drop)."""
+    max_output_bytes: int = 64 * 1024
+    """Captured stdout and stderr kept per worker; the rest is counted and dropped."""
+    max_file_mb: int = 64
+    max_open_files: int = 256
+    threads: int = 1
+    """torch intra-op threads per worker: parallelism comes from several workers."""
+    sandbox_uid: int = 65534
+    """The unprivileged user a worker becomes when the grader runs as root."""

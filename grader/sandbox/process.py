@@ -1,0 +1,250 @@
+"""Start, talk to and kill one worker process: the trusted side of the pipe.
+
+A worker runs ``worker.py`` under bubblewrap when it is installed: a fresh PID
+namespace (everything the student starts dies with the worker) and no network.
+Without bubblewrap it runs in its own session and process group, and a warning
+says what is lost (see ``isolation_warning``).
+
+stdout and stderr are drained by threads into a capped buffer, so a flood of
+output can neither block the worker nor fill the grader's memory.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.sandbox import wire
+from grader.sandbox.limits import Limits
+
+WORKER_SCRIPT = Path(__file__).with_name("worker.py")
+READY_SECONDS = 60.0
+
+
+class WorkerError(Exception):
+    """The worker could not answer: see the subclasses."""
+
+
+class WorkerTimeout(WorkerError):
+    """No answer before the deadline; the worker has been killed."""
+
+
+class WorkerDied(WorkerError):
+    """The worker exited or broke the protocol; ``reason`` says how, for feedback."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class CappedOutput:
+    """Keeps the first ``limit`` bytes written to a stream and counts the rest."""
+
+    limit: int
+    kept: bytearray
+    total: int = 0
+
+    def add(self, chunk: bytes) -> None:
+        room = self.limit - len(self.kept)
+        if room > 0:
+            self.kept += chunk[:room]
+        self.total += len(chunk)
+
+    def text(self) -> str:
+        body = self.kept.decode("utf-8", errors="replace")
+        if self.total > len(self.kept):
+            body += f"\n[output truncated: {self.total} bytes written, {len(self.kept)} kept]"
+        return body
+
+
+def bwrap_path() -> str | None:
+    return shutil.which("bwrap")
+
+
+def isolation_warning() -> str | None:
+    """What the user should know when the worker runs without a PID and network namespace."""
+    if bwrap_path() is None:
+        return (
+            "bubblewrap (bwrap) is not installed: student code runs without a private PID "
+            "namespace or network isolation; install it (apt-get install bubblewrap)"
+        )
+    return None
+
+
+def _command(call_fd: int, reply_fd: int, limits: Limits, home: str, hide: tuple[str, ...]) -> list[str]:
+    worker = [
+        sys.executable, "-I", str(WORKER_SCRIPT),
+        "--call-fd", str(call_fd), "--reply-fd", str(reply_fd),
+        "--memory-mb", str(limits.memory_mb),
+        "--cpu-seconds", str(int(limits.submission_seconds + limits.load_seconds + 10)),
+        "--max-processes", str(limits.max_processes),
+        "--max-file-mb", str(limits.max_file_mb),
+        "--max-open-files", str(limits.max_open_files),
+        "--threads", str(limits.threads),
+    ]  # fmt: skip
+    if os.getuid() == 0:
+        worker += ["--uid", str(limits.sandbox_uid)]
+    bwrap = bwrap_path()
+    if bwrap is None:
+        return worker
+    return [bwrap, *_bwrap_view(home, hide), "--", *worker]
+
+
+def _bwrap_view(home: str, hide: tuple[str, ...]) -> list[str]:
+    """The worker's world: the whole disk read-only, a private /tmp and home, no network,
+    its own PID namespace, and the course's secrets (``hide``) covered by empty folders."""
+    args = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    for path in hide:
+        args += ["--tmpfs", path]
+    args += _reveal(_python_paths())
+    for path in _python_paths():  # a virtual environment inside a hidden course folder
+        if any(path == h or path.startswith(h.rstrip(os.sep) + os.sep) for h in hide):
+            args += ["--ro-bind", path, path]
+    args += ["--ro-bind", str(WORKER_SCRIPT.parent), str(WORKER_SCRIPT.parent)]
+    args += ["--bind", home, home, "--chdir", home]
+    args += ["--unshare-pid", "--unshare-net", "--die-with-parent", "--new-session"]
+    return args
+
+
+def _python_paths() -> list[str]:
+    """Folders the interpreter and its packages live in, which the worker must read."""
+    paths = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable))}
+    paths = {p for p in paths if p and os.path.isdir(p)}
+    return sorted(p for p in paths if not any(p.startswith(q + os.sep) for q in paths))
+
+
+def _reveal(paths: list[str]) -> list[str]:
+    """Make ``paths`` reachable for an unprivileged user even under a private folder
+    (a Python installed in /root): cover each closed ancestor with a tmpfs and bind back
+    its child that holds the path (bwrap would create folders in between as 0700)."""
+    covers: dict[str, str] = {}
+    for path in paths:
+        parts = Path(path).parts
+        for depth in range(2, len(parts)):
+            ancestor = str(Path(*parts[:depth]))
+            if not os.stat(ancestor).st_mode & 0o001:
+                covers.setdefault(str(Path(*parts[: depth + 1])), ancestor)
+                break
+    args = [arg for ancestor in dict.fromkeys(covers.values()) for arg in ("--tmpfs", ancestor)]
+    return args + [arg for child in covers for arg in ("--ro-bind", child, child)]
+
+
+def _environment(home: str) -> dict[str, str]:
+    """A small, explicit environment: nothing of the grader's own leaks in."""
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": home,
+        "TMPDIR": home,
+        "LANG": "C.UTF-8",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONHASHSEED": "0",
+    }
+
+
+class WorkerProcess:
+    """One live worker: ``request`` sends a message and waits for the reply."""
+
+    def __init__(self, limits: Limits, hide: tuple[str, ...] = ()):
+        self.limits = limits
+        self.output = CappedOutput(limits.max_output_bytes, bytearray())
+        self._home = tempfile.mkdtemp(prefix="dlgrade-worker-")
+        if os.getuid() == 0:
+            os.chown(self._home, limits.sandbox_uid, limits.sandbox_uid)
+        call_read, self._call_write = os.pipe()
+        self._reply_read, reply_write = os.pipe()
+        self._proc = subprocess.Popen(
+            _command(call_read, reply_write, limits, self._home, hide),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            pass_fds=(call_read, reply_write),
+            cwd=self._home,
+            env=_environment(self._home),
+            start_new_session=True,
+        )
+        os.close(call_read)
+        os.close(reply_write)
+        self._drain = threading.Thread(target=self._drain_output, daemon=True)
+        self._drain.start()
+        self._await_ready()
+
+    def _drain_output(self) -> None:
+        stream = self._proc.stdout
+        while chunk := stream.read1(65536):
+            self.output.add(chunk)
+
+    def _await_ready(self) -> None:
+        try:
+            self._read(time.monotonic() + READY_SECONDS)
+        except WorkerError as exc:
+            self.kill()
+            tail = self.output.text()[-2000:]
+            raise WorkerDied(f"the worker did not start ({exc}): {tail}") from None
+
+    def request(self, message: dict, timeout: float) -> dict:
+        """Send one request; kill the worker if it does not answer in ``timeout`` seconds."""
+        if timeout <= 0:
+            raise WorkerTimeout("no time left")
+        try:
+            wire.write_frame(self._call_write, message)
+        except (BrokenPipeError, OSError):
+            raise self._died() from None
+        return self._read(time.monotonic() + timeout)
+
+    def _read(self, deadline: float) -> dict:
+        try:
+            return wire.read_frame(self._reply_read, deadline)
+        except wire.WireTimeout:
+            self.kill()
+            raise WorkerTimeout("no answer before the deadline") from None
+        except wire.WireClosed:
+            raise self._died() from None
+        except wire.WireError as exc:
+            self.kill()
+            raise WorkerDied(f"the worker broke the protocol ({exc})") from None
+
+    def _died(self) -> WorkerDied:
+        try:
+            self._proc.wait(timeout=1)  # let an exit code arrive before we kill
+        except subprocess.TimeoutExpired:
+            pass
+        self.kill()
+        code = self._proc.returncode
+        if code is not None and code < 0:
+            name = signal.Signals(-code).name
+            return WorkerDied(f"the worker was killed by {name}")
+        return WorkerDied(f"the worker exited with code {code}")
+
+    @property
+    def alive(self) -> bool:
+        return self._proc.poll() is None
+
+    def kill(self) -> None:
+        """Kill the worker's whole process group; its PID namespace takes the rest."""
+        if self._proc.poll() is None:
+            try:
+                os.killpg(self._proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self._proc.wait()
+        for fd in (self._call_write, self._reply_read):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._call_write = self._reply_read = -1
+        self._drain.join(timeout=1)  # a setsid'd orphan may hold the pipe without bwrap
+        if not self._drain.is_alive():
+            self._proc.stdout.close()
+        shutil.rmtree(self._home, ignore_errors=True)

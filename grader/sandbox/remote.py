@@ -1,0 +1,141 @@
+"""What a hidden test sees of a submission: call its functions by name, keep objects remote.
+
+    def test_relu(student):
+        x = torch.randn(5, 3)
+        assert_close(student.relu(x), ref.relu(x))
+
+``student.relu(x)`` sends ``x`` to the worker, calls the student's ``relu`` there and
+returns the result as a fresh tensor built on this side. Objects that cannot
+cross (a model, an optimizer, a tensor that must be updated in place) stay in the
+worker and are driven through a ``Remote``:
+
+    params = [student.put(torch.zeros(3))]
+    opt = student.keep("SGD", params, lr=0.1)    # the student's class, built remotely
+    params[0].set("grad", torch.ones(3))
+    opt.call("step")
+    assert_close(params[0].fetch(), torch.full((3,), -0.1))
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from grader.errors import StudentCrashed
+from grader.sandbox import wire
+from grader.sandbox.session import Session
+
+
+class Student:
+    """The submission seen from a hidden test."""
+
+    def __init__(self, session: Session):
+        self._session = session
+
+    def __getattr__(self, name: str) -> StudentFunction:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return StudentFunction(self, {"name": name}, name)
+
+    def defines(self, name: str) -> bool:
+        """Whether the submission defines ``name`` (by its load report)."""
+        return name in self._session.report.defined
+
+    def keep(self, name: str, *args: Any, **kwargs: Any) -> Remote:
+        """Call the student's ``name`` and keep the result in the worker."""
+        return StudentFunction(self, {"name": name}, name).keep(*args, **kwargs)
+
+    def lib(self, dotted: str, *args: Any, **kwargs: Any) -> Remote:
+        """Build a library object in the worker, e.g. ``lib("torch.optim.SGD", params, lr=0.1)``."""
+        return StudentFunction(self, {"lib": dotted}, dotted).keep(*args, **kwargs)
+
+    def put(self, value: Any) -> Remote:
+        """Send a value to the worker and keep it there (for in-place updates and checks)."""
+        reply = self._request({"op": "put", "value": _encode(value)}, "sending a value")
+        return self._decode(reply["ok"])
+
+    def seed(self, seed: int) -> None:
+        self._request({"op": "seed", "seed": seed}, "seeding the worker")
+
+    def _request(self, message: dict, what: str) -> dict:
+        return self._session.request(message, what)
+
+    def _decode(self, value: Any) -> Any:
+        return self._session.decode(value, self._remote)
+
+    def _remote(self, number: int) -> Remote:
+        return Remote(self, number, self._session.generation)
+
+
+class StudentFunction:
+    """A callable that runs in the worker; calling it returns plain data."""
+
+    def __init__(self, student: Student, target: dict, what: str):
+        self._student = student
+        self._target = target
+        self._what = what
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call(args, kwargs, keep=False)
+
+    def keep(self, *args: Any, **kwargs: Any) -> Remote:
+        return self._call(args, kwargs, keep=True)
+
+    def _call(self, args: tuple, kwargs: dict, keep: bool) -> Any:
+        message = {
+            "op": "call",
+            "target": self._target,
+            "args": [_encode(a) for a in args],
+            "kwargs": {k: _encode(v) for k, v in kwargs.items()},
+            "keep": keep,
+        }
+        reply = self._student._request(message, self._what)
+        result = self._student._decode(reply["ok"])
+        if keep and not isinstance(result, Remote):
+            raise StudentCrashed(f"{self._what}: the worker did not keep the object")
+        return result
+
+
+class Remote:
+    """An object that lives in the worker, named by a handle."""
+
+    def __init__(self, student: Student, number: int, generation: int):
+        self._student = student
+        self._number = number
+        self._generation = generation
+
+    @property
+    def __wire_handle__(self) -> int:
+        if self._generation != self._student._session.generation:
+            raise StudentCrashed("an object kept in the worker was lost when the worker restarted")
+        return self._number
+
+    def _ref(self, **extra: Any) -> dict:
+        return {"handle": self.__wire_handle__, **extra}
+
+    def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """Call a method and return its result as plain data."""
+        return StudentFunction(self._student, self._ref(attr=method), method)(*args, **kwargs)
+
+    def call_keep(self, method: str, *args: Any, **kwargs: Any) -> Remote:
+        """Call a method and keep its result in the worker."""
+        return StudentFunction(self._student, self._ref(attr=method), method).keep(*args, **kwargs)
+
+    def get(self, name: str) -> Any:
+        message = {"op": "getattr", "target": self._ref(), "name": name, "keep": False}
+        return self._student._decode(self._student._request(message, f"reading .{name}")["ok"])
+
+    def set(self, name: str, value: Any) -> None:
+        message = {"op": "setattr", "target": self._ref(), "name": name, "value": _encode(value)}
+        self._student._request(message, f"setting .{name}")
+
+    def fetch(self) -> Any:
+        """The object itself as plain data (a tensor, a list of tensors, ...)."""
+        reply = self._student._request({"op": "fetch", "target": self._ref()}, "fetching a value")
+        return self._student._decode(reply["ok"])
+
+
+def _encode(value: Any) -> Any:
+    try:
+        return wire.encode(value)
+    except TypeError as exc:
+        raise TypeError(f"hidden test bug: {exc}") from None

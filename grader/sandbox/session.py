@@ -1,0 +1,157 @@
+"""One submission's sandbox: a worker that is restarted after a crash, with deadlines.
+
+The hidden suite talks to a ``Session`` through ``remote.Student``. A test that
+times out or kills its worker loses only itself: the next request starts a fresh
+worker and loads the submission again. Objects kept in a worker die with it, so
+handles carry the worker's generation and a stale one is refused.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from grader.errors import (
+    BudgetExhausted,
+    LoadFailed,
+    StudentCrashed,
+    StudentTimeout,
+    rebuild,
+)
+from grader.sandbox import wire
+from grader.sandbox.limits import Limits
+from grader.sandbox.process import WorkerDied, WorkerError, WorkerProcess, WorkerTimeout
+
+MODES = ("definitions", "all")
+
+
+@dataclass
+class LoadReport:
+    defined: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+class Session:
+    """Grades one submission: holds its code, its limits and the current worker."""
+
+    def __init__(
+        self,
+        cells: list[str],
+        *,
+        mode: str = "definitions",
+        limits: Limits = Limits(),
+        hide: tuple[str, ...] = (),
+    ):
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}")
+        self.cells = cells
+        self.mode = mode
+        self.limits = limits
+        self.hide = hide
+        self.generation = 0
+        self.restarts = 0
+        self.report = LoadReport()
+        self._worker: WorkerProcess | None = None
+        self._outputs: list[str] = []
+        self._budget_end = time.monotonic() + limits.submission_seconds
+        self._test_end = self._budget_end
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> LoadReport:
+        """Start a worker and load the submission; LoadFailed if that kills or hangs it."""
+        self.generation += 1
+        try:
+            worker = WorkerProcess(self.limits, self.hide)
+        except WorkerError as exc:
+            raise LoadFailed("error", f"the sandbox could not start: {exc}") from None
+        self._worker = worker
+        message = {"op": "load", "cells": self.cells, "mode": self.mode}
+        try:
+            reply = worker.request(message, min(self.limits.load_seconds, self.remaining()))
+        except WorkerTimeout:
+            self._retire()
+            raise LoadFailed(
+                "timeout",
+                f"loading the notebook took longer than {self.limits.load_seconds:g} s: "
+                "top-level code runs when it is loaded",
+            ) from None
+        except WorkerDied as exc:
+            self._retire()
+            raise LoadFailed("killed", f"loading the notebook ended the worker: {exc.reason}") from None
+        self.report = _load_report(reply)
+        return self.report
+
+    def close(self) -> None:
+        self._retire()
+
+    def _retire(self) -> None:
+        if self._worker is not None:
+            self._worker.kill()
+            self._outputs.append(self._worker.output.text())
+            self._worker = None
+
+    def output(self) -> str:
+        """Everything the student's code printed, over every worker, capped per worker."""
+        current = [self._worker.output.text()] if self._worker else []
+        return "".join(self._outputs + current)
+
+    # ------------------------------------------------------------------ deadlines
+
+    def remaining(self) -> float:
+        return min(self._budget_end, self._test_end) - time.monotonic()
+
+    def begin_test(self, seconds: float | None = None) -> None:
+        self._test_end = time.monotonic() + (seconds or self.limits.test_seconds)
+
+    def budget_left(self) -> float:
+        return self._budget_end - time.monotonic()
+
+    # ------------------------------------------------------------------ requests
+
+    def request(self, message: dict, what: str):
+        """Send one request for a hidden test; return the decoded value or raise StudentProblem."""
+        if self.budget_left() <= 0:
+            raise BudgetExhausted(
+                f"the submission's time budget of {self.limits.submission_seconds:g} s was spent"
+            )
+        if self._worker is None or not self._worker.alive:
+            self._restart()
+        try:
+            reply = self._worker.request(message, self.remaining())
+        except WorkerTimeout:
+            self._retire()
+            raise StudentTimeout(f"{what} did not return within the time limit") from None
+        except WorkerDied as exc:
+            self._retire()
+            raise StudentCrashed(f"{what} ended the worker: {exc.reason}") from None
+        if "error" in reply:
+            raise rebuild(reply["error"] if type(reply["error"]) is dict else {}, what)
+        if "ok" not in reply:
+            self._retire()
+            raise StudentCrashed(f"{what}: the worker sent a malformed reply")
+        return reply
+
+    def _restart(self) -> None:
+        self._retire()
+        self.restarts += 1
+        try:
+            self.start()
+        except LoadFailed as exc:
+            raise StudentCrashed(f"the worker could not be restarted: {exc.message}") from None
+
+    def decode(self, value, handle_factory):
+        try:
+            return wire.decode(value, handle_factory=handle_factory)
+        except (wire.WireError, RecursionError) as exc:
+            from grader.errors import BadReturn
+
+            raise BadReturn(f"the value sent back cannot be read: {exc}") from None
+
+
+def _load_report(reply: dict) -> LoadReport:
+    """Plain-data check of the load reply; the lists are shown to people, nothing more."""
+    body = reply.get("ok") if type(reply.get("ok")) is dict else {}
+    defined = [str(n)[:200] for n in body.get("defined", []) if type(n) is str][:10_000]
+    notes = [str(n)[:500] for n in body.get("notes", []) if type(n) is str][:200]
+    return LoadReport(defined=defined, notes=notes)

@@ -1,0 +1,348 @@
+"""The student's side of the trust boundary: a process that loads one submission and serves calls.
+
+It is started by ``process.py`` as ``python -I worker.py ...`` (isolated mode: neither
+the course directory nor PYTHONPATH is importable, so ``import reference`` fails) and
+talks over two inherited pipes using ``wire.py`` frames. Nothing here decides a verdict:
+it only runs student code and sends back plain data, which the trusted side checks.
+
+Start-up order matters and is the only trusted part of this file:
+  1. import torch and friends (the unprivileged user may not be able to read them);
+  2. drop root privileges, then set resource limits (RLIMIT_NPROC does not bind root);
+  3. say "ready"; from here on the process may be hostile.
+
+Requests (``op``):
+  load     {"cells": [str], "mode": "definitions" | "all"} -> {"defined": [...], "notes": [...]}
+  call     {"target": ref, "args": [...], "kwargs": {...}, "keep": bool}
+  getattr  {"target": ref, "name": str, "keep": bool}
+  setattr  {"target": ref, "name": str, "value": value}
+  put      {"value": value}  -> a handle to the value, kept here
+  fetch    {"target": ref}   -> the object itself as plain data
+  seed     {"seed": int}
+  release  {"handles": [int]}
+where ref is {"name": "relu"} (the submission's namespace), {"handle": 3} (an object kept
+here), {"handle": 3, "attr": "step"} or {"lib": "torch.optim.SGD"}. A reply is
+{"ok": value} or {"error": {"kind", "type", "message", "traceback"}}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import builtins
+import importlib
+import linecache
+import os
+import random
+import resource
+import signal
+import sys
+import traceback
+import types
+
+import numpy as np
+import torch
+import torch.nn  # noqa: F401  (pre-imported before privileges drop)
+import torch.nn.functional  # noqa: F401
+import torch.optim  # noqa: F401
+
+# Isolated mode (-I) leaves the script's folder off sys.path; add exactly that folder
+# (the sandbox package, for wire.py) and never the course directory.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import wire  # noqa: E402
+
+LIB_PREFIXES = ("torch.", "builtins.", "math.")
+LIB_MODULES = ("torch", "builtins", "math")
+MAGIC_NOTE = "pass  # dlgrade: removed an IPython magic or shell escape"
+
+
+# --------------------------------------------------------------------------- start-up
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--call-fd", type=int, required=True)
+    parser.add_argument("--reply-fd", type=int, required=True)
+    parser.add_argument("--uid", type=int, default=None)
+    parser.add_argument("--memory-mb", type=int, required=True)
+    parser.add_argument("--cpu-seconds", type=int, required=True)
+    parser.add_argument("--max-processes", type=int, required=True)
+    parser.add_argument("--max-file-mb", type=int, required=True)
+    parser.add_argument("--max-open-files", type=int, required=True)
+    parser.add_argument("--threads", type=int, default=1)
+    return parser.parse_args(argv)
+
+
+def drop_privileges(uid: int | None) -> None:
+    """Become an unprivileged user: root ignores RLIMIT_NPROC and can read everything."""
+    if os.getuid() == 0 and uid:
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+
+
+def set_limits(args: argparse.Namespace) -> None:
+    mib = 1024 * 1024
+    limits = {
+        resource.RLIMIT_AS: args.memory_mb * mib,
+        resource.RLIMIT_CPU: args.cpu_seconds,
+        resource.RLIMIT_FSIZE: args.max_file_mb * mib,
+        resource.RLIMIT_NOFILE: args.max_open_files,
+        resource.RLIMIT_CORE: 0,
+    }
+    if os.getuid() != 0:
+        # Counted per user, so leave room for what this user already runs.
+        limits[resource.RLIMIT_NPROC] = _process_count(os.getuid()) + args.max_processes
+    for which, value in limits.items():
+        resource.setrlimit(which, (value, value))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-big file fails with EFBIG, no kill
+
+
+def _process_count(uid: int) -> int:
+    count = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                count += os.stat(f"/proc/{entry}").st_uid == uid
+            except OSError:
+                pass
+    return count
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def neutralise_magics(source: str) -> tuple[str | None, bool]:
+    """Replace IPython magics and shell escapes, which plain Python cannot run.
+
+    Returns (source or None when the whole cell is a cell magic, whether anything changed).
+    """
+    lines = source.splitlines()
+    first = next((line.strip() for line in lines if line.strip()), "")
+    if first.startswith("%%"):
+        return None, True
+    changed = False
+    for i, line in enumerate(lines):
+        stripped = line.lstrip()
+        if stripped.startswith(("%", "!")):
+            lines[i] = line[: len(line) - len(stripped)] + MAGIC_NOTE
+            changed = True
+    return "\n".join(lines), changed
+
+
+def is_definition(node: ast.stmt) -> bool:
+    """Statements that define names without running experiments: kept in 'definitions' mode."""
+    if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef)):
+        return True
+    if isinstance(node, ast.ClassDef):
+        return True
+    if isinstance(node, (ast.Assign, ast.AnnAssign)):
+        return node.value is not None and not _calls_anything(node.value)
+    if isinstance(node, ast.If):
+        return not _calls_anything(node.test) and all(map(is_definition, node.body + node.orelse))
+    if isinstance(node, ast.Try):
+        handlers = [stmt for handler in node.handlers for stmt in handler.body]
+        return all(map(is_definition, node.body + handlers + node.orelse + node.finalbody))
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+        return True  # a docstring or a bare constant: runs nothing
+    return isinstance(node, ast.Pass)
+
+
+def _calls_anything(node: ast.AST) -> bool:
+    return any(isinstance(n, (ast.Call, ast.Await, ast.Yield, ast.YieldFrom)) for n in ast.walk(node))
+
+
+def load(cells: list[str], mode: str, namespace: dict) -> dict:
+    """Run each cell's statements in order; a failing statement costs only itself."""
+    notes: list[str] = []
+    skipped = 0
+    for index, raw in enumerate(cells, start=1):
+        source, changed = neutralise_magics(raw)
+        if source is None:
+            notes.append(f"cell {index}: cell magic (%%...), not run")
+            continue
+        if changed:
+            notes.append(f"cell {index}: IPython magics or shell escapes removed")
+        filename = f"<cell {index}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        try:
+            tree = ast.parse(source, filename)
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+            notes.append(f"cell {index}: {_syntax_message(exc)}; nothing in this cell was defined")
+            continue
+        for node in tree.body:
+            if mode == "definitions" and not is_definition(node):
+                skipped += 1
+                continue
+            _run_statement(node, filename, namespace, notes, index)
+    if skipped:
+        notes.append(
+            f"{skipped} top-level statement(s) that are not definitions were not run "
+            "(grading runs imports, functions, classes and constants only)"
+        )
+    defined = sorted(name for name in namespace if not name.startswith("__"))
+    return {"defined": defined, "notes": notes}
+
+
+def _run_statement(node: ast.stmt, filename: str, namespace: dict, notes: list, index: int):
+    try:
+        code = compile(ast.Module(body=[node], type_ignores=[]), filename, "exec")
+        exec(code, namespace)
+    except BaseException as exc:  # noqa: BLE001  (SystemExit from exit() included)
+        notes.append(f"cell {index}, line {node.lineno}: {_describe(exc)}")
+
+
+def _syntax_message(exc: BaseException) -> str:
+    if isinstance(exc, SyntaxError):
+        return f"SyntaxError at line {exc.lineno}: {exc.msg}"
+    return f"{type(exc).__name__} while parsing"
+
+
+def _describe(exc: BaseException) -> str:
+    try:
+        text = str(exc)
+    except Exception:  # noqa: BLE001  (a hostile __str__)
+        text = "<unprintable>"
+    return f"{type(exc).__name__}: {text}"[:500]
+
+
+# --------------------------------------------------------------------------- serving
+
+
+class Worker:
+    """Holds the submission's namespace and the objects kept for the trusted side."""
+
+    def __init__(self) -> None:
+        self.module = types.ModuleType("__main__")
+        self.module.__dict__["__builtins__"] = builtins
+        sys.modules["__main__"] = self.module
+        self.handles: dict[int, object] = {}
+        self.next_handle = 1
+
+    @property
+    def namespace(self) -> dict:
+        return self.module.__dict__
+
+    def handle(self, request: dict) -> dict:
+        op = request.get("op")
+        try:
+            if op == "load":
+                return {"ok": load(request["cells"], request["mode"], self.namespace)}
+            if op == "seed":
+                return {"ok": self.seed(int(request["seed"]))}
+            if op == "release":
+                for number in request["handles"]:
+                    self.handles.pop(number, None)
+                return {"ok": None}
+            if op == "put":
+                return self.reply(self.decode(request["value"]), keep=True)
+            target = self.resolve(request["target"])
+            if op == "fetch":
+                return self.reply(target, keep=False)
+            if op == "call":
+                args = [self.decode(a) for a in request.get("args", [])]
+                kwargs = {k: self.decode(v) for k, v in request.get("kwargs", {}).items()}
+                return self.reply(target(*args, **kwargs), request.get("keep", False))
+            if op == "getattr":
+                return self.reply(getattr(target, request["name"]), request.get("keep", False))
+            if op == "setattr":
+                setattr(target, request["name"], self.decode(request["value"]))
+                return {"ok": None}
+            return _error("protocol", ValueError(f"unknown op {op!r}"))
+        except _Missing as exc:
+            return _error("missing", exc)
+        except BaseException as exc:  # noqa: BLE001
+            return _error("exception", exc)
+
+    def seed(self, seed: int) -> None:
+        torch.manual_seed(seed)
+        random.seed(seed)
+        np.random.seed(seed % 2**32)
+
+    def resolve(self, ref: dict):
+        if "name" in ref:
+            if ref["name"] not in self.namespace:
+                raise _Missing(f"the submission does not define {ref['name']!r}")
+            return self.namespace[ref["name"]]
+        if "lib" in ref:
+            return _library_object(ref["lib"])
+        obj = self.handles[ref["handle"]]
+        return getattr(obj, ref["attr"]) if "attr" in ref else obj
+
+    def decode(self, value):
+        return wire.decode(value, handle_factory=self.handles.__getitem__)
+
+    def reply(self, value, keep: bool) -> dict:
+        if keep:
+            number = self.next_handle
+            self.next_handle += 1
+            self.handles[number] = value
+            return {"ok": {"$handle": number}, "type": type(value).__name__}
+        try:
+            return {"ok": wire.encode(value)}
+        except TypeError as exc:
+            return _error("unsupported", exc)
+
+
+class _Missing(Exception):
+    pass
+
+
+def _library_object(dotted: str):
+    """Library callables a test may build objects with (optimizers, losses): torch and builtins."""
+    if not dotted.startswith(LIB_PREFIXES):
+        raise PermissionError(f"{dotted!r} is not a library object tests may use")
+    for split in range(dotted.count("."), 0, -1):
+        module_name, *attrs = dotted.rsplit(".", split)
+        if module_name in LIB_MODULES or module_name.startswith(LIB_PREFIXES):
+            obj = importlib.import_module(module_name)
+            for attr in ".".join(attrs).split("."):
+                obj = getattr(obj, attr)
+            return obj
+    raise PermissionError(f"{dotted!r} is not a library object tests may use")
+
+
+def _error(kind: str, exc: BaseException) -> dict:
+    return {
+        "error": {
+            "kind": kind,
+            "type": type(exc).__name__,
+            "message": _describe(exc).split(": ", 1)[-1],
+            "traceback": _student_traceback(exc),
+        }
+    }
+
+
+def _student_traceback(exc: BaseException) -> str:
+    """The frames of the student's own cells: what a student can act on."""
+    try:
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith("<cell")]
+        return "".join(traceback.format_list(frames[-8:]))[-4000:]
+    except Exception:  # noqa: BLE001
+        return ""
+
+
+def serve(call_fd: int, reply_fd: int) -> None:
+    worker = Worker()
+    wire.write_frame(reply_fd, {"ok": "ready", "pid": os.getpid()})
+    while True:
+        try:
+            request = wire.read_frame(call_fd)
+        except wire.WireClosed:
+            return
+        reply = worker.handle(request)
+        try:
+            wire.write_frame(reply_fd, reply)
+        except (TypeError, ValueError, wire.WireError) as exc:
+            wire.write_frame(reply_fd, _error("unsupported", exc))
+
+
+def main(argv: list[str]) -> None:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    drop_privileges(args.uid)
+    set_limits(args)
+    serve(args.call_fd, args.reply_fd)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

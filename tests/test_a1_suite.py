@@ -1,0 +1,114 @@
+"""The a1 hidden suite tells right from wrong: the reference passes every test, the
+untouched notebook passes none, each test has a mutant it catches, and the variants
+the spec allows get full marks."""
+
+import pytest
+from conftest import ROOT, write_mutant
+
+from grader.grading import grade
+
+pytestmark = pytest.mark.sandbox
+
+REFERENCE = (ROOT / "reference" / "a1" / "perceptron.py").read_text()
+
+# hidden test -> (old, new): one small bug in the reference that this test must catch
+MUTANTS = {
+    "test_weighted_sum_worked_example": ("return x @ w + b", "return x @ w - b"),
+    "test_weighted_sum_batch[torch.float32]": ("return x @ w + b", "return (x @ w + b).double()"),
+    "test_weighted_sum_batch[torch.float64]": ("return x @ w + b", "return (x @ w + b).float()"),
+    "test_weighted_sum_single_sample_and_float_bias": ("return x @ w + b", "return (x @ w + b).reshape(-1)"),
+    "test_sign_with_exact_zeros[torch.float32]": ("(z > 0).to(z.dtype)", "(z >= 0).to(z.dtype)"),
+    "test_sign_with_exact_zeros[torch.float64]": ("(z > 0).to(z.dtype)", "(z >= 0).to(z.dtype)"),
+    "test_sigmoid_matches_reference": (
+        "return torch.where(z >= 0, 1 / (1 + e), e / (1 + e))",
+        "return torch.where(z >= 0, 1 / (1 + e), e / (1 + e)) * 0.999",
+    ),
+    "test_sigmoid_is_finite_at_extremes[torch.float32]": (
+        "return torch.where(z >= 0, 1 / (1 + e), e / (1 + e))",
+        "return torch.exp(z) / (1 + torch.exp(z))",
+    ),
+    "test_sigmoid_is_finite_at_extremes[torch.float64]": (
+        "return torch.where(z >= 0, 1 / (1 + e), e / (1 + e))",
+        "return torch.exp(z) / (1 + torch.exp(z))",
+    ),
+    "test_predict_worked_example": (
+        "return sign(weighted_sum(x, w, b))",
+        "return -sign(weighted_sum(x, w, b))",
+    ),
+    "test_predict_batch_with_a_point_on_the_boundary": (
+        "return sign(weighted_sum(x, w, b))",
+        "return sign(weighted_sum(x, w, b) + 1e-9)",
+    ),
+    "test_fit_rosenblatt_one_epoch_by_hand": ("weighted_sum(x_i, w, b) <= 0", "weighted_sum(x_i, w, b) < 0"),
+    "test_fit_separable_data_matches_reference": ("zip(x, y, strict=True)", "zip(x.flip(0), y.flip(0))"),
+    "test_fit_stops_after_epochs_on_inseparable_data": ("range(epochs)", "range(epochs + 1)"),
+    "test_fit_learning_rate": ("w = w + lr * y_i * x_i", "w = w + y_i * x_i"),
+    "test_fit_keeps_dtype_and_inputs": ("    return w, b\n", "    x.zero_()\n    return w, b\n"),
+}
+
+# What the spec allows: library activations, other ways to write the sum, b as a float.
+VARIANT = '''
+import torch
+
+def weighted_sum(x, w, b):
+    return torch.matmul(x, w) + b
+
+sign = torch.sign
+sigmoid = torch.sigmoid
+
+def perceptron_predict(x, w, b):
+    return torch.sign((x * w).sum(dim=-1) + b)
+
+def perceptron_fit(x, y, lr=1.0, epochs=100):
+    w = x.new_zeros(x.shape[1])
+    b = 0.0
+    for _ in range(epochs):
+        changed = False
+        for i in range(len(x)):
+            if float(y[i]) * float(x[i] @ w + b) <= 0:
+                w = w + lr * y[i] * x[i]
+                b = b + lr * float(y[i])
+                changed = True
+        if not changed:
+            break
+    return w, b
+'''
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, course):
+    folder = tmp_path_factory.mktemp("a1")
+    mutants = [write_mutant(folder, f"m{i:02d}", REFERENCE, *change)
+               for i, change in enumerate(MUTANTS.values())]  # fmt: skip
+    variant = folder / "variant.py"
+    variant.write_text(VARIANT)
+    paths = [ROOT / "reference/a1/perceptron.py", ROOT / "source/a1/a1.ipynb",
+             ROOT / "assignments/a1/a1.ipynb", variant, *mutants]  # fmt: skip
+    results = grade([str(p) for p in paths], assignment="a1", course=course)
+    return dict(zip(["reference", "source", "student", "variant", *MUTANTS], results, strict=True))
+
+
+def test_the_suite_has_a_mutant_for_every_test(graded):
+    assert {t.name for t in graded["reference"].tests} == set(MUTANTS)
+
+
+@pytest.mark.parametrize("submission", ["reference", "source", "variant"])
+def test_correct_work_gets_full_marks(graded, submission):
+    result = graded[submission]
+    failing = {t.name: t.message for t in result.tests if t.outcome != "passed"}
+    assert result.status == "graded" and failing == {}
+    assert result.score == result.max_score == 23
+
+
+def test_the_untouched_student_notebook_gets_zero(graded):
+    result = graded["student"]
+    assert result.score == 0
+    assert {t.outcome for t in result.tests} == {"not_implemented"}
+
+
+@pytest.mark.parametrize("test_name", list(MUTANTS))
+def test_each_mutant_is_caught_by_its_test(graded, test_name):
+    verdicts = {t.name: t for t in graded[test_name].tests}
+    assert verdicts[test_name].outcome == "failed", verdicts[test_name]
+    assert verdicts[test_name].message  # a reason the student can read
+    assert graded[test_name].score < 23

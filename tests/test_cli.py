@@ -1,0 +1,50 @@
+"""The command line, driven through click's CliRunner."""
+
+import json
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+from conftest import ROOT
+
+from grader.cli import main
+from grader.results import SCHEMA_PATH
+
+pytestmark = pytest.mark.sandbox
+SAMPLES = ROOT / "examples" / "submissions" / "a1"
+
+
+def test_grade_writes_a_valid_results_file(tmp_path):
+    out = tmp_path / "results.json"
+    paths = [str(SAMPLES / "alice.ipynb"), str(SAMPLES / "erin.ipynb")]
+    run = CliRunner().invoke(main, ["grade", "--assignment", "a1", "--json", str(out), *paths])
+    assert run.exit_code == 0, run.output
+    assert "alice.ipynb: 23/23 [graded]" in run.output
+    data = json.loads(out.read_text())
+    jsonschema.validate(data, json.loads(SCHEMA_PATH.read_text()))
+    assert [(r["submission"], r["status"]) for r in data["results"]] == [
+        (paths[0], "graded"), (paths[1], "invalid_notebook")]  # fmt: skip
+
+
+def test_check_says_that_hidden_tests_decide_the_grade():
+    run = CliRunner().invoke(main, ["check", str(SAMPLES / "bob.ipynb")])
+    assert "FAIL  test_sign_of_negative_zero_positive" in run.output
+    assert "expected" in run.output and "got" in run.output
+    assert "hidden tests" in run.output and "all tests passed" not in run.output.lower()
+    assert run.exit_code == 1
+
+
+def test_check_finds_the_assignment_from_the_notebook():
+    run = CliRunner().invoke(main, ["check", str(ROOT / "assignments" / "a1" / "a1.ipynb")])
+    assert "0 of 6 public checks passed." in run.output
+
+
+def test_an_unknown_assignment_is_a_usage_error(tmp_path):
+    run = CliRunner().invoke(main, ["grade", "--assignment", "a9", str(SAMPLES / "alice.ipynb")])
+    assert run.exit_code != 0 and "no hidden suite for assignment 'a9'" in run.output
+
+
+def test_assign_writes_the_student_notebook(tmp_path):
+    run = CliRunner().invoke(main, ["assign", str(ROOT / "source/a1/a1.ipynb"), str(tmp_path)])
+    assert run.exit_code == 0
+    assert "NotImplementedError" in (tmp_path / "a1.ipynb").read_text()
