@@ -3,7 +3,7 @@ untouched notebook passes none, each test has a mutant it catches, and the varia
 the spec allows get full marks."""
 
 import pytest
-from conftest import ROOT, write_mutant
+from support import ROOT, write_mutant
 
 from grader.grading import grade
 

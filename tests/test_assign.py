@@ -4,7 +4,7 @@ import json
 
 import nbformat
 import pytest
-from conftest import ROOT
+from support import ROOT
 
 from grader.assign import strip_solution, student_notebook
 from grader.errors import DlgradeError

@@ -5,7 +5,7 @@ import json
 import jsonschema
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT
+from support import ROOT
 
 from grader.cli import main
 from grader.results import SCHEMA_PATH
