@@ -96,3 +96,9 @@ def test_a_frame_that_is_not_a_json_object_is_a_protocol_error():
         wire.unpack(b"[1, 2]")
     with pytest.raises(wire.WireError):
         wire.unpack(b"\xff\xfe")
+
+
+def test_a_decoded_tensor_is_not_a_view():
+    back = roundtrip(torch.ones(2, 3))
+    assert back._base is None
+    back.detach_()  # raises "Can't detach views in-place" on a view

@@ -194,7 +194,8 @@ def _decode_tensor(body: dict) -> torch.Tensor:
         flat = torch.frombuffer(bytearray(raw), dtype=torch.int16).view(torch.bfloat16)
     else:
         flat = torch.frombuffer(bytearray(raw), dtype=dtype)
-    return flat.reshape(shape).to(device)
+    # clone: a fresh tensor that owns its memory, not a view (``detach_()`` must work on it)
+    return flat.reshape(shape).clone().to(device)
 
 
 def _decode_ndarray(body: dict) -> np.ndarray:

@@ -1,0 +1,221 @@
+"""Hidden suite for a4, the optimizers (24 points).
+
+The student's optimizer lives in the worker and is driven through ``Remote``s: the
+parameters are sent there, each step sets their ``.grad`` and calls ``step()``, and
+the parameters are fetched back after every step. The same inputs drive
+``reference.a4`` here, on the trusted side. Gradients have magnitudes 0.1 to 10, far
+above ``sqrt(eps)``, so every allowed placement of ``eps`` (inside or outside the
+square root, or folded into the step size) is within ``RTOL`` of the reference.
+"""
+
+import pytest
+import torch
+
+from grader.testing import assert_tensor
+from reference.a4 import optimizers as ref
+
+RTOL, ATOL = 1e-5, 1e-6
+STEPS = 6
+SHAPES = [(3, 4), (5,), (2, 3, 2)]
+HYPER = {
+    "SGD": {"lr": 0.1},
+    "Momentum": {"lr": 0.05, "beta": 0.8},
+    "RMSProp": {"lr": 0.01, "beta": 0.95, "eps": 1e-8},
+    "Adam": {"lr": 0.02, "beta1": 0.8, "beta2": 0.99, "eps": 1e-8},
+}
+
+
+def randn(rng, shape, dtype=torch.float64, device="cpu"):
+    return torch.randn(shape, generator=rng, dtype=torch.float64).to(dtype=dtype, device=device)
+
+
+def gradient(rng, shape, dtype=torch.float64, device="cpu"):
+    """Random signs, magnitudes log-uniform in [0.1, 10]: far larger than sqrt(eps)."""
+    magnitude = 10 ** (2 * torch.rand(shape, generator=rng, dtype=torch.float64) - 1)
+    sign = torch.where(torch.rand(shape, generator=rng) < 0.5, -1.0, 1.0).double()
+    return (sign * magnitude).to(dtype=dtype, device=device)
+
+
+def call(name, kwargs):
+    args = ", ".join(f"{k}={v:g}" for k, v in kwargs.items())
+    return f"{name}([...]{', ' if args else ''}{args})"
+
+
+class Pair:
+    """The student's optimizer in the worker and the reference's here, fed identical inputs."""
+
+    def __init__(self, student, name, tensors, **kwargs):
+        self.remotes = [student.put(t.clone()) for t in tensors]
+        self.opt = student.keep(name, self.remotes, **kwargs)
+        self.local = [t.clone() for t in tensors]
+        self.ref = getattr(ref, name)(self.local, **kwargs)
+        self.what = call(name, kwargs)
+        self.steps = 0
+        self.last = [t.clone() for t in tensors]  # the student's tensors as last fetched
+
+    def set_grads(self, grads):
+        for remote, local, g in zip(self.remotes, self.local, grads, strict=True):
+            remote.set("grad", None if g is None else g.clone())
+            local.grad = None if g is None else g.clone()
+
+    def step(self, grads, skip=None):
+        """Set the gradients, step both, compare every tensor (``skip``: indices left as they were)."""
+        self.set_grads(grads)
+        self.opt.call("step")
+        self.ref.step()
+        self.steps += 1
+        for i, (remote, local) in enumerate(zip(self.remotes, self.local, strict=True)):
+            where = f"{self.what}: tensor {i} (shape {tuple(local.shape)}) after step {self.steps}"
+            got = remote.fetch()
+            if skip and i in skip:
+                assert_tensor(got, self.last[i], rtol=0, atol=0,
+                              what=f"{where}, whose .grad is None (it must not move)")  # fmt: skip
+            else:
+                assert_tensor(got, local, rtol=RTOL, atol=ATOL, what=where)
+            self.last[i] = got
+
+
+def trajectory(student, rng, name, device, dtype=torch.float64, shapes=SHAPES, **kwargs):
+    tensors = [randn(rng, s, dtype, device) for s in shapes]
+    pair = Pair(student, name, tensors, **kwargs)
+    for _ in range(STEPS):
+        pair.step([gradient(rng, s, dtype, device) for s in shapes])
+    return pair
+
+
+# ----------------------------------------------------------------- trajectories
+
+
+@pytest.mark.points(2)
+def test_sgd_trajectory(student, rng, device):
+    trajectory(student, rng, "SGD", device, **HYPER["SGD"])
+
+
+@pytest.mark.points(2)
+def test_momentum_trajectory(student, rng, device):
+    trajectory(student, rng, "Momentum", device, **HYPER["Momentum"])
+
+
+@pytest.mark.points(2)
+def test_momentum_is_the_lecture_average(student, rng, device):
+    lr, beta = 0.1, 0.9
+    p0, g = randn(rng, (6,), device=device), gradient(rng, (6,), device=device)
+    p = student.put(p0.clone())
+    opt = student.keep("Momentum", [p], lr=lr, beta=beta)
+    p.set("grad", g.clone())
+    opt.call("step")
+    moved = p0 - p.fetch()
+    if torch.allclose(moved, lr * g, rtol=1e-4):
+        raise AssertionError(
+            "Momentum: the first step was lr * g; with v starting at 0 the lecture's form "
+            "v = beta * v + (1 - beta) * g; p -= lr * v gives (1 - beta) * lr * g. "
+            "PyTorch's v = beta * v + g and the classical v = mu * v - lr * g are not the lecture's form."
+        )
+    assert_tensor(moved, (1 - beta) * lr * g, rtol=RTOL, atol=ATOL,
+                  what="Momentum(lr=0.1, beta=0.9): the first step p_before - p_after, "
+                       "expected (1 - beta) * lr * g")  # fmt: skip
+    for t in range(2, 8):  # a constant gradient: v tends to g, the step to lr * g
+        before = p.fetch()
+        p.set("grad", g.clone())
+        opt.call("step")
+        assert_tensor(before - p.fetch(), (1 - beta**t) * lr * g, rtol=1e-4, atol=ATOL,
+                      what=f"Momentum(lr=0.1, beta=0.9) with a constant gradient g: step {t}, "
+                           f"expected (1 - beta**{t}) * lr * g")  # fmt: skip
+
+
+@pytest.mark.points(2)
+def test_rmsprop_trajectory(student, rng, device):
+    trajectory(student, rng, "RMSProp", device, **HYPER["RMSProp"])
+
+
+@pytest.mark.points(3)
+def test_adam_trajectory(student, rng, device):
+    trajectory(student, rng, "Adam", device, **HYPER["Adam"])
+
+
+# ----------------------------------------------------------------- state, None, zero_grad
+
+
+@pytest.mark.points(2)
+def test_state_is_kept_per_tensor(student, rng, device):
+    # Two tensors of the same shape whose gradients differ tenfold in size: state
+    # shared between them, or kept per shape, gives other numbers.
+    shapes = [(4, 3), (4, 3), (7,)]
+    for name in ("Momentum", "RMSProp", "Adam"):
+        tensors = [randn(rng, s, device=device) for s in shapes]
+        pair = Pair(student, name, tensors, **HYPER[name])
+        for _ in range(STEPS):
+            grads = [gradient(rng, s, device=device) for s in shapes]
+            pair.step([grads[0] * 10, grads[1], grads[2]])
+
+
+@pytest.mark.points(2)
+def test_none_grad_is_skipped(student, rng, device):
+    # Tensor 1 has a gradient for two steps, then None: it must stay where it is
+    # (no update with a zero gradient, which would still move it under momentum).
+    # Tensor 2 never has a gradient.
+    for name in ("SGD", "Momentum", "RMSProp", "Adam"):
+        tensors = [randn(rng, s, device=device) for s in SHAPES]
+        pair = Pair(student, name, tensors, **HYPER[name])
+        for step in range(STEPS):
+            grads = [gradient(rng, s, device=device) for s in SHAPES]
+            grads[2] = None
+            if step >= 2:
+                grads[1] = None
+            pair.step(grads, skip={2} if step < 2 else {1, 2})
+
+
+@pytest.mark.points(2)
+def test_zero_grad(student, rng, device):
+    for name in ("SGD", "Momentum", "RMSProp", "Adam"):
+        tensors = [randn(rng, s, device=device) for s in SHAPES]
+        pair = Pair(student, name, tensors, **HYPER[name])
+        pair.opt.call("zero_grad")  # before any gradient exists, as a training loop does
+        for _round in range(2):
+            for _ in range(3):
+                grads = [gradient(rng, s, device=device) for s in SHAPES]
+                grads[2] = None
+                pair.step(grads, skip={2})
+            pair.opt.call("zero_grad")
+            pair.ref.zero_grad()
+            for i, remote in enumerate(pair.remotes):
+                g = remote.get("grad")
+                ok = g is None or (isinstance(g, torch.Tensor) and not bool(g.any()))
+                shown = g.flatten()[:6].tolist() if isinstance(g, torch.Tensor) else g
+                assert ok, f"{pair.what}: after zero_grad(), tensor {i}'s .grad is {shown}, not None or zeros"
+        # zero_grad forgets gradients, not the optimizer's state: the run above went on
+        # from the state of the first round, and the reference agreed after every step.
+
+
+# ----------------------------------------------------------------- defaults and dtypes
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("name", list(HYPER))
+def test_defaults_match_the_spec(student, rng, device, name):
+    trajectory(student, rng, name, device)  # built with the parameters only
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
+def test_keeps_dtype(student, rng, device, dtype):
+    for name, kwargs in HYPER.items():
+        trajectory(student, rng, name, device, dtype=dtype, **kwargs)
+
+
+@pytest.mark.points(1)
+def test_updates_leaf_tensors_in_place_without_autograd(student, rng, device):
+    # Parameters of a real model require grad: step() must update them in place under
+    # torch.no_grad(), so they stay leaves that require grad.
+    for name, kwargs in HYPER.items():
+        tensors = [randn(rng, s, device=device) for s in SHAPES]
+        pair = Pair(student, name, tensors, **kwargs)
+        for remote in pair.remotes:
+            remote.call("requires_grad_")
+        for _ in range(3):
+            pair.step([gradient(rng, s, device=device) for s in SHAPES])
+        for i, remote in enumerate(pair.remotes):
+            assert remote.get("requires_grad") is True and remote.get("is_leaf") is True, (
+                f"{pair.what}: after step(), tensor {i} must still be a leaf that requires grad "
+                "(update it in place under torch.no_grad())"
+            )

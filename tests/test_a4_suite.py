@@ -1,0 +1,184 @@
+"""The a4 hidden suite tells right from wrong: the reference and the source notebook
+pass every test, the untouched notebook passes none, each test has a mutant it
+catches, and the variants the spec allows (where eps sits, zero_grad that zeros,
+no shared base class) get full marks."""
+
+import pytest
+from support import ROOT, write_mutant
+
+from grader.grading import grade
+
+pytestmark = pytest.mark.sandbox
+
+REFERENCE = (ROOT / "reference" / "a4" / "optimizers.py").read_text()
+FULL_MARKS = 24
+
+MOMENTUM_UPDATE = 'state["v"] = self.beta * state["v"] + (1 - self.beta) * g'
+
+# hidden test -> (old, new): one small bug in the reference that this test must catch
+MUTANTS = {
+    "test_sgd_trajectory": ("p.sub_(self.lr * g)", "p.sub_(self.lr * g.clamp(-1, 1))"),
+    "test_momentum_trajectory": (  # v is never stored: momentum forgets its past
+        MOMENTUM_UPDATE + '\n        p.sub_(self.lr * state["v"])',
+        'v = self.beta * state["v"] + (1 - self.beta) * g\n        p.sub_(self.lr * v)',
+    ),
+    "test_momentum_is_the_lecture_average": (  # PyTorch's form
+        MOMENTUM_UPDATE,
+        'state["v"] = self.beta * state["v"] + g',
+    ),
+    "test_rmsprop_trajectory": (
+        'state["s"] = self.beta * state["s"] + (1 - self.beta) * g**2',
+        'state["s"] = self.beta * state["s"] + (1 - self.beta) * g.abs()',
+    ),
+    "test_adam_trajectory": (  # no bias correction for v
+        'v_hat = state["v"] / (1 - self.beta2 ** state["t"])',
+        'v_hat = state["v"]',
+    ),
+    "test_state_is_kept_per_tensor": (  # state kept per shape: tensors of one shape share it
+        "self.state = [self.init_state(p) for p in self.params]",
+        "self.state = [s.setdefault(p.shape, self.init_state(p)) for s in [{}] for p in self.params]",
+    ),
+    "test_none_grad_is_skipped": (  # a missing gradient taken as zero: momentum still moves
+        "if p.grad is not None:\n                self.update(p, p.grad, state)",
+        "self.update(p, torch.zeros_like(p) if p.grad is None else p.grad, state)",
+    ),
+    "test_zero_grad": ("            p.grad = None\n", "            pass\n"),
+    "test_defaults_match_the_spec[SGD]": ("lr: float = 0.01) -> None:", "lr: float = 0.1) -> None:"),
+    "test_defaults_match_the_spec[Momentum]": ("beta: float = 0.9) -> None:", "beta: float = 0.99) -> None:"),
+    "test_defaults_match_the_spec[RMSProp]": ("beta: float = 0.9, eps", "beta: float = 0.99, eps"),
+    "test_defaults_match_the_spec[Adam]": (
+        "lr: float = 0.001,\n        beta1",
+        "lr: float = 0.01,\n        beta1",
+    ),
+    "test_keeps_dtype[torch.float32]": ("p.sub_(self.lr * g)", "p.data = p.double() - self.lr * g"),
+    "test_keeps_dtype[torch.float64]": ("p.sub_(self.lr * g)", "p.data = (p - self.lr * g).float()"),
+    "test_updates_leaf_tensors_in_place_without_autograd": ("    @torch.no_grad()\n", ""),
+}
+
+# What the spec allows: eps outside the root for RMSProp, inside it for Adam (and Adam's
+# step size folded as in the paper),
+# zero_grad that zeros, no base class, state kept in a dict by tensor identity.
+VARIANT = """
+import math
+import torch
+
+
+class SGD:
+    def __init__(self, params, lr=0.01):
+        self.params, self.lr = list(params), lr
+
+    def step(self):
+        with torch.no_grad():
+            for p in self.params:
+                if p.grad is not None:
+                    p -= self.lr * p.grad
+
+    def zero_grad(self):
+        for p in self.params:
+            if p.grad is not None:
+                p.grad.zero_()
+
+
+class Momentum:
+    def __init__(self, params, lr=0.01, beta=0.9):
+        self.params, self.lr, self.beta = list(params), lr, beta
+        self.v = {}
+
+    def step(self):
+        with torch.no_grad():
+            for p in self.params:
+                if p.grad is None:
+                    continue
+                v = self.v.get(id(p), torch.zeros_like(p))
+                v = v.mul(self.beta).add(p.grad, alpha=1 - self.beta)
+                self.v[id(p)] = v
+                p.add_(v, alpha=-self.lr)
+
+    def zero_grad(self):
+        for p in self.params:
+            if p.grad is not None:
+                p.grad.zero_()
+
+
+class RMSProp:
+    def __init__(self, params, lr=0.001, beta=0.9, eps=1e-8):
+        self.params, self.lr, self.beta, self.eps = list(params), lr, beta, eps
+        self.s = [torch.zeros_like(p) for p in self.params]
+
+    @torch.no_grad()
+    def step(self):
+        for p, s in zip(self.params, self.s):
+            if p.grad is not None:
+                s.mul_(self.beta).addcmul_(p.grad, p.grad, value=1 - self.beta)
+                p.addcdiv_(p.grad, s.sqrt() + self.eps, value=-self.lr)
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = None
+
+
+class Adam:
+    def __init__(self, params, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+        self.params = list(params)
+        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
+        self.m = [torch.zeros_like(p) for p in self.params]
+        self.v = [torch.zeros_like(p) for p in self.params]
+        self.t = [0] * len(self.params)
+
+    @torch.no_grad()
+    def step(self):
+        for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            g = p.grad
+            self.t[i] += 1
+            t = self.t[i]
+            self.m[i] = self.beta1 * self.m[i] + (1 - self.beta1) * g
+            self.v[i] = self.beta2 * self.v[i] + (1 - self.beta2) * g * g
+            # eps folded into the step size, inside the root, as the Adam paper allows
+            step = self.lr * math.sqrt(1 - self.beta2**t) / (1 - self.beta1**t)
+            p.sub_(step * self.m[i] / torch.sqrt(self.v[i] + self.eps))
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = None
+"""
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, course):
+    folder = tmp_path_factory.mktemp("a4")
+    mutants = [write_mutant(folder, f"m{i:02d}", REFERENCE, *change)
+               for i, change in enumerate(MUTANTS.values())]  # fmt: skip
+    variant = folder / "variant.py"
+    variant.write_text(VARIANT)
+    paths = [ROOT / "reference/a4/optimizers.py", ROOT / "source/a4/a4.ipynb",
+             ROOT / "assignments/a4/a4.ipynb", variant, *mutants]  # fmt: skip
+    results = grade([str(p) for p in paths], assignment="a4", course=course)
+    return dict(zip(["reference", "source", "student", "variant", *MUTANTS], results, strict=True))
+
+
+def test_the_suite_has_a_mutant_for_every_test(graded):
+    assert {t.name for t in graded["reference"].tests} == set(MUTANTS)
+
+
+@pytest.mark.parametrize("submission", ["reference", "source", "variant"])
+def test_correct_work_gets_full_marks(graded, submission):
+    result = graded[submission]
+    failing = {t.name: t.message for t in result.tests if t.outcome != "passed"}
+    assert result.status == "graded" and failing == {}
+    assert result.score == result.max_score == FULL_MARKS
+
+
+def test_the_untouched_student_notebook_gets_zero(graded):
+    result = graded["student"]
+    assert result.score == 0
+    assert {t.outcome for t in result.tests} == {"not_implemented"}
+
+
+@pytest.mark.parametrize("test_name", list(MUTANTS))
+def test_each_mutant_is_caught_by_its_test(graded, test_name):
+    verdicts = {t.name: t for t in graded[test_name].tests}
+    assert verdicts[test_name].outcome == "failed", verdicts[test_name]
+    assert verdicts[test_name].message  # a reason the student can read
+    assert graded[test_name].score < FULL_MARKS
