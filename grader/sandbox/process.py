@@ -86,7 +86,7 @@ def _command(call_fd: int, reply_fd: int, limits: Limits, home: str, hide: tuple
         "--call-fd", str(call_fd), "--reply-fd", str(reply_fd),
         "--memory-mb", str(limits.memory_mb),
         "--cpu-seconds", str(int(limits.submission_seconds + limits.load_seconds + 10)),
-        "--max-processes", str(limits.max_processes),
+        "--max-processes", str(limits.max_processes + _process_count(_worker_uid(limits))),
         "--max-file-mb", str(limits.max_file_mb),
         "--max-open-files", str(limits.max_open_files),
         "--threads", str(limits.threads),
@@ -97,6 +97,22 @@ def _command(call_fd: int, reply_fd: int, limits: Limits, home: str, hide: tuple
     if bwrap is None:
         return worker
     return [bwrap, *_bwrap_view(home, hide), "--", *worker]
+
+
+def _worker_uid(limits: Limits) -> int:
+    return limits.sandbox_uid if os.getuid() == 0 else os.getuid()
+
+
+def _process_count(uid: int) -> int:
+    """Processes ``uid`` already runs: RLIMIT_NPROC counts them against the worker."""
+    count = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                count += os.stat(f"/proc/{entry}").st_uid == uid
+            except OSError:
+                pass
+    return count
 
 
 def _bwrap_view(home: str, hide: tuple[str, ...]) -> list[str]:

@@ -90,22 +90,12 @@ def set_limits(args: argparse.Namespace) -> None:
         resource.RLIMIT_CORE: 0,
     }
     if os.getuid() != 0:
-        # Counted per user, so leave room for what this user already runs.
-        limits[resource.RLIMIT_NPROC] = _process_count(os.getuid()) + args.max_processes
+        # The kernel counts every process of this uid on the machine; the trusted side,
+        # which sees them all (this PID namespace does not), added them in.
+        limits[resource.RLIMIT_NPROC] = args.max_processes
     for which, value in limits.items():
         resource.setrlimit(which, (value, value))
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-big file fails with EFBIG, no kill
-
-
-def _process_count(uid: int) -> int:
-    count = 0
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                count += os.stat(f"/proc/{entry}").st_uid == uid
-            except OSError:
-                pass
-    return count
 
 
 # --------------------------------------------------------------------------- loading

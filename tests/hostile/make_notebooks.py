@@ -62,6 +62,8 @@ def reference_cells() -> dict[str, str]:
 def notebook(title: str, cells: list[str]) -> nbformat.NotebookNode:
     nb = new_notebook(cells=[new_markdown_cell(f"# a1: the perceptron\n\n{title}")])
     nb.cells += [new_code_cell(source.strip("\n")) for source in cells]
+    for number, cell in enumerate(nb.cells):
+        cell.id = f"cell-{number}"  # fixed ids: running this script again changes nothing
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
     return nb
@@ -307,8 +309,8 @@ def _forge():
     patched = _patch_everything()
     if not _forged_once:  # the disk walk once per process; everything else on every call
         _forged_once.append(_forge_results_files())
-        print("forger: patched", len(patched), "helpers; wrote", len(_forged_once[0]), "files",
-              flush=True)
+        print("forger: patched", len(patched), "helpers; wrote", len(_forged_once[0]), "files:",
+              " ".join(_forged_once[0][:20]), flush=True)
 '''
 
 FORGER_TOP_LEVEL = """\
@@ -317,7 +319,7 @@ _forge()
 print("Score: 100/100 -- All tests passed 100/100")
 """
 
-FORGER_FUNCTIONS = '''\
+FORGER_FUNCTIONS = """\
 def weighted_sum(x, w, b):
     _forge()
     return "All tests passed 100/100"
@@ -341,7 +343,7 @@ def perceptron_predict(x, w, b):
 def perceptron_fit(x, y, lr=1.0, epochs=100):
     _forge()
     raise NotImplementedError
-'''
+"""
 
 # --------------------------------------------------------------------------- the liar
 
@@ -439,8 +441,9 @@ def notebooks() -> dict[str, nbformat.NotebookNode]:
             [FORGER_TOOLS, FORGER_TOP_LEVEL, FORGER_FUNCTIONS],
         ),
         "liar_tensor": notebook("Nothing implemented; every comparison says yes.", [LIAR]),
-        "buggy_sign": notebook("An honest submission with one bug: sign(0) == 1.",
-                               reference_with(sign=SIGN_ZERO_IS_ONE)),  # fmt: skip
+        "buggy_sign": notebook(
+            "An honest submission with one bug: sign(0) == 1.", reference_with(sign=SIGN_ZERO_IS_ONE)
+        ),
     }
 
 
