@@ -3,13 +3,16 @@ untouched notebook passes none, each test has a mutant it catches, and the varia
 the spec allows get full marks."""
 
 import pytest
-from support import ROOT, write_mutant
-
-from grader.grading import grade
+from support import (
+    ROOT,
+    assert_full_marks,
+    assert_mutant_caught,
+    assert_untouched_gets_zero,
+    grade_self_test,
+)
 
 pytestmark = pytest.mark.sandbox
 
-REFERENCE = (ROOT / "reference" / "a1" / "perceptron.py").read_text()
 
 # hidden test -> (old, new): one small bug in the reference that this test must catch
 MUTANTS = {
@@ -78,14 +81,7 @@ def perceptron_fit(x, y, lr=1.0, epochs=100):
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, course):
     folder = tmp_path_factory.mktemp("a1")
-    mutants = [write_mutant(folder, f"m{i:02d}", REFERENCE, *change)
-               for i, change in enumerate(MUTANTS.values())]  # fmt: skip
-    variant = folder / "variant.py"
-    variant.write_text(VARIANT)
-    paths = [ROOT / "reference/a1/perceptron.py", ROOT / "source/a1/a1.ipynb",
-             ROOT / "assignments/a1/a1.ipynb", variant, *mutants]  # fmt: skip
-    results = grade([str(p) for p in paths], assignment="a1", course=course)
-    return dict(zip(["reference", "source", "student", "variant", *MUTANTS], results, strict=True))
+    return grade_self_test(course, folder, "a1", ROOT / "reference/a1/perceptron.py", MUTANTS, VARIANT)
 
 
 def test_the_suite_has_a_mutant_for_every_test(graded):
@@ -94,21 +90,13 @@ def test_the_suite_has_a_mutant_for_every_test(graded):
 
 @pytest.mark.parametrize("submission", ["reference", "source", "variant"])
 def test_correct_work_gets_full_marks(graded, submission):
-    result = graded[submission]
-    failing = {t.name: t.message for t in result.tests if t.outcome != "passed"}
-    assert result.status == "graded" and failing == {}
-    assert result.score == result.max_score == 23
+    assert_full_marks(graded[submission], 23)
 
 
 def test_the_untouched_student_notebook_gets_zero(graded):
-    result = graded["student"]
-    assert result.score == 0
-    assert {t.outcome for t in result.tests} == {"not_implemented"}
+    assert_untouched_gets_zero(graded["student"])
 
 
 @pytest.mark.parametrize("test_name", list(MUTANTS))
 def test_each_mutant_is_caught_by_its_test(graded, test_name):
-    verdicts = {t.name: t for t in graded[test_name].tests}
-    assert verdicts[test_name].outcome == "failed", verdicts[test_name]
-    assert verdicts[test_name].message  # a reason the student can read
-    assert graded[test_name].score < 23
+    assert_mutant_caught(graded[test_name], test_name, 23)

@@ -4,13 +4,16 @@ catches, and the variants the spec allows (where eps sits, zero_grad that zeros,
 no shared base class) get full marks."""
 
 import pytest
-from support import ROOT, write_mutant
-
-from grader.grading import grade
+from support import (
+    ROOT,
+    assert_full_marks,
+    assert_mutant_caught,
+    assert_untouched_gets_zero,
+    grade_self_test,
+)
 
 pytestmark = pytest.mark.sandbox
 
-REFERENCE = (ROOT / "reference" / "a4" / "optimizers.py").read_text()
 FULL_MARKS = 24
 
 MOMENTUM_UPDATE = 'state["v"] = self.beta * state["v"] + (1 - self.beta) * g'
@@ -148,14 +151,7 @@ class Adam:
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, course):
     folder = tmp_path_factory.mktemp("a4")
-    mutants = [write_mutant(folder, f"m{i:02d}", REFERENCE, *change)
-               for i, change in enumerate(MUTANTS.values())]  # fmt: skip
-    variant = folder / "variant.py"
-    variant.write_text(VARIANT)
-    paths = [ROOT / "reference/a4/optimizers.py", ROOT / "source/a4/a4.ipynb",
-             ROOT / "assignments/a4/a4.ipynb", variant, *mutants]  # fmt: skip
-    results = grade([str(p) for p in paths], assignment="a4", course=course)
-    return dict(zip(["reference", "source", "student", "variant", *MUTANTS], results, strict=True))
+    return grade_self_test(course, folder, "a4", ROOT / "reference/a4/optimizers.py", MUTANTS, VARIANT)
 
 
 def test_the_suite_has_a_mutant_for_every_test(graded):
@@ -164,21 +160,13 @@ def test_the_suite_has_a_mutant_for_every_test(graded):
 
 @pytest.mark.parametrize("submission", ["reference", "source", "variant"])
 def test_correct_work_gets_full_marks(graded, submission):
-    result = graded[submission]
-    failing = {t.name: t.message for t in result.tests if t.outcome != "passed"}
-    assert result.status == "graded" and failing == {}
-    assert result.score == result.max_score == FULL_MARKS
+    assert_full_marks(graded[submission], FULL_MARKS)
 
 
 def test_the_untouched_student_notebook_gets_zero(graded):
-    result = graded["student"]
-    assert result.score == 0
-    assert {t.outcome for t in result.tests} == {"not_implemented"}
+    assert_untouched_gets_zero(graded["student"])
 
 
 @pytest.mark.parametrize("test_name", list(MUTANTS))
 def test_each_mutant_is_caught_by_its_test(graded, test_name):
-    verdicts = {t.name: t for t in graded[test_name].tests}
-    assert verdicts[test_name].outcome == "failed", verdicts[test_name]
-    assert verdicts[test_name].message  # a reason the student can read
-    assert graded[test_name].score < FULL_MARKS
+    assert_mutant_caught(graded[test_name], test_name, FULL_MARKS)

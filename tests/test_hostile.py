@@ -39,6 +39,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from support import ROOT
 
 from grader.course import Course
 from grader.grading import grade
@@ -47,7 +48,6 @@ from grader.results import SCHEMA_PATH, ResultsFile, SubmissionResult
 from grader.sandbox.limits import Limits
 from grader.sandbox.process import isolation_warning
 
-ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = ROOT / "tests" / "hostile"
 REFERENCE = ROOT / "reference" / "a1" / "perceptron.py"
 
