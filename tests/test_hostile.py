@@ -32,8 +32,8 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +47,7 @@ from grader.notebook import read_cells
 from grader.results import SCHEMA_PATH, ResultsFile, SubmissionResult
 from grader.sandbox.limits import Limits
 from grader.sandbox.process import isolation_warning
+from grader.sandbox.session import Session
 
 HOSTILE = ROOT / "tests" / "hostile"
 REFERENCE = ROOT / "reference" / "a1" / "perceptron.py"
@@ -136,25 +137,21 @@ def marker_processes() -> list[tuple[int, str]]:
     return found
 
 
-class ProcessWatch:
-    """Counts marker processes in the background while the batch runs (the most seen at once)."""
+@contextmanager
+def children_seen_at_close():
+    """Count marker processes just before each submission's worker is closed, when the
+    children it started are certainly alive (they sleep 1000 s): a deterministic look,
+    where polling could miss the short window between the spawn and the kill."""
+    seen: list[int] = []
+    close = Session.close
 
-    def __init__(self) -> None:
-        self.most = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, daemon=True)
+    def counting_close(session: Session) -> None:
+        seen.append(len(marker_processes()))
+        close(session)
 
-    def __enter__(self) -> ProcessWatch:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _watch(self) -> None:
-        while not self._stop.wait(0.1):
-            self.most = max(self.most, len(marker_processes()))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Session, "close", counting_close)
+        yield seen
 
 
 def forged_files(*folders: Path) -> list[Path]:
@@ -193,7 +190,7 @@ class Batch:
     results_path: Path | None = None
     forker_left_alive: list = field(default_factory=list)  # right after fork_200 was graded
     left_alive: list = field(default_factory=list)  # after the whole batch
-    most_children_seen: int = 0
+    most_children_seen: int = 0  # marker processes alive just before a worker closed
     forged_folders: tuple[Path, ...] = ()
 
 
@@ -211,7 +208,7 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Batch:
 
     assert not marker_processes(), "marker processes from an earlier run are still alive"
     started = time.monotonic()
-    with ProcessWatch() as watch:
+    with children_seen_at_close() as seen:
         results = grade(paths, assignment="a1", course=Course(ROOT), limits=LIMITS,
                         on_result=on_result)  # fmt: skip
     seconds = time.monotonic() - started
@@ -222,7 +219,7 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Batch:
         results_path=results_file.path,
         forker_left_alive=forker_left_alive,
         left_alive=marker_processes(),
-        most_children_seen=watch.most,
+        most_children_seen=max(seen, default=0),
         forged_folders=(out, *FORGER_TARGETS),
     )
 
