@@ -1,8 +1,34 @@
 """Helpers shared by dlgrade's own tests (a plain module: conftest names collide)."""
 
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+_REFERENCE_IMPORT = re.compile(r"^from reference\.(\w+)\.(\w+) import .*$", re.MULTILINE)
+
+
+def flatten_reference(assignment: str) -> str:
+    """The reference of ``assignment`` as one file, the way a student's notebook holds it.
+
+    Modules that import from other reference modules (a3 uses a2's forward pass) come
+    after them; the ``from reference... import`` lines themselves are dropped, since
+    every name now lives in one namespace.
+    """
+    order: list[Path] = []
+
+    def visit(path: Path) -> None:
+        if path in order:
+            return
+        for package, module in _REFERENCE_IMPORT.findall(path.read_text()):
+            visit(ROOT / "reference" / package / f"{module}.py")
+        order.append(path)
+
+    for path in sorted((ROOT / "reference" / assignment).glob("*.py")):
+        if path.name != "__init__.py":
+            visit(path)
+    parts = [f"# ---- {p.relative_to(ROOT)}\n{_REFERENCE_IMPORT.sub('', p.read_text())}" for p in order]
+    return "\n\n".join(parts)
 
 
 def write_mutant(folder: Path, name: str, source: str, old: str, new: str) -> Path:
@@ -13,23 +39,25 @@ def write_mutant(folder: Path, name: str, source: str, old: str, new: str) -> Pa
     return path
 
 
-def grade_self_test(course, folder: Path, assignment: str, reference: Path, mutants: dict,
+def grade_self_test(course, folder: Path, assignment: str, reference: str, mutants: dict,
                     variant: str) -> dict:  # fmt: skip
     """Grade, in one batch, what tells whether a hidden suite is right: the reference, the
     source notebook, the untouched student notebook, a legitimate variant, and one mutant
     of ``reference`` per hidden test (``mutants``: test name -> (old, new)).
 
+    ``reference`` is the reference's source text (``flatten_reference(assignment)``).
     Returns the results keyed by "reference", "source", "student", "variant" and test name.
     """
     from grader.grading import grade
 
-    source = reference.read_text()
-    mutant_paths = [write_mutant(folder, f"m{i:02d}", source, *change)
+    reference_path = folder / "reference.py"
+    reference_path.write_text(reference)
+    mutant_paths = [write_mutant(folder, f"m{i:02d}", reference, *change)
                     for i, change in enumerate(mutants.values())]  # fmt: skip
     variant_path = folder / "variant.py"
     variant_path.write_text(variant)
     notebook = f"{assignment}/{assignment}.ipynb"
-    paths = [reference, ROOT / "source" / notebook, ROOT / "assignments" / notebook, variant_path,
+    paths = [reference_path, ROOT / "source" / notebook, ROOT / "assignments" / notebook, variant_path,
              *mutant_paths]  # fmt: skip
     results = grade([str(p) for p in paths], assignment=assignment, course=course)
     return dict(zip(["reference", "source", "student", "variant", *mutants], results, strict=True))

@@ -4,10 +4,10 @@ the spec allows get full marks."""
 
 import pytest
 from support import (
-    ROOT,
     assert_full_marks,
     assert_mutant_caught,
     assert_untouched_gets_zero,
+    flatten_reference,
     grade_self_test,
 )
 
@@ -81,7 +81,7 @@ def perceptron_fit(x, y, lr=1.0, epochs=100):
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, course):
     folder = tmp_path_factory.mktemp("a1")
-    return grade_self_test(course, folder, "a1", ROOT / "reference/a1/perceptron.py", MUTANTS, VARIANT)
+    return grade_self_test(course, folder, "a1", flatten_reference("a1"), MUTANTS, VARIANT)
 
 
 def test_the_suite_has_a_mutant_for_every_test(graded):

@@ -5,10 +5,10 @@ no shared base class) get full marks."""
 
 import pytest
 from support import (
-    ROOT,
     assert_full_marks,
     assert_mutant_caught,
     assert_untouched_gets_zero,
+    flatten_reference,
     grade_self_test,
 )
 
@@ -151,7 +151,7 @@ class Adam:
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, course):
     folder = tmp_path_factory.mktemp("a4")
-    return grade_self_test(course, folder, "a4", ROOT / "reference/a4/optimizers.py", MUTANTS, VARIANT)
+    return grade_self_test(course, folder, "a4", flatten_reference("a4"), MUTANTS, VARIANT)
 
 
 def test_the_suite_has_a_mutant_for_every_test(graded):

@@ -18,6 +18,8 @@ worker and are driven through a ``Remote``:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from grader.errors import StudentCrashed
@@ -30,6 +32,7 @@ class Student:
 
     def __init__(self, session: Session):
         self._session = session
+        self._no_grad = False
 
     def __getattr__(self, name: str) -> StudentFunction:
         if name.startswith("_"):
@@ -39,6 +42,24 @@ class Student:
     def defines(self, name: str) -> bool:
         """Whether the submission defines ``name`` (by its load report)."""
         return name in self._session.report.defined
+
+    @property
+    def source_cells(self) -> list[str]:
+        """The submission's code cells, as read on the trusted side (for static checks)."""
+        return list(self._session.cells)
+
+    @contextmanager
+    def no_grad(self) -> Iterator[None]:
+        """Calls made inside this block run under ``torch.no_grad()`` in the worker.
+
+        For evaluation, and for a3, where ``backward()`` must not be what computes a
+        gradient: under no_grad it fails instead of quietly giving the right numbers.
+        """
+        before, self._no_grad = self._no_grad, True
+        try:
+            yield
+        finally:
+            self._no_grad = before
 
     def keep(self, name: str, *args: Any, **kwargs: Any) -> Remote:
         """Call the student's ``name`` and keep the result in the worker."""
@@ -87,6 +108,7 @@ class StudentFunction:
             "args": [_encode(a) for a in args],
             "kwargs": {k: _encode(v) for k, v in kwargs.items()},
             "keep": keep,
+            "no_grad": self._student._no_grad,
         }
         reply = self._student._request(message, self._what)
         result = self._student._decode(reply["ok"])
@@ -108,6 +130,10 @@ class Remote:
         if self._generation != self._student._session.generation:
             raise StudentCrashed("an object kept in the worker was lost when the worker restarted")
         return self._number
+
+    def no_grad(self):
+        """``student.no_grad()`` for the submission this object lives in."""
+        return self._student.no_grad()
 
     def _ref(self, **extra: Any) -> dict:
         return {"handle": self.__wire_handle__, **extra}

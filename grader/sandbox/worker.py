@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import ast
 import builtins
+import contextlib
 import importlib
 import linecache
 import os
@@ -231,7 +232,9 @@ class Worker:
             if op == "call":
                 args = [self.decode(a) for a in request.get("args", [])]
                 kwargs = {k: self.decode(v) for k, v in request.get("kwargs", {}).items()}
-                return self.reply(target(*args, **kwargs), request.get("keep", False))
+                with torch.no_grad() if request.get("no_grad") else contextlib.nullcontext():
+                    result = target(*args, **kwargs)
+                return self.reply(result, request.get("keep", False))
             if op == "getattr":
                 return self.reply(getattr(target, request["name"]), request.get("keep", False))
             if op == "setattr":

@@ -11,7 +11,7 @@ square root, or folded into the step size) is within ``RTOL`` of the reference.
 import pytest
 import torch
 
-from grader.testing import assert_tensor
+from grader.testing import OptimizerPair, assert_tensor
 from reference.a4 import optimizers as ref
 
 RTOL, ATOL = 1e-5, 1e-6
@@ -36,48 +36,13 @@ def gradient(rng, shape, dtype=torch.float64, device="cpu"):
     return (sign * magnitude).to(dtype=dtype, device=device)
 
 
-def call(name, kwargs):
-    args = ", ".join(f"{k}={v:g}" for k, v in kwargs.items())
-    return f"{name}([...]{', ' if args else ''}{args})"
-
-
-class Pair:
-    """The student's optimizer in the worker and the reference's here, fed identical inputs."""
-
-    def __init__(self, student, name, tensors, **kwargs):
-        self.remotes = [student.put(t.clone()) for t in tensors]
-        self.opt = student.keep(name, self.remotes, **kwargs)
-        self.local = [t.clone() for t in tensors]
-        self.ref = getattr(ref, name)(self.local, **kwargs)
-        self.what = call(name, kwargs)
-        self.steps = 0
-        self.last = [t.clone() for t in tensors]  # the student's tensors as last fetched
-
-    def set_grads(self, grads):
-        for remote, local, g in zip(self.remotes, self.local, grads, strict=True):
-            remote.set("grad", None if g is None else g.clone())
-            local.grad = None if g is None else g.clone()
-
-    def step(self, grads, skip=None):
-        """Set the gradients, step both, compare every tensor (``skip``: indices left as they were)."""
-        self.set_grads(grads)
-        self.opt.call("step")
-        self.ref.step()
-        self.steps += 1
-        for i, (remote, local) in enumerate(zip(self.remotes, self.local, strict=True)):
-            where = f"{self.what}: tensor {i} (shape {tuple(local.shape)}) after step {self.steps}"
-            got = remote.fetch()
-            if skip and i in skip:
-                assert_tensor(got, self.last[i], rtol=0, atol=0,
-                              what=f"{where}, whose .grad is None (it must not move)")  # fmt: skip
-            else:
-                assert_tensor(got, local, rtol=RTOL, atol=ATOL, what=where)
-            self.last[i] = got
+def pair_of(student, name, tensors, **kwargs):
+    return OptimizerPair(student, name, tensors, reference=getattr(ref, name), rtol=RTOL, atol=ATOL, **kwargs)
 
 
 def trajectory(student, rng, name, device, dtype=torch.float64, shapes=SHAPES, **kwargs):
     tensors = [randn(rng, s, dtype, device) for s in shapes]
-    pair = Pair(student, name, tensors, **kwargs)
+    pair = pair_of(student, name, tensors, **kwargs)
     for _ in range(STEPS):
         pair.step([gradient(rng, s, dtype, device) for s in shapes])
     return pair
@@ -143,7 +108,7 @@ def test_state_is_kept_per_tensor(student, rng, device):
     shapes = [(4, 3), (4, 3), (7,)]
     for name in ("Momentum", "RMSProp", "Adam"):
         tensors = [randn(rng, s, device=device) for s in shapes]
-        pair = Pair(student, name, tensors, **HYPER[name])
+        pair = pair_of(student, name, tensors, **HYPER[name])
         for _ in range(STEPS):
             grads = [gradient(rng, s, device=device) for s in shapes]
             pair.step([grads[0] * 10, grads[1], grads[2]])
@@ -156,7 +121,7 @@ def test_none_grad_is_skipped(student, rng, device):
     # Tensor 2 never has a gradient.
     for name in ("SGD", "Momentum", "RMSProp", "Adam"):
         tensors = [randn(rng, s, device=device) for s in SHAPES]
-        pair = Pair(student, name, tensors, **HYPER[name])
+        pair = pair_of(student, name, tensors, **HYPER[name])
         for step in range(STEPS):
             grads = [gradient(rng, s, device=device) for s in SHAPES]
             grads[2] = None
@@ -169,7 +134,7 @@ def test_none_grad_is_skipped(student, rng, device):
 def test_zero_grad(student, rng, device):
     for name in ("SGD", "Momentum", "RMSProp", "Adam"):
         tensors = [randn(rng, s, device=device) for s in SHAPES]
-        pair = Pair(student, name, tensors, **HYPER[name])
+        pair = pair_of(student, name, tensors, **HYPER[name])
         pair.opt.call("zero_grad")  # before any gradient exists, as a training loop does
         for _round in range(2):
             for _ in range(3):
@@ -209,7 +174,7 @@ def test_updates_leaf_tensors_in_place_without_autograd(student, rng, device):
     # torch.no_grad(), so they stay leaves that require grad.
     for name, kwargs in HYPER.items():
         tensors = [randn(rng, s, device=device) for s in SHAPES]
-        pair = Pair(student, name, tensors, **kwargs)
+        pair = pair_of(student, name, tensors, **kwargs)
         for remote in pair.remotes:
             remote.call("requires_grad_")
         for _ in range(3):

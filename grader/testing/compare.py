@@ -1,4 +1,4 @@
-"""Helpers for hidden suites and public checks: comparisons that explain themselves.
+"""Comparisons that explain themselves: expected vs got, and where they differ most.
 
 Every helper raises ``AssertionError`` with a message a student can act on:
 what was expected, what came back, and where they differ most. They compare on

@@ -1,0 +1,130 @@
+"""a3's rule, "gradients by hand", checked in the submission's source on the trusted side.
+
+The check reads the notebook's code (never the worker's word for it): from each
+graded function it follows the top-level names that function uses (helpers,
+classes, imported modules) and reports every use of autograd on the way. Only
+code a graded function can reach counts, so a student may still call
+``backward()`` in an experiment cell to check their own work.
+
+A submission that hides autograd from this reading (``getattr`` with a computed
+name, ``globals()`` lookups) still meets the second line of defence: a3's hidden
+tests call into the worker under ``torch.no_grad()``, where ``backward()`` fails.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+
+# Attribute names that only autograd gives meaning to: x.backward(), torch.autograd, ...
+ATTRIBUTES = frozenset({
+    "backward", "autograd", "grad", "requires_grad", "requires_grad_", "retain_grad",
+    "enable_grad", "set_grad_enabled", "grad_fn", "vjp", "jvp", "jacrev", "jacfwd",
+    "jacobian", "hessian", "functional_call",
+})  # fmt: skip
+MODULES = ("torch.autograd", "torch.func", "functorch")
+NAMES = frozenset({"autograd", "functorch"})
+
+
+def autograd_uses(cells: list[str], names: Iterable[str]) -> list[str]:
+    """Where the graded ``names`` (and what they reach) use autograd, one line per use."""
+    definitions = _top_level_definitions(cells)
+    findings: list[str] = []
+    seen: set[str] = set()
+    todo = [n for n in names if n in definitions]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        node, cell = definitions[name]
+        findings += [f"`{name}` (cell {cell + 1}, line {line}): {what}" for line, what in _uses(node)]
+        todo += [n for n in _names_used(node) if n in definitions and n not in seen]
+    return sorted(set(findings))
+
+
+def assert_no_autograd(student, *names: str) -> None:
+    """Fail with the reason when a graded function computes its gradients with autograd."""
+    findings = autograd_uses(student.source_cells, names)
+    if findings:
+        shown = "\n  ".join(findings[:8])
+        raise AssertionError(
+            f"autograd is not allowed in this assignment: compute the gradients of "
+            f"{', '.join(names)} by hand (no backward(), torch.autograd, torch.func or "
+            f"requires_grad in graded code or in the helpers it calls). Found:\n  {shown}"
+        )
+
+
+def _top_level_definitions(cells: list[str]) -> dict[str, tuple[ast.AST, int]]:
+    """Name -> (the statement that last binds it at top level, its cell index)."""
+    bound: dict[str, tuple[ast.AST, int]] = {}
+    for index, source in enumerate(cells):
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue  # the worker skips such a cell too (its magics are not Python either)
+        for node in tree.body:
+            for name in _bound_names(node):
+                bound[name] = (node, index)
+    return bound
+
+
+def _bound_names(node: ast.stmt) -> list[str]:
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [node.name]
+    if isinstance(node, ast.ImportFrom):
+        return [alias.asname or alias.name for alias in node.names]
+    if isinstance(node, ast.Import):  # `import torch.autograd` binds `torch`, not autograd itself
+        return [alias.asname or alias.name for alias in node.names if alias.asname or "." not in alias.name]
+    if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        return [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+    return []
+
+
+def _names_used(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def _uses(node: ast.AST) -> list[tuple[int, str]]:
+    """(line, description) of every autograd construct inside ``node``."""
+    found = []
+    for n in ast.walk(node):
+        if isinstance(n, ast.Attribute) and n.attr in ATTRIBUTES:
+            found.append((n.lineno, f"uses .{n.attr}"))
+        elif isinstance(n, ast.Attribute) and n.attr == "func" and _is_name(n.value, "torch"):
+            found.append((n.lineno, "uses torch.func"))
+        elif isinstance(n, ast.Name) and n.id in NAMES:
+            found.append((n.lineno, f"uses {n.id}"))
+        elif isinstance(n, (ast.Import, ast.ImportFrom)) and _imports_autograd(n):
+            found.append((n.lineno, "imports " + _import_text(n)))
+        elif isinstance(n, ast.Call) and _reflects_on_autograd(n):
+            found.append((n.lineno, f"looks up {n.args[1].value!r} by name"))
+    return found
+
+
+def _is_name(node: ast.AST, name: str) -> bool:
+    return isinstance(node, ast.Name) and node.id == name
+
+
+def _imports_autograd(node: ast.Import | ast.ImportFrom) -> bool:
+    modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+    if isinstance(node, ast.ImportFrom) and node.module == "torch":
+        modules += [f"torch.{a.name}" for a in node.names]
+    return any(m == mod or m.startswith(mod + ".") for m in modules for mod in MODULES)
+
+
+def _import_text(node: ast.Import | ast.ImportFrom) -> str:
+    names = ", ".join(a.name for a in node.names)
+    return names if isinstance(node, ast.Import) else f"{names} from {node.module}"
+
+
+def _reflects_on_autograd(node: ast.Call) -> bool:
+    """``getattr(x, "backward")`` and the like: a constant name that only autograd uses."""
+    return (
+        isinstance(node.func, ast.Name)
+        and node.func.id in {"getattr", "setattr", "hasattr"}
+        and len(node.args) >= 2
+        and isinstance(node.args[1], ast.Constant)
+        and node.args[1].value in ATTRIBUTES | NAMES
+    )
