@@ -15,8 +15,10 @@ import click
 
 from grader import console
 from grader.assign import assign as assign_notebook
+from grader.batch import default_gradebook, grade_class
 from grader.course import Course
 from grader.errors import DlgradeError
+from grader.gradebook import FILENAME, Gradebook
 from grader.grading import grade as grade_submissions
 from grader.results import ResultsFile
 from grader.sandbox.limits import Limits
@@ -59,25 +61,44 @@ def main() -> None:
 @main.command()
 @click.option("--assignment", "-a", required=True, help="Assignment id, e.g. a1.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False),
-              help="Write results here (rewritten after every submission).")  # fmt: skip
+              help="Write results here (rewritten after every submission).")
+@click.option("--gradebook", "gradebook_path", type=click.Path(dir_okay=False),
+              help=f"SQLite gradebook (default: {FILENAME} in the course folder).")
+@click.option("--force", is_flag=True, help="Grade again what the gradebook already has.")
 @with_limits
-@click.argument("submissions", nargs=-1, required=True, type=click.Path())
-def grade(assignment, json_path, submissions, test_seconds, submission_seconds, memory_mb,
-          run_all, course_dir) -> None:  # fmt: skip
-    """Grade SUBMISSIONS (notebooks or .py files) with the hidden suite."""
+@click.argument("submissions", nargs=-1, required=True, type=click.Path(exists=True))
+def grade(assignment, json_path, gradebook_path, force, submissions, test_seconds, submission_seconds,
+          memory_mb, run_all, course_dir) -> None:  # fmt: skip
+    """Grade SUBMISSIONS (notebooks, .py files, or folders of them) with the hidden suite.
+
+    Every result goes into the gradebook as soon as it is finished; a submission the
+    gradebook already has (same content, same suite version) is not graded again.
+    """
     _warn_isolation()
+    course = _course(course_dir)
+    try:
+        course.suite_dir(assignment)  # an unknown assignment is an error before anything is written
+    except DlgradeError as exc:
+        raise click.ClickException(str(exc)) from None
     results_file = ResultsFile(Path(json_path), assignment) if json_path else None
 
-    def on_result(result):
+    def on_graded(item):
         if results_file:
-            results_file.add(result)
-        click.echo(console.result_line(result))
+            results_file.add(item.result)
+        click.echo(console.graded_line(item.submission.student, item.result, item.reused))
 
-    results = _run(submissions, assignment, "hidden", run_all, course_dir,
-                   _limits(test_seconds, submission_seconds, memory_mb), on_result)  # fmt: skip
-    click.echo(console.batch_summary(results))
+    with Gradebook(gradebook_path or default_gradebook(course)) as gradebook:
+        try:
+            graded = grade_class(list(submissions), assignment=assignment, gradebook=gradebook,
+                                 course=course, force=force, mode="all" if run_all else "definitions",
+                                 limits=_limits(test_seconds, submission_seconds, memory_mb),
+                                 on_graded=on_graded)  # fmt: skip
+        except DlgradeError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(console.batch_summary([item.result for item in graded]))
     if results_file:
         click.echo(f"results written to {results_file.path}")
+    click.echo(f"gradebook: {gradebook.path}")
 
 
 @main.command()
@@ -104,8 +125,12 @@ def assign(source, out_dir) -> None:
         raise click.ClickException(str(exc)) from None
 
 
+def _course(course_dir: str | None) -> Course:
+    return Course(Path(course_dir).resolve()) if course_dir else Course.find()
+
+
 def _run(paths, assignment, suite, run_all, course_dir, limits, on_result):
-    course = Course(Path(course_dir).resolve()) if course_dir else Course.find()
+    course = _course(course_dir)
     try:
         return grade_submissions(list(paths), assignment=assignment, course=course, suite=suite,
                                  mode="all" if run_all else "definitions", limits=limits,
@@ -132,3 +157,7 @@ def _warn_isolation() -> None:
     warning = isolation_warning()
     if warning:
         click.echo(f"warning: {warning}", err=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -24,6 +24,12 @@ def result_line(result: SubmissionResult) -> str:
     return f"{line} {result.message}" if result.message else line
 
 
+def graded_line(student: str, result: SubmissionResult, reused: bool = False) -> str:
+    """A batch line naming the student; ``reused``: the gradebook had it already."""
+    line = f"{student}: {result_line(result)}"
+    return f"{line} (unchanged since last graded: from the gradebook)" if reused else line
+
+
 def batch_summary(results: list[SubmissionResult]) -> str:
     statuses = Counter(result.status for result in results)
     parts = ", ".join(f"{count} {status}" for status, count in sorted(statuses.items()))

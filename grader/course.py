@@ -44,3 +44,8 @@ class Course:
             known = ", ".join(self.assignments()) or "none"
             raise SuiteError(f"no {suite} suite for assignment {assignment!r} (known: {known})")
         return folder
+
+    def suite_files(self, assignment: str, suite: str = "hidden") -> list[Path]:
+        """The files a verdict depends on: the suite's and the assignment's reference."""
+        folders = [self.suite_dir(assignment, suite), self.root / "reference" / assignment]
+        return [p for folder in folders if folder.is_dir() for p in folder.rglob("*.py")]

@@ -24,7 +24,6 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -37,6 +36,7 @@ from grader.results import SubmissionResult, TestResult
 from grader.sandbox.limits import Limits
 from grader.sandbox.remote import Student
 from grader.sandbox.session import Session
+from grader.submissions import content_hash
 
 MESSAGE_CHARS = 1500
 
@@ -137,7 +137,7 @@ class GradingPlugin:
         except NotebookError as exc:
             tests = _unrun(items, "skipped", "the submission could not be read")
             return SubmissionResult(**base, status="invalid_notebook", tests=tests,
-                                    message=str(exc), sha256=_sha256(job.path))  # fmt: skip
+                                    message=str(exc), sha256=content_hash(job.path))  # fmt: skip
         session = Session(cells, mode=job.mode, limits=job.limits, hide=job.hide)
         self._device = torch.device(job.device)
         try:
@@ -148,7 +148,7 @@ class GradingPlugin:
                 **base, status=exc.status, message=exc.message,
                 tests=_unrun(items, "skipped", f"not run: {exc.message}"),
                 output=session.output(), seconds=time.monotonic() - started,
-                sha256=_sha256(job.path),
+                sha256=content_hash(job.path),
             )  # fmt: skip
         self._student = Student(session)
         try:
@@ -161,7 +161,7 @@ class GradingPlugin:
             **base, status="timeout" if spent else "graded", tests=tests,
             message=f"the time budget of {job.limits.submission_seconds:g} s ran out" if spent else "",
             notes=tuple(report.notes), output=session.output(),
-            seconds=time.monotonic() - started, sha256=_sha256(job.path),
+            seconds=time.monotonic() - started, sha256=content_hash(job.path),
         )  # fmt: skip
 
     def _run(self, item: pytest.Item, session: Session) -> TestResult:
@@ -200,9 +200,3 @@ def _unrun(items: list[pytest.Item], outcome: str, message: str) -> tuple[TestRe
         for item in items
     )
 
-
-def _sha256(path: str) -> str:
-    try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    except OSError:
-        return ""

@@ -17,9 +17,11 @@ SAMPLES = ROOT / "examples" / "submissions" / "a1"
 def test_grade_writes_a_valid_results_file(tmp_path):
     out = tmp_path / "results.json"
     paths = [str(SAMPLES / "alice.ipynb"), str(SAMPLES / "erin.ipynb")]
-    run = CliRunner().invoke(main, ["grade", "--assignment", "a1", "--json", str(out), *paths])
+    book = tmp_path / "gradebook.sqlite"
+    run = CliRunner().invoke(main, ["grade", "--assignment", "a1", "--json", str(out),
+                                    "--gradebook", str(book), *paths])  # fmt: skip
     assert run.exit_code == 0, run.output
-    assert "alice.ipynb: 23/23 [graded]" in run.output
+    assert "alice: " in run.output and "alice.ipynb: 23/23 [graded]" in run.output
     data = json.loads(out.read_text())
     jsonschema.validate(data, json.loads(SCHEMA_PATH.read_text()))
     assert [(r["submission"], r["status"]) for r in data["results"]] == [
