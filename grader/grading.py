@@ -22,6 +22,8 @@ from grader.course import Course
 from grader.errors import SuiteError
 from grader.plugin import GradingPlugin, Job
 from grader.results import SubmissionResult
+from grader.sandbox import forkserver
+from grader.sandbox.forkserver import WarmWorkers
 from grader.sandbox.limits import Limits
 
 
@@ -35,8 +37,13 @@ def grade(
     limits: Limits = Limits(),
     device: str = "cpu",
     on_result: Callable[[SubmissionResult], None] | None = None,
+    warm: bool | None = None,
 ) -> list[SubmissionResult]:
-    """Grade each path with the assignment's suite; one result per path, in order."""
+    """Grade each path with the assignment's suite; one result per path, in order.
+
+    ``warm``: fork workers from one server per batch (default: where the machine allows,
+    see ``forkserver.available``); otherwise every submission starts a fresh interpreter.
+    """
     course = course or Course.find()
     folder = course.suite_dir(assignment, suite)
     hide = hidden_paths(course, paths)
@@ -48,8 +55,13 @@ def grade(
         if on_result is not None:
             on_result(result)
 
-    plugin = GradingPlugin(jobs, collect)
-    _run_pytest(folder, course, plugin)
+    pool = WarmWorkers(hide) if (forkserver.available() if warm is None else warm) else None
+    plugin = GradingPlugin(jobs, collect, spawn=pool)
+    try:
+        _run_pytest(folder, course, plugin)
+    finally:
+        if pool is not None:
+            pool.close()
     if plugin.collection_errors:
         errors = "\n".join(plugin.collection_errors)
         raise SuiteError(f"the {suite} suite for {assignment} is broken:\n{errors}")

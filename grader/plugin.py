@@ -67,6 +67,7 @@ def test_name(item: pytest.Item) -> str:
 class GradingPlugin:
     jobs: list[Job]
     on_result: Callable[[SubmissionResult], None]
+    spawn: Callable | None = None  # starts a worker for a Session; None: cold processes
     collection_errors: list[str] = field(default_factory=list)
     _student: Student | None = None
     _device: torch.device = torch.device("cpu")
@@ -138,7 +139,7 @@ class GradingPlugin:
             tests = _unrun(items, "skipped", "the submission could not be read")
             return SubmissionResult(**base, status="invalid_notebook", tests=tests,
                                     message=str(exc), sha256=content_hash(job.path))  # fmt: skip
-        session = Session(cells, mode=job.mode, limits=job.limits, hide=job.hide)
+        session = Session(cells, mode=job.mode, limits=job.limits, hide=job.hide, spawn=self.spawn)
         self._device = torch.device(job.device)
         try:
             report = session.start()

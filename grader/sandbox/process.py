@@ -115,7 +115,7 @@ def _process_count(uid: int) -> int:
     return count
 
 
-def _bwrap_view(home: str, hide: tuple[str, ...]) -> list[str]:
+def _bwrap_view(home: str | None, hide: tuple[str, ...]) -> list[str]:
     """The worker's world: the whole disk read-only, a private /tmp and home, no network,
     its own PID namespace, and the course's secrets (``hide``) covered by empty folders."""
     args = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
@@ -126,7 +126,7 @@ def _bwrap_view(home: str, hide: tuple[str, ...]) -> list[str]:
         if any(path == h or path.startswith(h.rstrip(os.sep) + os.sep) for h in hide):
             args += ["--ro-bind", path, path]
     args += ["--ro-bind", str(WORKER_SCRIPT.parent), str(WORKER_SCRIPT.parent)]
-    args += ["--bind", home, home, "--chdir", home]
+    args += ["--bind", home, home, "--chdir", home] if home else ["--chdir", "/tmp"]
     args += ["--unshare-pid", "--unshare-net", "--die-with-parent", "--new-session"]
     return args
 
@@ -168,36 +168,22 @@ def _environment(home: str) -> dict[str, str]:
     }
 
 
-class WorkerProcess:
-    """One live worker: ``request`` sends a message and waits for the reply."""
+class Channel:
+    """The trusted side of one worker's pipes: requests, replies with deadlines, capped output.
 
-    def __init__(self, limits: Limits, hide: tuple[str, ...] = ()):
+    Subclasses say how the worker ends: ``_exit_code`` and ``kill``.
+    """
+
+    def __init__(self, limits: Limits, call_write: int, reply_read: int, output):
         self.limits = limits
         self.output = CappedOutput(limits.max_output_bytes, bytearray())
-        self._home = tempfile.mkdtemp(prefix="dlgrade-worker-")
-        if os.getuid() == 0:
-            os.chown(self._home, limits.sandbox_uid, limits.sandbox_uid)
-        call_read, self._call_write = os.pipe()
-        self._reply_read, reply_write = os.pipe()
-        self._proc = subprocess.Popen(
-            _command(call_read, reply_write, limits, self._home, hide),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            pass_fds=(call_read, reply_write),
-            cwd=self._home,
-            env=_environment(self._home),
-            start_new_session=True,
-        )
-        os.close(call_read)
-        os.close(reply_write)
+        self._call_write, self._reply_read = call_write, reply_read
+        self._stream = output
         self._drain = threading.Thread(target=self._drain_output, daemon=True)
         self._drain.start()
-        self._await_ready()
 
     def _drain_output(self) -> None:
-        stream = self._proc.stdout
-        while chunk := stream.read1(65536):
+        while chunk := self._stream.read1(65536):
             self.output.add(chunk)
 
     def _await_ready(self) -> None:
@@ -231,16 +217,60 @@ class WorkerProcess:
             raise WorkerDied(f"the worker broke the protocol ({exc})") from None
 
     def _died(self) -> WorkerDied:
-        try:
-            self._proc.wait(timeout=1)  # let an exit code arrive before we kill
-        except subprocess.TimeoutExpired:
-            pass
+        code = self._exit_code(timeout=1)  # let an exit code arrive before we kill
         self.kill()
-        code = self._proc.returncode
+        code = code if code is not None else self._exit_code(timeout=1)
         if code is not None and code < 0:
-            name = signal.Signals(-code).name
-            return WorkerDied(f"the worker was killed by {name}")
+            return WorkerDied(f"the worker was killed by {signal.Signals(-code).name}")
         return WorkerDied(f"the worker exited with code {code}")
+
+    def _exit_code(self, timeout: float) -> int | None:
+        raise NotImplementedError
+
+    def kill(self) -> None:
+        raise NotImplementedError
+
+    def _close_pipes(self) -> None:
+        for fd in (self._call_write, self._reply_read):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._call_write = self._reply_read = -1
+        self._drain.join(timeout=1)  # a setsid'd orphan may hold the pipe without bwrap
+        if not self._drain.is_alive():
+            self._stream.close()
+
+
+class WorkerProcess(Channel):
+    """A cold worker: a fresh interpreter (under bwrap) that imports torch itself."""
+
+    def __init__(self, limits: Limits, hide: tuple[str, ...] = ()):
+        self._home = tempfile.mkdtemp(prefix="dlgrade-worker-")
+        if os.getuid() == 0:
+            os.chown(self._home, limits.sandbox_uid, limits.sandbox_uid)
+        call_read, call_write = os.pipe()
+        reply_read, reply_write = os.pipe()
+        self._proc = subprocess.Popen(
+            _command(call_read, reply_write, limits, self._home, hide),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            pass_fds=(call_read, reply_write),
+            cwd=self._home,
+            env=_environment(self._home),
+            start_new_session=True,
+        )
+        os.close(call_read)
+        os.close(reply_write)
+        super().__init__(limits, call_write, reply_read, self._proc.stdout)
+        self._await_ready()
+
+    def _exit_code(self, timeout: float) -> int | None:
+        try:
+            return self._proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
 
     @property
     def alive(self) -> bool:
@@ -254,13 +284,5 @@ class WorkerProcess:
             except ProcessLookupError:
                 pass
         self._proc.wait()
-        for fd in (self._call_write, self._reply_read):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        self._call_write = self._reply_read = -1
-        self._drain.join(timeout=1)  # a setsid'd orphan may hold the pipe without bwrap
-        if not self._drain.is_alive():
-            self._proc.stdout.close()
+        self._close_pipes()
         shutil.rmtree(self._home, ignore_errors=True)

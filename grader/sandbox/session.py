@@ -9,6 +9,7 @@ handles carry the worker's generation and a stale one is refused.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from grader.errors import (
@@ -20,7 +21,7 @@ from grader.errors import (
 )
 from grader.sandbox import wire
 from grader.sandbox.limits import Limits
-from grader.sandbox.process import WorkerDied, WorkerError, WorkerProcess, WorkerTimeout
+from grader.sandbox.process import Channel, WorkerDied, WorkerError, WorkerProcess, WorkerTimeout
 
 MODES = ("definitions", "all")
 
@@ -41,17 +42,20 @@ class Session:
         mode: str = "definitions",
         limits: Limits = Limits(),
         hide: tuple[str, ...] = (),
+        spawn: Callable[[Limits], Channel] | None = None,
     ):
+        """``spawn`` starts a worker (a warm one from a fork server); default: a cold process."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
         self.cells = cells
         self.mode = mode
         self.limits = limits
         self.hide = hide
+        self._spawn = spawn or (lambda limits: WorkerProcess(limits, hide))
         self.generation = 0
         self.restarts = 0
         self.report = LoadReport()
-        self._worker: WorkerProcess | None = None
+        self._worker: Channel | None = None
         self._outputs: list[str] = []
         self._budget_end = time.monotonic() + limits.submission_seconds
         self._test_end = self._budget_end
@@ -62,7 +66,7 @@ class Session:
         """Start a worker and load the submission; LoadFailed if that kills or hangs it."""
         self.generation += 1
         try:
-            worker = WorkerProcess(self.limits, self.hide)
+            worker = self._spawn(self.limits)
         except WorkerError as exc:
             raise LoadFailed("error", f"the sandbox could not start: {exc}") from None
         self._worker = worker

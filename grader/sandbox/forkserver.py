@@ -1,0 +1,196 @@
+"""Warm workers: one sandboxed fork server per batch, one forked worker per submission.
+
+A cold worker starts an interpreter and imports torch: about a second. The fork
+server (``zygote.py``) does that once, inside the same bubblewrap view a cold
+worker gets; each worker is then a fork of it (a few milliseconds) that enters
+fresh PID, mount and network namespaces, mounts its own /tmp and /proc, and drops
+to a uid of its own before it reads a line of student code. Its pipes are made
+here and handed over with SCM_RIGHTS, so the server never carries a student's
+data, and killing a worker kills its whole namespace.
+
+The walls a forked worker needs (namespaces, mounts, setuid) take root inside
+the sandbox, so warm workers are used when the grader runs as root with bwrap;
+otherwise ``available()`` is false and sessions start cold workers as before.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from grader.sandbox.limits import Limits
+from grader.sandbox.process import (
+    READY_SECONDS,
+    Channel,
+    WorkerDied,
+    WorkerError,
+    _bwrap_view,
+    _environment,
+    bwrap_path,
+)
+
+ZYGOTE_SCRIPT = Path(__file__).with_name("zygote.py")
+UID_BASE = 1_000_000
+UIDS_PER_SERVER = 8
+
+
+def available() -> bool:
+    """Whether this machine can run warm workers (else: cold ones, same guarantees)."""
+    return os.getuid() == 0 and bwrap_path() is not None and sys.platform == "linux"
+
+
+class ForkServer:
+    """The trusted side of one zygote: ask it for workers, tell it to kill them."""
+
+    def __init__(self, hide: tuple[str, ...] = ()):
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        zygote = [sys.executable, "-I", str(ZYGOTE_SCRIPT), "--control-fd", str(theirs.fileno())]
+        command = [bwrap_path(), *_bwrap_view(None, hide), "--", *zygote]
+        self._proc = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            pass_fds=(theirs.fileno(),), env=_environment("/tmp"), start_new_session=True,
+        )  # fmt: skip
+        theirs.close()
+        self._sock = ours
+        self._sock.settimeout(READY_SECONDS)
+        self._reader = ours.makefile("rb")
+        self._lock = threading.Lock()
+        self._uids = itertools.cycle(range(UIDS_PER_SERVER))
+        self._uid_base = UID_BASE + (os.getpid() % 100_000) * UIDS_PER_SERVER
+        try:
+            self._reply()  # {"ready": pid} once torch is imported
+        except (OSError, WorkerError) as exc:
+            self._proc.kill()
+            reason = f"the fork server did not start ({exc}): {self._stderr()}"
+            self.close()
+            raise WorkerDied(reason) from None
+
+    @property
+    def alive(self) -> bool:
+        return self._proc.poll() is None
+
+    def spawn(self, limits: Limits) -> ForkedWorker:
+        """A fresh worker with ``limits``, ready for requests."""
+        return ForkedWorker(self, limits)
+
+    def ask(self, message: dict, fds: tuple[int, ...] = ()) -> dict:
+        """One control message and its reply (the server handles one at a time)."""
+        data = json.dumps(message).encode() + b"\n"
+        with self._lock:
+            try:
+                if fds:
+                    socket.send_fds(self._sock, [data], list(fds))
+                else:
+                    self._sock.sendall(data)
+                reply = self._reply()
+            except OSError as exc:
+                raise WorkerDied(f"the fork server is gone ({exc})") from None
+        if "error" in reply:
+            raise WorkerDied(f"the fork server could not do it: {reply['error']}")
+        return reply
+
+    def _reply(self) -> dict:
+        line = self._reader.readline()
+        if not line:
+            raise WorkerDied("the fork server closed its socket")
+        return json.loads(line)
+
+    def next_uid(self) -> int:
+        return self._uid_base + next(self._uids)
+
+    def close(self) -> None:
+        """Stop the server; bwrap's PID namespace takes every worker still running."""
+        for closer in (self._reader.close, self._sock.close):
+            try:
+                closer()
+            except (OSError, AttributeError):
+                pass
+        if self._proc.poll() is None:
+            self._proc.kill()
+        self._proc.wait()
+        self._proc.stderr.close()
+
+    def _stderr(self) -> str:
+        try:
+            return self._proc.stderr.read()[-2000:].decode(errors="replace")
+        except (OSError, ValueError):
+            return ""
+
+    def __enter__(self) -> ForkServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class ForkedWorker(Channel):
+    """A worker forked by a ``ForkServer``: the same requests and deadlines as a cold one."""
+
+    def __init__(self, server: ForkServer, limits: Limits):
+        self._server = server
+        call_read, call_write = os.pipe()
+        reply_read, reply_write = os.pipe()
+        output_read, output_write = os.pipe()
+        worker_limits = {
+            "memory_mb": limits.memory_mb,
+            "cpu_seconds": int(limits.submission_seconds + limits.load_seconds + 10),
+            "max_processes": limits.max_processes,
+            "max_file_mb": limits.max_file_mb,
+            "max_open_files": limits.max_open_files,
+        }
+        try:
+            reply = server.ask({"op": "spawn", "uid": server.next_uid(), "limits": worker_limits},
+                               (call_read, reply_write, output_write))  # fmt: skip
+        finally:
+            for fd in (call_read, reply_write, output_write):
+                os.close(fd)
+        self.pid = int(reply["pid"])
+        self._status: int | None = None
+        super().__init__(limits, call_write, reply_read, os.fdopen(output_read, "rb"))
+        self._await_ready()
+
+    @property
+    def alive(self) -> bool:
+        return self._status is None and self._exit_code(timeout=0) is None
+
+    def _exit_code(self, timeout: float) -> int | None:
+        if self._status is None and self._server.alive:
+            try:
+                self._status = self._server.ask({"op": "wait", "pid": self.pid, "timeout": timeout})["status"]
+            except WorkerDied:
+                self._status = -9
+        return self._status
+
+    def kill(self) -> None:
+        """SIGKILL the worker, PID 1 of its namespace: everything it started dies with it."""
+        if self._status is None and self._server.alive:
+            try:
+                self._server.ask({"op": "kill", "pid": self.pid})
+                self._exit_code(timeout=5)
+            except WorkerDied:
+                pass
+        self._close_pipes()
+
+
+class WarmWorkers:
+    """What a batch starts its workers with: forks of one server, restarted if it dies."""
+
+    def __init__(self, hide: tuple[str, ...] = ()):
+        self.hide = hide
+        self._server: ForkServer | None = None
+
+    def __call__(self, limits: Limits) -> ForkedWorker:
+        if self._server is None or not self._server.alive:
+            self._server = ForkServer(self.hide)
+        return self._server.spawn(limits)
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None

@@ -1,0 +1,225 @@
+"""The fork server: pays for ``import torch`` once, then forks one sandboxed worker per request.
+
+Runs inside bubblewrap (see ``forkserver.py``), as root *inside* that sandbox only,
+so that each worker it forks can get walls of its own before it drops to an
+unprivileged uid:
+
+    zygote (imports torch, set_num_threads(1): forking after OpenMP started can hang)
+      └─ middle: unshare(PID, mount, network namespaces), fork, report, exit
+           └─ worker: PID 1 of a fresh namespace; private /tmp and /proc; its own uid;
+                      rlimits; then the same request loop as a cold ``worker.py``
+
+Killing a worker (PID 1 of its namespace) kills everything it started. The zygote
+is a child subreaper, so each worker becomes the zygote's child when its middle
+process exits, and the zygote can kill it and read its exit status.
+
+Control messages arrive on a Unix socket from the trusted side, one JSON line per
+message, with the worker's pipe ends attached (SCM_RIGHTS):
+
+    {"op": "spawn", "uid": 1000001, "limits": {...}} + [call_read, reply_write, output_write]
+        -> {"pid": 1234}
+    {"op": "kill", "pid": 1234}                     -> {"ok": true}
+    {"op": "wait", "pid": 1234, "timeout": 1.0}      -> {"status": -9}   (None while it runs)
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import signal
+import socket
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -I leaves our folder off sys.path
+import worker  # noqa: E402  (pre-imports torch.nn, torch.optim and wire, as a cold worker does)
+
+CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x20000000, 0x40000000
+MS_REC, MS_PRIVATE, MS_NOSUID, MS_NODEV = 0x4000, 0x40000, 0x2, 0x4
+PR_SET_CHILD_SUBREAPER = 36
+TMP_SIZE = "size=256m,nr_inodes=65536,mode=1777"
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")
+
+
+def _unshare(flags: int) -> None:
+    _check(_libc.unshare(flags), "unshare")
+
+
+def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None) -> None:
+    encoded = [s.encode() if s is not None else None for s in (source, target, fstype, data)]
+    _check(_libc.mount(encoded[0], encoded[1], encoded[2], flags, encoded[3]), f"mount {target}")
+
+
+# --------------------------------------------------------------------------- the worker
+
+
+def become_worker(fds: list[int], uid: int, limits: dict) -> None:
+    """In the fresh namespaces: private /tmp and /proc, only our pipes, our uid, our limits."""
+    call_fd, reply_fd, output_fd = fds
+    _mount("none", "/", None, MS_REC | MS_PRIVATE, None)  # our mounts stay ours
+    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, TMP_SIZE)
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV, None)  # shows this namespace only
+    os.dup2(output_fd, 1)
+    os.dup2(output_fd, 2)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    _close_all_but({0, 1, 2, call_fd, reply_fd})  # the control socket above all
+    os.chdir("/tmp")
+    os.environ.update({"HOME": "/tmp", "TMPDIR": "/tmp"})
+    worker.drop_privileges(uid)
+    worker.set_limits(_limit_args(limits))
+    worker.serve(call_fd, reply_fd)
+
+
+def _close_all_but(keep: set[int]) -> None:
+    """Workers hold their own pipes and nothing else: not the zygote's control socket."""
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        if fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass  # the descriptor of the listing itself, already gone
+
+
+def _limit_args(limits: dict):
+    class Args:
+        pass
+
+    args = Args()
+    for name in ("memory_mb", "cpu_seconds", "max_processes", "max_file_mb", "max_open_files"):
+        setattr(args, name, int(limits[name]))
+    return args
+
+
+def spawn(fds: list[int], uid: int, limits: dict) -> int:
+    """Fork a worker in namespaces of its own; returns its pid as the zygote sees it."""
+    report_read, report_write = os.pipe()
+    middle = os.fork()
+    if middle == 0:
+        try:
+            os.close(report_read)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            _unshare(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET)
+            pid = os.fork()
+            if pid == 0:
+                os.close(report_write)
+                become_worker(fds, uid, limits)
+                os._exit(0)
+            os.write(report_write, str(pid).encode())
+            os._exit(0)
+        except BaseException as exc:  # noqa: BLE001
+            os.write(report_write, f"error {exc}".encode())
+            os._exit(1)
+    os.close(report_write)
+    report = _read_all(report_read)
+    os.waitpid(middle, 0)
+    for fd in fds:
+        os.close(fd)
+    if not report.isdigit():
+        raise OSError(report or "the worker could not start")
+    return int(report)
+
+
+def _read_all(fd: int) -> str:
+    chunks = []
+    while chunk := os.read(fd, 4096):
+        chunks.append(chunk)
+    os.close(fd)
+    return b"".join(chunks).decode()
+
+
+# --------------------------------------------------------------------------- control loop
+
+
+def wait(pid: int, timeout: float) -> int | None:
+    """The worker's exit status (negative: killed by that signal), or None while it runs.
+
+    Also reaps orphans the subreaper inherited (a worker's middle process, or anything
+    that escaped), so no zombie outlives a batch.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        _reap()
+        if pid in _ended:
+            return _ended.pop(pid)
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.005)
+
+
+_ended: dict[int, int] = {}
+
+
+def _reap() -> None:
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        _ended[pid] = os.waitstatus_to_exitcode(status)
+
+
+def handle(message: dict, fds: list[int]) -> dict:
+    op = message.get("op")
+    if op == "spawn":
+        return {"pid": spawn(fds, int(message["uid"]), message["limits"])}
+    if op == "kill":
+        try:
+            os.kill(int(message["pid"]), signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        return {"ok": True}
+    if op == "wait":
+        return {"status": wait(int(message["pid"]), float(message.get("timeout", 0)))}
+    return {"error": f"unknown op {op!r}"}
+
+
+def serve(control: int) -> None:
+    sock = socket.socket(fileno=control)
+    _libc.prctl(PR_SET_CHILD_SUBREAPER, 1)
+    sock.sendall(json.dumps({"ready": os.getpid()}).encode() + b"\n")
+    while True:
+        line, fds = _receive(sock)
+        if not line:
+            return
+        try:
+            reply = handle(json.loads(line), fds)
+        except Exception as exc:  # noqa: BLE001
+            for fd in fds:
+                os.close(fd)
+            reply = {"error": f"{type(exc).__name__}: {exc}"}
+        sock.sendall(json.dumps(reply).encode() + b"\n")
+
+
+def _receive(sock: socket.socket) -> tuple[bytes, list[int]]:
+    """One newline-terminated message and the descriptors sent with it."""
+    data, fds = b"", []
+    while not data.endswith(b"\n"):
+        chunk, new_fds, _flags, _addr = socket.recv_fds(sock, 65536, 8)
+        fds += new_fds
+        if not chunk:
+            return b"", fds
+        data += chunk
+    return data, fds
+
+
+def main(argv: list[str]) -> None:
+    torch.set_num_threads(1)  # before any fork: a forked OpenMP pool can hang
+    serve(int(argv[argv.index("--control-fd") + 1]))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

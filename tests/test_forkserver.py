@@ -1,0 +1,108 @@
+"""Warm workers: forks of one server, each with walls of its own."""
+
+import os
+import time
+
+import pytest
+
+from grader.sandbox import forkserver
+from grader.sandbox.forkserver import ForkServer
+from grader.sandbox.limits import Limits
+from grader.sandbox.process import WorkerDied, WorkerTimeout
+
+pytestmark = [
+    pytest.mark.sandbox,
+    pytest.mark.skipif(not forkserver.available(), reason="warm workers need root and bubblewrap"),
+]
+
+PROBE = """
+import os, subprocess, time
+def who():
+    procs = sorted(p for p in os.listdir("/proc") if p.isdigit())
+    return {"uid": os.getuid(), "pid": os.getpid(), "procs": procs,
+            "tmp": sorted(os.listdir("/tmp")), "cwd": os.getcwd()}
+def litter():
+    open("/tmp/secret.txt", "w").write("for the next student")
+def spawn_sleepers(n):
+    return [subprocess.Popen(["sleep", "300"]).pid for _ in range(n)]
+def die():
+    os._exit(7)
+def spin():
+    while True:
+        pass
+"""
+
+
+@pytest.fixture(scope="module")
+def server():
+    with ForkServer() as server:
+        yield server
+
+
+def start(server):
+    worker = server.spawn(Limits())
+    reply = worker.request({"op": "load", "cells": [PROBE], "mode": "definitions"}, 10)
+    assert "ok" in reply, reply
+    return worker
+
+
+def call(worker, name, *args, timeout=10):
+    message = {"op": "call", "target": {"name": name}, "args": list(args), "kwargs": {}}
+    reply = worker.request(message, timeout)
+    assert "ok" in reply, reply
+    return reply["ok"]
+
+
+def test_each_worker_is_pid_1_of_its_own_namespace_with_its_own_uid(server):
+    first, second = start(server), start(server)
+    a, b = call(first, "who"), call(second, "who")
+    assert a["pid"] == b["pid"] == 1 and a["procs"] == b["procs"] == ["1"]  # nobody else in sight
+    assert a["uid"] != b["uid"] and min(a["uid"], b["uid"]) >= forkserver.UID_BASE
+    first.kill(), second.kill()
+
+
+def test_what_a_worker_writes_to_tmp_is_gone_for_the_next(server):
+    worker = start(server)
+    call(worker, "litter")
+    assert call(worker, "who")["tmp"] == ["secret.txt"] and call(worker, "who")["cwd"] == "/tmp"
+    worker.kill()
+    fresh = start(server)
+    assert call(fresh, "who")["tmp"] == []
+    fresh.kill()
+
+
+def test_killing_a_worker_kills_everything_it_started(server):
+    worker = start(server)
+    uid = call(worker, "who")["uid"]
+    assert len(call(worker, "spawn_sleepers", 5)) == 5
+    assert count_processes(uid) >= 6
+    worker.kill()
+    deadline = time.monotonic() + 5
+    while count_processes(uid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert count_processes(uid) == 0
+
+
+def test_an_exit_and_a_hang_end_as_they_do_for_cold_workers(server):
+    worker = start(server)
+    with pytest.raises(WorkerDied, match="exited with code 7"):
+        call(worker, "die")
+    worker.kill()
+    worker = start(server)
+    with pytest.raises(WorkerTimeout):
+        call(worker, "spin", timeout=0.5)
+    assert not worker.alive
+    fresh = start(server)
+    assert call(fresh, "who")["pid"] == 1  # the server is unharmed
+    fresh.kill()
+
+
+def count_processes(uid: int) -> int:
+    count = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                count += os.stat(f"/proc/{entry}").st_uid == uid
+            except OSError:
+                pass
+    return count
