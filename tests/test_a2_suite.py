@@ -1,0 +1,169 @@
+"""The a2 hidden suite tells right from wrong: the reference and the source notebook
+pass every test, the untouched notebook passes none, each test has a mutant it
+catches, and a variant written with other (allowed) means gets full marks: library
+activations, logsumexp, torch.normal drawing the layers in another order."""
+
+import pytest
+from support import (
+    assert_full_marks,
+    assert_mutant_caught,
+    assert_untouched_gets_zero,
+    flatten_reference,
+    grade_self_test,
+)
+
+pytestmark = pytest.mark.sandbox
+
+FULL_MARKS = 30
+
+SOFTMAX_EXP = "e = torch.exp(z - z.amax(dim=-1, keepdim=True))"
+SOFTMAX_SUM = "e / e.sum(dim=-1, keepdim=True)"
+LOG_SOFTMAX_SHIFT = "shifted = z - z.amax(dim=-1, keepdim=True)"
+CROSS_ENTROPY = "-log_softmax(logits)[rows, y].mean()"
+DRAW = "torch.randn(d_in, d_out, generator=generator, device=device) * s"
+
+# hidden test -> (old, new): one small bug in the reference that this test must catch
+MUTANTS = {
+    "test_relu": ("return z.clamp(min=0)", "return z.clamp_(min=0)"),  # right values, input clobbered
+    "test_leaky_relu_default_and_other_alpha": ("z, alpha * z)", "z, 0.01 * z)"),  # alpha ignored
+    "test_tanh": ("return torch.tanh(z)", "return torch.tanh(z).float()"),  # float64 not kept
+    "test_elu_default_and_other_alpha": (
+        "alpha * torch.expm1(z.clamp(max=0))",
+        "torch.expm1(z.clamp(max=0))",
+    ),
+    "test_softmax_matches_reference": (SOFTMAX_SUM, "e / e.sum(dim=0, keepdim=True)"),
+    "test_softmax_over_the_last_dim_of_a_3d_input": (SOFTMAX_SUM, "e / e.sum(dim=1, keepdim=True)"),
+    "test_softmax_is_finite_at_1e4": (SOFTMAX_EXP, "e = torch.exp(z)"),
+    "test_softmax_rows_of_very_different_scale": (SOFTMAX_EXP, "e = torch.exp(z - z.amax())"),  # batch max
+    "test_dense_distinct_sizes": ("return x @ W + b", "return x @ W"),
+    "test_init_params_shapes_and_zero_biases": (
+        "b = torch.zeros(d_out, device=device)",
+        "b = torch.full((d_out,), 0.01, device=device)",
+    ),
+    "test_init_params_is_reproducible_with_a_seeded_generator": (  # the global RNG instead
+        DRAW,
+        "torch.randn(d_in, d_out, device=device) * s",
+    ),
+    "test_init_params_kaiming_variance": ("return 2 / d_in", "return 1 / d_in"),
+    "test_init_params_xavier_variance": ("return 2 / (d_in + d_out)", "return 1 / (d_in + d_out)"),
+    "test_init_params_draws_from_a_normal": (  # uniform on [-sqrt(3) s, sqrt(3) s]: the right variance
+        DRAW,
+        "(2 * torch.rand(d_in, d_out, generator=generator, device=device) - 1) * math.sqrt(3) * s",
+    ),
+    "test_mlp_forward_each_activation[relu]": ('"relu": relu,', '"relu": leaky_relu,'),
+    "test_mlp_forward_each_activation[tanh]": ('"tanh": tanh,', '"tanh": sigmoid,'),
+    "test_mlp_forward_each_activation[sigmoid]": ('"sigmoid": sigmoid,', '"sigmoid": tanh,'),
+    "test_mlp_forward_each_activation[leaky_relu]": ('"leaky_relu": leaky_relu,', '"leaky_relu": relu,'),
+    "test_mlp_forward_each_activation[elu]": ('"elu": elu,', '"elu": relu,'),
+    "test_mlp_forward_last_layer_is_linear": (
+        "return dense(h, W_out, b_out)",
+        "return f(dense(h, W_out, b_out))",
+    ),
+    "test_mlp_forward_default_activation_is_relu": (
+        'def mlp_forward(x: Tensor, params: Params, activation: str = "relu")',
+        'def mlp_forward(x: Tensor, params: Params, activation: str = "tanh")',
+    ),
+    "test_predict_proba": (
+        "return softmax(mlp_forward(x, params, activation))",
+        "return softmax(mlp_forward(x, params))",  # the activation is not passed on
+    ),
+    "test_mse_loss": (  # the mean over the batch only, not over all elements
+        "return ((y_hat - y) ** 2).mean()",
+        "return ((y_hat - y) ** 2).sum() / len(y)",
+    ),
+    "test_cross_entropy_matches_reference": (CROSS_ENTROPY, "-log_softmax(logits)[rows, y].sum()"),
+    "test_cross_entropy_is_finite_at_1e4": (CROSS_ENTROPY, "-torch.log(softmax(logits))[rows, y].mean()"),
+    "test_cross_entropy_rows_of_very_different_scale": (LOG_SOFTMAX_SHIFT, "shifted = z - z.amax()"),
+}
+
+# What the spec allows: library activations, other formulas within tolerance (tanh
+# through the sigmoid, elu with exp - 1, softmax through logsumexp), logsumexp for the
+# loss, torch.normal drawing the layers last to first, and a loop over layer indices.
+VARIANT = """
+import math
+
+import torch
+import torch.nn.functional as F
+
+sigmoid = torch.sigmoid
+
+
+def relu(z):
+    return torch.maximum(z, torch.zeros_like(z))
+
+
+def leaky_relu(z, alpha=0.01):
+    return F.leaky_relu(z, negative_slope=alpha)
+
+
+def tanh(z):
+    return 2 * torch.sigmoid(2 * z) - 1
+
+
+def elu(z, alpha=1.0):
+    return torch.where(z > 0, z, alpha * (torch.exp(torch.clamp(z, max=0)) - 1))
+
+
+def softmax(z):  # stable, but in float32 at 1e4 only to 5e-4: the tolerance allows for it
+    return torch.exp(z - torch.logsumexp(z, dim=-1, keepdim=True))
+
+
+def dense(x, W, b):
+    return torch.addmm(b, x, W)
+
+
+def init_params(sizes, init="kaiming", generator=None):
+    device = None if generator is None else generator.device
+    params = []
+    for d_in, d_out in reversed(list(zip(sizes[:-1], sizes[1:]))):
+        std = math.sqrt(2 / d_in if init == "kaiming" else 2 / (d_in + d_out))
+        W = torch.normal(0.0, std, size=(d_in, d_out), generator=generator, device=device)
+        params.insert(0, (W, torch.zeros(d_out, device=device)))
+    return params
+
+
+def mlp_forward(x, params, activation="relu"):
+    f = globals()[activation]
+    for i, (W, b) in enumerate(params):
+        x = dense(x, W, b)
+        if i < len(params) - 1:
+            x = f(x)
+    return x
+
+
+def predict_proba(x, params, activation="relu"):
+    return torch.softmax(mlp_forward(x, params, activation=activation), dim=1)
+
+
+def mse_loss(y_hat, y):
+    return F.mse_loss(y_hat, y)
+
+
+def cross_entropy(logits, y):
+    true = logits.gather(1, y[:, None]).squeeze(1)  # (n,)
+    return (torch.logsumexp(logits, dim=1) - true).mean()
+"""
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, course):
+    folder = tmp_path_factory.mktemp("a2")
+    return grade_self_test(course, folder, "a2", flatten_reference("a2"), MUTANTS, VARIANT)
+
+
+def test_the_suite_has_a_mutant_for_every_test(graded):
+    assert {t.name for t in graded["reference"].tests} == set(MUTANTS)
+
+
+@pytest.mark.parametrize("submission", ["reference", "source", "variant"])
+def test_correct_work_gets_full_marks(graded, submission):
+    assert_full_marks(graded[submission], FULL_MARKS)
+
+
+def test_the_untouched_student_notebook_gets_zero(graded):
+    assert_untouched_gets_zero(graded["student"])
+
+
+@pytest.mark.parametrize("test_name", list(MUTANTS))
+def test_each_mutant_is_caught_by_its_test(graded, test_name):
+    assert_mutant_caught(graded[test_name], test_name, FULL_MARKS)
