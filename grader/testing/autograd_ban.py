@@ -9,12 +9,25 @@ code a graded function can reach counts, so a student may still call
 A submission that hides autograd from this reading (``getattr`` with a computed
 name, ``globals()`` lookups) still meets the second line of defence: a3's hidden
 tests call into the worker under ``torch.no_grad()``, where ``backward()`` fails.
+That line does not hold against ``torch.enable_grad()``, ``torch.func`` or
+``torch.autograd.functional`` (they work under ``no_grad``), so these are only
+caught when their names are written out.
+
+Names are resolved the way Python resolves them: a function's parameters and
+locals are its own (an experiment cell's ``x = torch.randn(3).requires_grad_()``
+is not the ``x`` of ``dense_backward(dout, x, W)``), and a module-level name
+means its last top-level binding, as it does when a function runs. (A dict of
+functions built at top level before a later redefinition holds the earlier one;
+that reordering escapes this reading, though not ``no_grad``.) Attributes that
+the submission's own classes define (a ``Layer.backward`` method, a ``self.grad``
+field) are the student's, not autograd's.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+import symtable
+from collections.abc import Iterable, Set
 
 # Attribute names that only autograd gives meaning to: x.backward(), torch.autograd, ...
 ATTRIBUTES = frozenset({
@@ -28,18 +41,13 @@ NAMES = frozenset({"autograd", "functorch"})
 
 def autograd_uses(cells: list[str], names: Iterable[str]) -> list[str]:
     """Where the graded ``names`` (and what they reach) use autograd, one line per use."""
-    definitions = _top_level_definitions(cells)
-    findings: list[str] = []
-    seen: set[str] = set()
-    todo = [n for n in names if n in definitions]
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        node, cell = definitions[name]
-        findings += [f"`{name}` (cell {cell + 1}, line {line}): {what}" for line, what in _uses(node)]
-        todo += [n for n in _names_used(node) if n in definitions and n not in seen]
+    reached = _reachable(_top_level_definitions(cells), names)
+    own = _own_attributes(node for node, _ in reached.values())
+    findings = [
+        f"`{name}` (cell {cell + 1}, line {line}): {what}"
+        for name, (node, cell) in reached.items()
+        for line, what in _uses(node, own)
+    ]
     return sorted(set(findings))
 
 
@@ -82,23 +90,65 @@ def _bound_names(node: ast.stmt) -> list[str]:
     return []
 
 
-def _names_used(node: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+def _reachable(definitions: dict[str, tuple[ast.AST, int]], names: Iterable[str]) -> dict:
+    """The definitions of ``names`` and of every module-level name they read, transitively."""
+    reached: dict[str, tuple[ast.AST, int]] = {}
+    todo = [n for n in names if n in definitions]
+    while todo:
+        name = todo.pop()
+        if name in reached:
+            continue
+        reached[name] = definitions[name]
+        todo += [n for n in _global_names(definitions[name][0]) if n in definitions and n not in reached]
+    return reached
 
 
-def _uses(node: ast.AST) -> list[tuple[int, str]]:
-    """(line, description) of every autograd construct inside ``node``."""
+def _global_names(node: ast.AST) -> set[str]:
+    """The module-level names ``node`` reads, by Python's own scoping rules (``symtable``)."""
+    try:
+        top = symtable.symtable(ast.unparse(node), "<cell>", "exec")
+    except (SyntaxError, ValueError):
+        return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}  # code the compiler rejects
+    names: set[str] = set()
+    tables = [top]
+    while tables:
+        table = tables.pop()
+        tables += table.get_children()
+        names |= {s.get_name() for s in table.get_symbols() if s.is_referenced() and s.is_global()}
+    return names
+
+
+def _own_attributes(nodes: Iterable[ast.AST]) -> set[str]:
+    """Attribute names the submission's own classes define: methods, class fields, ``self.x = ...``."""
+    own: set[str] = set()
+    for cls in (n for n in nodes if isinstance(n, ast.ClassDef)):
+        for n in ast.walk(cls):
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                own.add(n.name)
+            elif isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store) and _is_name(n.value, "self"):
+                own.add(n.attr)
+        own |= {name for stmt in cls.body for name in _bound_names(stmt)}
+    return own
+
+
+def _uses(node: ast.AST, own: Set[str] = frozenset()) -> list[tuple[int, str]]:
+    """(line, description) of every autograd construct inside ``node``.
+
+    ``own``: attribute names the submission defines itself, which are not autograd's.
+    """
     found = []
     for n in ast.walk(node):
-        if isinstance(n, ast.Attribute) and n.attr in ATTRIBUTES:
+        if isinstance(n, ast.Attribute) and n.attr in ATTRIBUTES - own:
             found.append((n.lineno, f"uses .{n.attr}"))
+        elif isinstance(n, ast.keyword) and n.arg in ATTRIBUTES:
+            found.append((n.lineno, f"passes {n.arg}="))
         elif isinstance(n, ast.Attribute) and n.attr == "func" and _is_name(n.value, "torch"):
             found.append((n.lineno, "uses torch.func"))
         elif isinstance(n, ast.Name) and n.id in NAMES:
             found.append((n.lineno, f"uses {n.id}"))
         elif isinstance(n, (ast.Import, ast.ImportFrom)) and _imports_autograd(n):
             found.append((n.lineno, "imports " + _import_text(n)))
-        elif isinstance(n, ast.Call) and _reflects_on_autograd(n):
+        elif isinstance(n, ast.Call) and _reflects_on_autograd(n, own):
             found.append((n.lineno, f"looks up {n.args[1].value!r} by name"))
     return found
 
@@ -119,12 +169,12 @@ def _import_text(node: ast.Import | ast.ImportFrom) -> str:
     return names if isinstance(node, ast.Import) else f"{names} from {node.module}"
 
 
-def _reflects_on_autograd(node: ast.Call) -> bool:
+def _reflects_on_autograd(node: ast.Call, own: Set[str]) -> bool:
     """``getattr(x, "backward")`` and the like: a constant name that only autograd uses."""
     return (
         isinstance(node.func, ast.Name)
         and node.func.id in {"getattr", "setattr", "hasattr"}
         and len(node.args) >= 2
         and isinstance(node.args[1], ast.Constant)
-        and node.args[1].value in ATTRIBUTES | NAMES
+        and node.args[1].value in (ATTRIBUTES - own) | NAMES
     )

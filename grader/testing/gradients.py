@@ -28,7 +28,7 @@ def numerical_gradient(f: Callable[[torch.Tensor], object], x: torch.Tensor, h: 
     """
     if x.dtype != torch.float64:
         raise ValueError("gradient checks need float64 inputs: float32 rounding swamps h = 1e-5")
-    grad = torch.zeros_like(x, device="cpu")
+    grad = torch.zeros(x.shape, dtype=torch.float64)  # contiguous, whatever x's strides (x may be W.T)
     flat = grad.view(-1)
     for i in range(x.numel()):
         step = torch.zeros(x.numel(), dtype=torch.float64)
