@@ -40,11 +40,17 @@ def grade_class(
     limits: Limits = Limits(),
     device: str = "cpu",
     on_graded: Callable[[Graded], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
 ) -> list[Graded]:
-    """Grade every student's submission among ``arguments`` (files and folders)."""
+    """Grade every student's submission among ``arguments`` (files and folders).
+
+    ``on_start`` hears how many submissions there are; ``on_graded`` each one as it ends.
+    """
     course = course or Course.find()
     version = suite_version(course.suite_files(assignment), course.root)
     submissions = discover(arguments, assignment)
+    if on_start is not None:
+        on_start(len(submissions))
     # (student, content hash) -> the last result this suite version gave it
     known = {(a.student, a.result.sha256): a.result
              for a in gradebook.attempts(assignment) if a.suite_version == version}  # fmt: skip

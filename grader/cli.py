@@ -82,19 +82,25 @@ def grade(assignment, json_path, gradebook_path, force, submissions, test_second
         raise click.ClickException(str(exc)) from None
     results_file = ResultsFile(Path(json_path), assignment) if json_path else None
 
+    progress: list[console.Progress] = []
+
     def on_graded(item):
         if results_file:
             results_file.add(item.result)
-        click.echo(console.graded_line(item.submission.student, item.result, item.reused))
+        progress[0].add(console.graded_line(item.submission.student, item.result, item.reused))
 
     with Gradebook(gradebook_path or default_gradebook(course)) as gradebook:
         try:
             graded = grade_class(list(submissions), assignment=assignment, gradebook=gradebook,
                                  course=course, force=force, mode="all" if run_all else "definitions",
                                  limits=_limits(test_seconds, submission_seconds, memory_mb),
-                                 on_graded=on_graded)  # fmt: skip
+                                 on_graded=on_graded,
+                                 on_start=lambda n: progress.append(console.Progress(n)))  # fmt: skip
         except DlgradeError as exc:
             raise click.ClickException(str(exc)) from None
+        finally:
+            for bar in progress:
+                bar.close()
     click.echo(console.batch_summary([item.result for item in graded]))
     if results_file:
         click.echo(f"results written to {results_file.path}")
