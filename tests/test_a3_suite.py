@@ -376,6 +376,8 @@ def test_autograd_hidden_from_the_reading_fails_under_no_grad(ban):
     assert autograd_uses([Path(result.submission).read_text()], GRADED) == []  # the reading misses it
     assert result.score == 0
     assert all(t.outcome == "failed" and "does not require grad" in t.message for t in result.tests)
+    assert all("autograd (backward(), torch.autograd, requires_grad) is not allowed" in t.message
+               for t in result.tests)  # the rule, not only PyTorch's complaint  # fmt: skip
 
 
 def test_autograd_in_experiments_only_keeps_full_marks(ban):

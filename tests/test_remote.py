@@ -51,3 +51,10 @@ def test_remotes_follow_their_students_mode(student):
 
 def test_source_cells_are_read_on_the_trusted_side(student):
     assert student.source_cells == CELLS
+
+
+def test_an_explanation_is_added_to_gradient_errors_under_no_grad(student):
+    with student.no_grad(explain="autograd is not allowed here"), pytest.raises(StudentRaised) as caught:
+        student.gradient_by_autograd(torch.tensor([1.0]))
+    assert "does not require grad" in caught.value.message
+    assert caught.value.message.endswith("autograd is not allowed here")

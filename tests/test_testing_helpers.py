@@ -18,6 +18,12 @@ def test_numerical_gradient_of_a_cubic_is_exact_to_rounding():
     torch.testing.assert_close(got, 3 * x**2, rtol=1e-8, atol=1e-9)
 
 
+def test_numerical_gradient_of_a_transposed_view():
+    W = randn(torch.Generator().manual_seed(1), 3, 5)
+    got = numerical_gradient(lambda t: (t**2).sum(), W.T)  # not contiguous
+    torch.testing.assert_close(got, 2 * W.T, rtol=1e-8, atol=1e-9)
+
+
 def test_numerical_gradient_refuses_float32():
     with pytest.raises(ValueError, match="float64"):
         numerical_gradient(lambda t: t.sum(), torch.ones(2))

@@ -18,13 +18,18 @@ worker and are driven through a ``Remote``:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from grader.errors import StudentCrashed
+from grader.errors import StudentCrashed, StudentRaised
 from grader.sandbox import wire
 from grader.sandbox.session import Session
+
+# What PyTorch says when autograd is used under no_grad ("element 0 of tensors does not
+# require grad and does not have a grad_fn", ...): where a student's explanation belongs.
+_AUTOGRAD_ERROR = re.compile(r"requires? grad|grad_fn", re.IGNORECASE)
 
 
 class Student:
@@ -33,6 +38,7 @@ class Student:
     def __init__(self, session: Session):
         self._session = session
         self._no_grad = False
+        self._explain = ""
 
     def __getattr__(self, name: str) -> StudentFunction:
         if name.startswith("_"):
@@ -49,17 +55,20 @@ class Student:
         return list(self._session.cells)
 
     @contextmanager
-    def no_grad(self) -> Iterator[None]:
+    def no_grad(self, explain: str = "") -> Iterator[None]:
         """Calls made inside this block run under ``torch.no_grad()`` in the worker.
 
         For evaluation, and for a3, where ``backward()`` must not be what computes a
         gradient: under no_grad it fails instead of quietly giving the right numbers.
+        ``explain`` is added to an error that mentions gradients, so a student reads
+        the rule rather than only PyTorch's complaint.
         """
-        before, self._no_grad = self._no_grad, True
+        before = (self._no_grad, self._explain)
+        self._no_grad, self._explain = True, explain
         try:
             yield
         finally:
-            self._no_grad = before
+            self._no_grad, self._explain = before
 
     def keep(self, name: str, *args: Any, **kwargs: Any) -> Remote:
         """Call the student's ``name`` and keep the result in the worker."""
@@ -110,7 +119,13 @@ class StudentFunction:
             "keep": keep,
             "no_grad": self._student._no_grad,
         }
-        reply = self._student._request(message, self._what)
+        try:
+            reply = self._student._request(message, self._what)
+        except StudentRaised as exc:
+            explain = self._student._explain
+            if type(exc) is StudentRaised and explain and _AUTOGRAD_ERROR.search(exc.message):
+                raise StudentRaised(f"{exc.message}\n{explain}", traceback=exc.student_traceback) from None
+            raise
         result = self._student._decode(reply["ok"])
         if keep and not isinstance(result, Remote):
             raise StudentCrashed(f"{self._what}: the worker did not keep the object")

@@ -47,10 +47,16 @@ MLP_N, MLP_SIZES = 8, [5, 7, 4, 3]  # two hidden layers, every size different fr
 HIDDEN_MARGIN = 100 * H  # see mlp_problem
 
 
+AUTOGRAD_RULE = (
+    "Graded a3 code runs under torch.no_grad(): autograd (backward(), torch.autograd, "
+    "requires_grad) is not allowed in this assignment; compute the gradients by hand."
+)
+
+
 @pytest.fixture(autouse=True)
 def calls_run_under_no_grad(student):
     """The ban's second line: under torch.no_grad(), backward() fails instead of working."""
-    with student.no_grad():
+    with student.no_grad(explain=AUTOGRAD_RULE):
         yield
 
 
