@@ -3,6 +3,8 @@
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 _REFERENCE_IMPORT = re.compile(r"^from reference\.(\w+)\.(\w+) import .*$", re.MULTILINE)
@@ -79,3 +81,42 @@ def assert_mutant_caught(result, test_name: str, total: float) -> None:
     assert verdicts[test_name].outcome == "failed", verdicts[test_name]
     assert verdicts[test_name].message  # a reason the student can read
     assert result.score < total
+
+
+class SuiteSelfTest:
+    """The four checks every hidden suite passes; a subclass names its suite's parts.
+
+        class TestA4Suite(SuiteSelfTest):
+            ASSIGNMENT, FULL_MARKS, MUTANTS, VARIANT = "a4", 24, MUTANTS, VARIANT
+
+    One batch grades everything (``grade_self_test``); the tests read its results.
+    """
+
+    ASSIGNMENT: str
+    FULL_MARKS: float
+    MUTANTS: dict
+    VARIANT: str
+
+    def pytest_generate_tests(self, metafunc):
+        if "submission" in metafunc.fixturenames:
+            metafunc.parametrize("submission", ["reference", "source", "variant"])
+        if "test_name" in metafunc.fixturenames:
+            metafunc.parametrize("test_name", list(self.MUTANTS))
+
+    @pytest.fixture(scope="class")
+    def graded(self, tmp_path_factory, course):
+        folder = tmp_path_factory.mktemp(self.ASSIGNMENT)
+        reference = flatten_reference(self.ASSIGNMENT)
+        return grade_self_test(course, folder, self.ASSIGNMENT, reference, self.MUTANTS, self.VARIANT)
+
+    def test_the_suite_has_a_mutant_for_every_test(self, graded):
+        assert {t.name for t in graded["reference"].tests} == set(self.MUTANTS)
+
+    def test_correct_work_gets_full_marks(self, graded, submission):
+        assert_full_marks(graded[submission], self.FULL_MARKS)
+
+    def test_the_untouched_student_notebook_gets_zero(self, graded):
+        assert_untouched_gets_zero(graded["student"])
+
+    def test_each_mutant_is_caught_by_its_test(self, graded, test_name):
+        assert_mutant_caught(graded[test_name], test_name, self.FULL_MARKS)

@@ -3,15 +3,11 @@ untouched notebook passes none, each test has a mutant it catches, and the varia
 the spec allows get full marks."""
 
 import pytest
-from support import (
-    assert_full_marks,
-    assert_mutant_caught,
-    assert_untouched_gets_zero,
-    flatten_reference,
-    grade_self_test,
-)
+from support import SuiteSelfTest
 
 pytestmark = pytest.mark.sandbox
+
+FULL_MARKS = 23
 
 
 # hidden test -> (old, new): one small bug in the reference that this test must catch
@@ -78,25 +74,5 @@ def perceptron_fit(x, y, lr=1.0, epochs=100):
 '''
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory, course):
-    folder = tmp_path_factory.mktemp("a1")
-    return grade_self_test(course, folder, "a1", flatten_reference("a1"), MUTANTS, VARIANT)
-
-
-def test_the_suite_has_a_mutant_for_every_test(graded):
-    assert {t.name for t in graded["reference"].tests} == set(MUTANTS)
-
-
-@pytest.mark.parametrize("submission", ["reference", "source", "variant"])
-def test_correct_work_gets_full_marks(graded, submission):
-    assert_full_marks(graded[submission], 23)
-
-
-def test_the_untouched_student_notebook_gets_zero(graded):
-    assert_untouched_gets_zero(graded["student"])
-
-
-@pytest.mark.parametrize("test_name", list(MUTANTS))
-def test_each_mutant_is_caught_by_its_test(graded, test_name):
-    assert_mutant_caught(graded[test_name], test_name, 23)
+class TestA1Suite(SuiteSelfTest):
+    ASSIGNMENT, FULL_MARKS, MUTANTS, VARIANT = "a1", FULL_MARKS, MUTANTS, VARIANT

@@ -11,14 +11,7 @@ submissions below use autograd openly (caught by the reading), hide it from the 
 from pathlib import Path
 
 import pytest
-from support import (
-    ROOT,
-    assert_full_marks,
-    assert_mutant_caught,
-    assert_untouched_gets_zero,
-    flatten_reference,
-    grade_self_test,
-)
+from support import ROOT, SuiteSelfTest, assert_full_marks, flatten_reference
 
 from grader.grading import grade
 from grader.notebook import read_cells
@@ -300,10 +293,8 @@ CROSS_ENTROPY_AS_A_SUM = (
 )
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory, course):
-    folder = tmp_path_factory.mktemp("a3")
-    return grade_self_test(course, folder, "a3", flatten_reference("a3"), MUTANTS, VARIANT)
+class TestA3Suite(SuiteSelfTest):
+    ASSIGNMENT, FULL_MARKS, MUTANTS, VARIANT = "a3", FULL_MARKS, MUTANTS, VARIANT
 
 
 @pytest.fixture(scope="module")
@@ -328,30 +319,9 @@ def ban(tmp_path_factory, course):
     return dict(zip(sources, results, strict=True))
 
 
-# ----------------------------------------------------------------- the suite itself
-
-
-def test_the_suite_has_a_mutant_for_every_test(graded):
-    assert {t.name for t in graded["reference"].tests} == set(MUTANTS)
-
-
-@pytest.mark.parametrize("submission", ["reference", "source", "variant"])
-def test_correct_work_gets_full_marks(graded, submission):
-    assert_full_marks(graded[submission], FULL_MARKS)
-
-
-def test_the_untouched_student_notebook_gets_zero(graded):
-    assert_untouched_gets_zero(graded["student"])
-
-
 def test_the_untouched_notebook_passes_the_autograd_reading():
     cells = read_cells(ROOT / "assignments" / "a3" / "a3.ipynb")
     assert autograd_uses(cells, GRADED) == []
-
-
-@pytest.mark.parametrize("test_name", list(MUTANTS))
-def test_each_mutant_is_caught_by_its_test(graded, test_name):
-    assert_mutant_caught(graded[test_name], test_name, FULL_MARKS)
 
 
 def test_a_backward_that_disagrees_with_the_students_own_forward_is_caught_and_says_so(ban):

@@ -4,13 +4,7 @@ catches, and the variants the spec allows (where eps sits, zero_grad that zeros,
 no shared base class) get full marks."""
 
 import pytest
-from support import (
-    assert_full_marks,
-    assert_mutant_caught,
-    assert_untouched_gets_zero,
-    flatten_reference,
-    grade_self_test,
-)
+from support import SuiteSelfTest
 
 pytestmark = pytest.mark.sandbox
 
@@ -148,25 +142,5 @@ class Adam:
 """
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory, course):
-    folder = tmp_path_factory.mktemp("a4")
-    return grade_self_test(course, folder, "a4", flatten_reference("a4"), MUTANTS, VARIANT)
-
-
-def test_the_suite_has_a_mutant_for_every_test(graded):
-    assert {t.name for t in graded["reference"].tests} == set(MUTANTS)
-
-
-@pytest.mark.parametrize("submission", ["reference", "source", "variant"])
-def test_correct_work_gets_full_marks(graded, submission):
-    assert_full_marks(graded[submission], FULL_MARKS)
-
-
-def test_the_untouched_student_notebook_gets_zero(graded):
-    assert_untouched_gets_zero(graded["student"])
-
-
-@pytest.mark.parametrize("test_name", list(MUTANTS))
-def test_each_mutant_is_caught_by_its_test(graded, test_name):
-    assert_mutant_caught(graded[test_name], test_name, FULL_MARKS)
+class TestA4Suite(SuiteSelfTest):
+    ASSIGNMENT, FULL_MARKS, MUTANTS, VARIANT = "a4", FULL_MARKS, MUTANTS, VARIANT
