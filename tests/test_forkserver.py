@@ -1,6 +1,5 @@
 """Warm workers: forks of one server, each with walls of its own."""
 
-import os
 import time
 
 import pytest
@@ -9,6 +8,7 @@ from grader.sandbox import forkserver
 from grader.sandbox.forkserver import ForkServer
 from grader.sandbox.limits import Limits
 from grader.sandbox.process import WorkerDied, WorkerTimeout
+from grader.sandbox.process import _process_count as count_processes
 
 pytestmark = [
     pytest.mark.sandbox,
@@ -96,13 +96,3 @@ def test_an_exit_and_a_hang_end_as_they_do_for_cold_workers(server):
     assert call(fresh, "who")["pid"] == 1  # the server is unharmed
     fresh.kill()
 
-
-def count_processes(uid: int) -> int:
-    count = 0
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                count += os.stat(f"/proc/{entry}").st_uid == uid
-            except OSError:
-                pass
-    return count
