@@ -53,7 +53,7 @@ def grade_class(
         on_start(len(submissions))
     # (student, content hash) -> the last result this suite version gave it
     known = {(a.student, a.result.sha256): a.result
-             for a in gradebook.attempts(assignment) if a.suite_version == version}  # fmt: skip
+             for a in gradebook.attempts(assignment, suite_version=version)}  # fmt: skip
     done: list[Graded] = []
 
     def finish(item: Graded) -> None:

@@ -16,6 +16,7 @@ reference's files) is not graded again unless forced.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import platform
@@ -126,16 +127,13 @@ class Gradebook:
 
     # ------------------------------------------------------------------ reading
 
-    def is_graded(self, assignment: str, sha256: str, suite_version: str, suite: str = "hidden") -> bool:
-        """Whether this content was already graded by this version of the suite."""
-        query = ("SELECT 1 FROM attempts WHERE assignment = ? AND suite = ? AND sha256 = ?"
-                 " AND suite_version = ? LIMIT 1")  # fmt: skip
-        return self._db.execute(query, (assignment, suite, sha256, suite_version)).fetchone() is not None
-
-    def attempts(self, assignment: str | None = None) -> list[Attempt]:
-        """Every attempt, oldest first (optionally of one assignment)."""
-        where, args = ("WHERE assignment = ?", (assignment,)) if assignment else ("", ())
-        with closing(self._db.execute(f"SELECT * FROM attempts {where} ORDER BY id", args)) as cursor:
+    def attempts(self, assignment: str | None = None, *, suite_version: str | None = None) -> list[Attempt]:
+        """Every attempt, oldest first; of one assignment, one suite version, or both."""
+        filters = {"assignment": assignment, "suite_version": suite_version}
+        given = {column: value for column, value in filters.items() if value is not None}
+        where = ("WHERE " + " AND ".join(f"{column} = ?" for column in given)) if given else ""
+        query = f"SELECT * FROM attempts {where} ORDER BY id"
+        with closing(self._db.execute(query, tuple(given.values()))) as cursor:
             columns = [c[0] for c in cursor.description]
             rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
         return [self._attempt(row) for row in rows]
@@ -174,6 +172,7 @@ def suite_version(files: Iterable[Path], root: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+@functools.cache
 def library_versions() -> dict:
     """What the verdicts were computed with, for the record."""
     from importlib.metadata import version

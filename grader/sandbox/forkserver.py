@@ -33,6 +33,7 @@ from grader.sandbox.process import (
     _bwrap_view,
     _environment,
     bwrap_path,
+    worker_rlimits,
 )
 
 ZYGOTE_SCRIPT = Path(__file__).with_name("zygote.py")
@@ -137,15 +138,9 @@ class ForkedWorker(Channel):
         call_read, call_write = os.pipe()
         reply_read, reply_write = os.pipe()
         output_read, output_write = os.pipe()
-        worker_limits = {
-            "memory_mb": limits.memory_mb,
-            "cpu_seconds": int(limits.submission_seconds + limits.load_seconds + 10),
-            "max_processes": limits.max_processes,
-            "max_file_mb": limits.max_file_mb,
-            "max_open_files": limits.max_open_files,
-        }
         try:
-            reply = server.ask({"op": "spawn", "uid": server.next_uid(), "limits": worker_limits},
+            message = {"op": "spawn", "uid": server.next_uid(), "limits": worker_rlimits(limits)}
+            reply = server.ask(message,
                                (call_read, reply_write, output_write))  # fmt: skip
         finally:
             for fd in (call_read, reply_write, output_write):

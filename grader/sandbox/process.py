@@ -80,16 +80,26 @@ def isolation_warning() -> str | None:
     return None
 
 
+def worker_rlimits(limits: Limits) -> dict[str, int]:
+    """The resource limits a worker sets on itself, by the name of its option."""
+    return {
+        "memory_mb": limits.memory_mb,
+        "cpu_seconds": int(limits.submission_seconds + limits.load_seconds + 10),
+        "max_processes": limits.max_processes,
+        "max_file_mb": limits.max_file_mb,
+        "max_open_files": limits.max_open_files,
+    }
+
+
 def _command(call_fd: int, reply_fd: int, limits: Limits, home: str, hide: tuple[str, ...]) -> list[str]:
+    rlimits = worker_rlimits(limits)
+    # RLIMIT_NPROC counts every process of the uid, and cold workers all share one uid
+    rlimits["max_processes"] += _process_count(_worker_uid(limits))
+    options = [arg for name, value in rlimits.items() for arg in (f"--{name.replace('_', '-')}", str(value))]
     worker = [
         sys.executable, "-I", str(WORKER_SCRIPT),
         "--call-fd", str(call_fd), "--reply-fd", str(reply_fd),
-        "--memory-mb", str(limits.memory_mb),
-        "--cpu-seconds", str(int(limits.submission_seconds + limits.load_seconds + 10)),
-        "--max-processes", str(limits.max_processes + _process_count(_worker_uid(limits))),
-        "--max-file-mb", str(limits.max_file_mb),
-        "--max-open-files", str(limits.max_open_files),
-        "--threads", str(limits.threads),
+        *options, "--threads", str(limits.threads),
     ]  # fmt: skip
     if os.getuid() == 0:
         worker += ["--uid", str(limits.sandbox_uid)]

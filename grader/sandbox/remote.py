@@ -146,9 +146,9 @@ class Remote:
             raise StudentCrashed("an object kept in the worker was lost when the worker restarted")
         return self._number
 
-    def no_grad(self):
-        """``student.no_grad()`` for the submission this object lives in."""
-        return self._student.no_grad()
+    def no_grad(self, explain: str = ""):
+        """``student.no_grad(explain)`` for the submission this object lives in."""
+        return self._student.no_grad(explain)
 
     def _ref(self, **extra: Any) -> dict:
         return {"handle": self.__wire_handle__, **extra}

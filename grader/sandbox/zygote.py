@@ -31,6 +31,7 @@ import signal
 import socket
 import sys
 import time
+import types
 
 import torch
 
@@ -77,7 +78,7 @@ def become_worker(fds: list[int], uid: int, limits: dict) -> None:
     os.chdir("/tmp")
     os.environ.update({"HOME": "/tmp", "TMPDIR": "/tmp"})
     worker.drop_privileges(uid)
-    worker.set_limits(_limit_args(limits))
+    worker.set_limits(types.SimpleNamespace(**{name: int(value) for name, value in limits.items()}))
     worker.serve(call_fd, reply_fd)
 
 
@@ -90,16 +91,6 @@ def _close_all_but(keep: set[int]) -> None:
                 os.close(fd)
             except OSError:
                 pass  # the descriptor of the listing itself, already gone
-
-
-def _limit_args(limits: dict):
-    class Args:
-        pass
-
-    args = Args()
-    for name in ("memory_mb", "cpu_seconds", "max_processes", "max_file_mb", "max_open_files"):
-        setattr(args, name, int(limits[name]))
-    return args
 
 
 def spawn(fds: list[int], uid: int, limits: dict) -> int:
