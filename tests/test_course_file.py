@@ -1,0 +1,91 @@
+"""The course file: what a course's policy says, and the mistakes it refuses."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from grader.course_file import CourseFileError, CoursePolicy, load, load_course, parse
+
+EXAMPLE = """
+[course]
+name = "Deep Learning 2026"
+bonus_max = 10
+rounding = 0.5
+
+[assignments.a1]
+weight = 1
+deadline = 2026-11-01T23:59:00+01:00
+
+[assignments.a2]
+weight = 2
+max_points = 30
+
+[late]
+per_day = 0.1
+cutoff_days = 5
+
+[visibility]
+default = "points"
+a1 = "messages"
+
+[teams]
+ravens = ["alice", "bob", "carol"]
+owls = ["dave"]
+
+[students]
+alice = "Alice Smith"
+"""
+
+
+def test_an_example_course_file_reads_as_written(tmp_path):
+    (tmp_path / "course.toml").write_text(EXAMPLE)
+    policy = load_course(tmp_path)
+    assert policy.name == "Deep Learning 2026"
+    cet = timezone(timedelta(hours=1))
+    assert policy.assignments["a1"].deadline == datetime(2026, 11, 1, 23, 59, tzinfo=cet)
+    assert policy.assignments["a2"].weight == 2 and policy.assignments["a2"].max_points == 30
+    assert policy.late.per_day == 0.1 and policy.late.cutoff_days == 5
+    assert policy.visibility_of("a1") == "messages" and policy.visibility_of("a2") == "points"
+    assert policy.name_of("alice") == "Alice Smith" and policy.name_of("bob") == "bob"
+
+
+def test_teams_share_and_a_student_alone_is_a_team_of_one(tmp_path):
+    policy = parse({"teams": {"ravens": ["alice", "bob", "carol"]}})
+    assert policy.team_of("bob") == "ravens"
+    assert policy.members("ravens") == ("alice", "bob", "carol")
+    assert policy.team_of("zoe") == "zoe" and policy.members("zoe") == ("zoe",)
+
+
+def test_no_course_file_is_the_default_policy(tmp_path):
+    assert load(tmp_path / "course.toml") == CoursePolicy()
+    assert CoursePolicy().bonus_max == 10 and CoursePolicy().pass_mark == 50
+
+
+@pytest.mark.parametrize(
+    ("data", "complaint"),
+    [
+        ({"teams": {"big": ["a", "b", "c", "d"]}}, "4 members; at most 3"),
+        ({"teams": {"x": ["a"], "y": ["a", "b"]}}, "a is in both x and y"),
+        ({"teams": {"x": "alice"}}, "must be a list of student ids"),
+        ({"course": {"bonus_maximum": 10}}, "unknown key(s) bonus_maximum"),
+        ({"course": {"bonus_max": -1}}, "bonus_max must be a number >= 0"),
+        ({"course": {"exam_max": 0}}, "exam_max must be more than 0"),
+        ({"late": {"per_day": 10}}, "fraction of the points"),
+        ({"visibility": {"a1": "everything"}}, "must be one of"),
+        ({"assignments": {"a1": {"deadline": "friday"}}}, "must be a date and time"),
+        ({"assignments": {"a1": {"deadline": datetime(2026, 11, 1)}}}, "needs a time zone"),
+    ],
+)  # fmt: skip
+def test_mistakes_are_refused_with_the_reason(data, complaint):
+    with pytest.raises(CourseFileError, match=re.escape(complaint)):
+        parse(data)
+
+
+def test_a_broken_file_names_itself(tmp_path):
+    path = tmp_path / "course.toml"
+    path.write_text("[teams\n")
+    with pytest.raises(CourseFileError, match="course.toml: not valid TOML"):
+        load(path)
