@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 from pathlib import Path
 
 from grader.course import Course
@@ -73,13 +74,27 @@ def grade_class(
 
     def record(result: SubmissionResult) -> None:
         submission = by_path[result.submission]
-        gradebook.record(result, student=submission.student, suite_version=version, device=device)
+        gradebook.record(result, student=submission.student, suite_version=version, device=device,
+                         submitted_at=submitted_at(submission.path))
         finish(Graded(submission, result))
 
     if todo:
         grade([str(s.path) for s in todo], assignment=assignment, course=course, mode=mode,
               limits=limits, device=device, on_result=record)  # fmt: skip
     return done
+
+
+def submitted_at(path: Path) -> str:
+    """When a submission was handed in, as far as the file tells: its modification time.
+
+    LMS exports keep the upload time there; a copy made with ``cp -p`` or ``rsync -t``
+    does too. "" when the file cannot be read.
+    """
+    try:
+        stamp = path.stat().st_mtime
+    except OSError:
+        return ""
+    return datetime.fromtimestamp(stamp, timezone.utc).isoformat(timespec="seconds")
 
 
 def default_gradebook(course: Course) -> Path:

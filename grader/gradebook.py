@@ -10,7 +10,8 @@ graded by the same suite version (``suite_version``: a hash of the suite's and t
 reference's files) is not graded again unless forced.
 
     attempts(id, student, assignment, suite, submission, sha256, suite_version,
-             status, score, max_score, message, seconds, device, versions, graded_at)
+             status, score, max_score, message, seconds, device, versions, graded_at,
+             submitted_at)      -- submitted_at: the file's modification time, "" if unknown
     tests(attempt_id, name, points, max_points, outcome, message)
 """
 
@@ -49,7 +50,8 @@ CREATE TABLE IF NOT EXISTS attempts (
     seconds       REAL NOT NULL,
     device        TEXT NOT NULL,
     versions      TEXT NOT NULL,
-    graded_at     TEXT NOT NULL
+    graded_at     TEXT NOT NULL,
+    submitted_at  TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS attempts_by_content
     ON attempts (assignment, suite, sha256, suite_version);
@@ -72,6 +74,8 @@ class Attempt:
     id: int
     student: str
     graded_at: str
+    submitted_at: str
+    """When the student handed it in (ISO 8601; the file's modification time), "" if unknown."""
     suite_version: str
     device: str
     versions: dict
@@ -88,6 +92,14 @@ class Gradebook:
         self._db.execute("PRAGMA journal_mode=WAL")  # readers never block the grading batch
         self._db.execute("PRAGMA synchronous=FULL")  # a commit survives a power cut, not just kill -9
         self._db.executescript(SCHEMA)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """Gradebooks written by an older dlgrade lack ``submitted_at``: add it, empty."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(attempts)")}
+        if "submitted_at" not in columns:
+            with self._db:
+                self._db.execute("ALTER TABLE attempts ADD COLUMN submitted_at TEXT NOT NULL DEFAULT ''")
 
     def close(self) -> None:
         self._db.close()
@@ -101,20 +113,20 @@ class Gradebook:
     # ------------------------------------------------------------------ writing
 
     def record(self, result: SubmissionResult, *, student: str, suite_version: str,
-               device: str = "cpu", versions: dict | None = None) -> int:  # fmt: skip
+               device: str = "cpu", versions: dict | None = None, submitted_at: str = "") -> int:  # fmt: skip
         """Store one finished attempt in one transaction; returns its id."""
         row = (
             student, result.assignment, result.suite, result.submission, result.sha256,
             suite_version, result.status, result.score, result.max_score, result.message,
             json.dumps(list(result.notes)), result.output, result.seconds, device,
             json.dumps(versions if versions is not None else library_versions()),
-            datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            datetime.now(timezone.utc).isoformat(timespec="seconds"), submitted_at,
         )  # fmt: skip
         with self._db:  # one transaction: the attempt and its tests, or nothing
             cursor = self._db.execute(
                 "INSERT INTO attempts (student, assignment, suite, submission, sha256, suite_version,"
-                " status, score, max_score, message, notes, output, seconds, device, versions, graded_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 " status, score, max_score, message, notes, output, seconds, device, versions, graded_at,"
+                " submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 row,
             )
             attempt_id = cursor.lastrowid
@@ -155,7 +167,8 @@ class Gradebook:
             tests=tests, message=row["message"], notes=tuple(json.loads(row["notes"])),
             output=row["output"], seconds=row["seconds"], sha256=row["sha256"], suite=row["suite"],
         )  # fmt: skip
-        return Attempt(row["id"], row["student"], row["graded_at"], row["suite_version"], row["device"],
+        return Attempt(row["id"], row["student"], row["graded_at"], row["submitted_at"],
+                       row["suite_version"], row["device"],
                        json.loads(row["versions"]), result)  # fmt: skip
 
 

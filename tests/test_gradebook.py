@@ -12,8 +12,9 @@ import pytest
 from click.testing import CliRunner
 from support import ROOT
 
+from grader.batch import submitted_at
 from grader.cli import main
-from grader.gradebook import Gradebook, suite_version
+from grader.gradebook import SCHEMA, Gradebook, suite_version
 from grader.results import SubmissionResult, TestResult
 
 SAMPLES = ROOT / "examples" / "submissions" / "a1"
@@ -41,6 +42,25 @@ def test_the_latest_attempt_per_student_counts(tmp_path):
         assert book.latest("a1")["alice"].result.score == 2.0
         assert "abc" in [a.result.sha256 for a in book.attempts("a1", suite_version="v1")]
         assert book.attempts("a1", suite_version="v2") == []
+
+
+def test_the_hand_in_time_is_kept_and_an_old_gradebook_gains_the_column(tmp_path):
+    path = tmp_path / "book.sqlite"
+    with sqlite3.connect(path) as old:  # a gradebook from before submitted_at existed
+        old.executescript(SCHEMA.replace(",\n    submitted_at  TEXT NOT NULL DEFAULT ''", ""))
+    with Gradebook(path) as book:
+        book.record(result(), student="alice", suite_version="v1", submitted_at="2026-11-01T22:59:00+00:00")
+        book.record(result(sha="def"), student="bob", suite_version="v1")
+        times = {a.student: a.submitted_at for a in book.attempts("a1")}
+    assert times == {"alice": "2026-11-01T22:59:00+00:00", "bob": ""}
+
+
+def test_a_submissions_hand_in_time_is_its_files_modification_time(tmp_path):
+    notebook = tmp_path / "alice.ipynb"
+    notebook.write_text("{}")
+    os.utime(notebook, (1_793_573_940, 1_793_573_940))
+    assert submitted_at(notebook) == "2026-11-01T22:59:00+00:00"
+    assert submitted_at(tmp_path / "missing.ipynb") == ""
 
 
 def test_the_suite_version_changes_with_the_content_of_a_file_only(tmp_path):
