@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from grader.course import Course
+from grader.devices import resolve
 from grader.gradebook import FILENAME, Gradebook, suite_version
 from grader.grading import grade
 from grader.results import SubmissionResult
@@ -40,12 +41,16 @@ def grade_class(
     mode: str = "definitions",
     limits: Limits = Limits(),
     device: str = "cpu",
+    workers: int = 1,
+    scheduler: str | None = None,
     on_graded: Callable[[Graded], None] | None = None,
     on_start: Callable[[int], None] | None = None,
 ) -> list[Graded]:
     """Grade every student's submission among ``arguments`` (files and folders).
 
-    ``on_start`` hears how many submissions there are; ``on_graded`` each one as it ends.
+    ``workers``: grading processes on this machine; ``scheduler``: the address of a Dask
+    cluster to grade on instead. ``on_start`` hears how many submissions there are;
+    ``on_graded`` each one as it ends.
     """
     course = course or Course.find()
     version = suite_version(course.suite_files(assignment), course.root)
@@ -71,17 +76,24 @@ def grade_class(
             todo.append(submission)
 
     by_path = {str(s.path): s for s in todo}
+    devices = ",".join(resolve(device))  # what the gradebook says the verdicts were computed on
 
     def record(result: SubmissionResult) -> None:
         submission = by_path[result.submission]
-        gradebook.record(result, student=submission.student, suite_version=version, device=device,
+        gradebook.record(result, student=submission.student, suite_version=version, device=devices,
                          submitted_at=submitted_at(submission.path))
         finish(Graded(submission, result))
 
-    if todo:
+    if todo and scheduler:
+        from grader.distributed import grade_on_dask
+
+        grade_on_dask([str(s.path) for s in todo], assignment=assignment, course=course, mode=mode,
+                      limits=limits, device=device, scheduler=scheduler, on_result=record)  # fmt: skip
+    elif todo:
         grade([str(s.path) for s in todo], assignment=assignment, course=course, mode=mode,
-              limits=limits, device=device, on_result=record)  # fmt: skip
-    return done
+              limits=limits, device=device, workers=workers, on_result=record)  # fmt: skip
+    order = {submission.path: i for i, submission in enumerate(submissions)}
+    return sorted(done, key=lambda item: order[item.submission.path])  # as discovered, however they finished
 
 
 def submitted_at(path: Path) -> str:

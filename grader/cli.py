@@ -17,9 +17,12 @@ from grader import console
 from grader.assign import assign as assign_notebook
 from grader.batch import default_gradebook, grade_class
 from grader.course import Course
+from grader.devices import is_gpu
+from grader.devices import resolve as resolve_devices
 from grader.errors import DlgradeError
 from grader.gradebook import FILENAME, Gradebook
 from grader.grading import grade as grade_submissions
+from grader.parallel import default_workers
 from grader.results import ResultsFile
 from grader.sandbox.limits import Limits
 from grader.sandbox.process import isolation_warning
@@ -65,10 +68,16 @@ def main() -> None:
 @click.option("--gradebook", "gradebook_path", type=click.Path(dir_okay=False),
               help=f"SQLite gradebook (default: {FILENAME} in the course folder).")
 @click.option("--force", is_flag=True, help="Grade again what the gradebook already has.")
+@click.option("--workers", "-j", type=click.IntRange(min=1),
+              help="Grading processes side by side [default: one per core; on GPUs, one per GPU].")
+@click.option("--device", default="cpu", show_default=True,
+              help="Where graded functions get their tensors: auto, cpu, cuda or cuda:N.")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Grade on this Dask cluster (e.g. tcp://host:8786) instead of this machine.")
 @with_limits
 @click.argument("submissions", nargs=-1, required=True, type=click.Path(exists=True))
-def grade(assignment, json_path, gradebook_path, force, submissions, test_seconds, submission_seconds,
-          memory_mb, run_all, course_dir) -> None:  # fmt: skip
+def grade(assignment, json_path, gradebook_path, force, workers, device, scheduler, submissions,
+          test_seconds, submission_seconds, memory_mb, run_all, course_dir) -> None:  # fmt: skip
     """Grade SUBMISSIONS (notebooks, .py files, or folders of them) with the hidden suite.
 
     Every result goes into the gradebook as soon as it is finished; a submission the
@@ -78,6 +87,7 @@ def grade(assignment, json_path, gradebook_path, force, submissions, test_second
     course = _course(course_dir)
     try:
         course.suite_dir(assignment)  # an unknown assignment is an error before anything is written
+        devices = resolve_devices(device)
     except DlgradeError as exc:
         raise click.ClickException(str(exc)) from None
     results_file = ResultsFile(Path(json_path), assignment) if json_path else None
@@ -94,6 +104,8 @@ def grade(assignment, json_path, gradebook_path, force, submissions, test_second
             graded = grade_class(list(submissions), assignment=assignment, gradebook=gradebook,
                                  course=course, force=force, mode="all" if run_all else "definitions",
                                  limits=_limits(test_seconds, submission_seconds, memory_mb),
+                                 device=device, scheduler=scheduler,
+                                 workers=workers or _default_workers(devices),
                                  on_graded=on_graded,
                                  on_start=lambda n: progress.append(console.Progress(n)))  # fmt: skip
         except DlgradeError as exc:
@@ -103,6 +115,8 @@ def grade(assignment, json_path, gradebook_path, force, submissions, test_second
                 bar.close()
     click.echo(console.batch_summary([item.result for item in graded]))
     if results_file:
+        results_file.results = [item.result for item in graded]  # in the order given, not as finished
+        results_file.write()
         click.echo(f"results written to {results_file.path}")
     click.echo(f"gradebook: {gradebook.path}")
 
@@ -129,6 +143,11 @@ def assign(source, out_dir) -> None:
         click.echo(f"wrote {assign_notebook(source, out_dir)}")
     except DlgradeError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def _default_workers(devices: list[str]) -> int:
+    """One grading process per core on the CPU; one per GPU on GPUs."""
+    return len(devices) if is_gpu(devices[0]) else default_workers()
 
 
 def _course(course_dir: str | None) -> Course:

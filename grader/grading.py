@@ -13,18 +13,22 @@ from __future__ import annotations
 import os
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from grader.course import Course
+from grader.devices import is_gpu, resolve
 from grader.errors import SuiteError
 from grader.plugin import GradingPlugin, Job
 from grader.results import SubmissionResult
 from grader.sandbox import forkserver
 from grader.sandbox.forkserver import WarmWorkers
 from grader.sandbox.limits import Limits
+from grader.sandbox.process import WorkerProcess
 
 
 def grade(
@@ -38,16 +42,28 @@ def grade(
     device: str = "cpu",
     on_result: Callable[[SubmissionResult], None] | None = None,
     warm: bool | None = None,
+    workers: int = 1,
 ) -> list[SubmissionResult]:
     """Grade each path with the assignment's suite; one result per path, in order.
 
-    ``warm``: fork workers from one server per batch (default: where the machine allows,
+    ``device``: ``auto``, ``cpu``, ``cuda`` or ``cuda:N`` (``devices.py``). ``warm``: fork
+    CPU workers from one server per grading process (default: where the machine allows,
     see ``forkserver.available``); otherwise every submission starts a fresh interpreter.
+    ``workers``: grading processes side by side (``parallel.py``), at least one per GPU;
+    results then reach ``on_result`` in the order they finish.
     """
     course = course or Course.find()
-    folder = course.suite_dir(assignment, suite)
-    hide = hidden_paths(course, paths)
-    jobs = [Job(str(p), assignment, suite, mode, limits, hide, device) for p in paths]
+    course.suite_dir(assignment, suite)  # an unknown assignment fails here, before any work
+    devices = resolve(device)
+    paths = [str(p) for p in paths]
+    options = GradingOptions(assignment=assignment, course_root=str(course.root), suite=suite, mode=mode,
+                             limits=limits, device=devices[0], hide=hidden_paths(course, paths),
+                             warm=forkserver.available() if warm is None else warm)  # fmt: skip
+    if (workers > 1 or len(devices) > 1) and len(paths) > 1:
+        from grader.parallel import grade_in_parallel
+
+        return grade_in_parallel(paths, options, workers=max(workers, len(devices)), devices=devices,
+                                 on_result=on_result)  # fmt: skip
     results: list[SubmissionResult] = []
 
     def collect(result: SubmissionResult) -> None:
@@ -55,8 +71,39 @@ def grade(
         if on_result is not None:
             on_result(result)
 
-    pool = WarmWorkers(hide) if (forkserver.available() if warm is None else warm) else None
-    plugin = GradingPlugin(jobs, collect, spawn=pool)
+    grade_stream(paths, options, collect)
+    return results
+
+
+@dataclass(frozen=True)
+class GradingOptions:
+    """Everything a grading process needs besides the paths: plain values, so that it
+    can be handed to another process (``parallel.py``) or machine (``distributed.py``)."""
+
+    assignment: str
+    course_root: str
+    suite: str = "hidden"
+    mode: str = "definitions"
+    limits: Limits = Limits()
+    device: str = "cpu"
+    hide: tuple[str, ...] = ()
+    warm: bool = False
+
+
+def grade_stream(paths: Iterable[str], options: GradingOptions,
+                 on_result: Callable[[SubmissionResult], None]) -> None:  # fmt: skip
+    """Grade paths as they come, in one pytest session over the suite (collected once).
+
+    ``paths`` may be a generator that waits for work: a grading process pulls its next
+    submission only when it has finished the last one.
+    """
+    course = Course(Path(options.course_root))
+    folder = course.suite_dir(options.assignment, options.suite)
+    jobs = (Job(str(p), options.assignment, options.suite, options.mode, options.limits, options.hide,
+                options.device) for p in paths)  # fmt: skip
+    pool = WarmWorkers(options.hide) if options.warm and not is_gpu(options.device) else None
+    spawn = pool or (partial(WorkerProcess, hide=options.hide, gpu=True) if is_gpu(options.device) else None)
+    plugin = GradingPlugin(jobs, on_result, spawn=spawn)
     try:
         _run_pytest(folder, course, plugin)
     finally:
@@ -64,8 +111,7 @@ def grade(
             pool.close()
     if plugin.collection_errors:
         errors = "\n".join(plugin.collection_errors)
-        raise SuiteError(f"the {suite} suite for {assignment} is broken:\n{errors}")
-    return results
+        raise SuiteError(f"the {options.suite} suite for {options.assignment} is broken:\n{errors}")
 
 
 def _run_pytest(folder: Path, course: Course, plugin: GradingPlugin) -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -65,7 +65,7 @@ def test_name(item: pytest.Item) -> str:
 
 @dataclass(eq=False)  # pluggy keeps plugins in sets: identity, not value, equality
 class GradingPlugin:
-    jobs: list[Job]
+    jobs: Iterable[Job]  # a generator is fine: each job is taken when the last one is done
     on_result: Callable[[SubmissionResult], None]
     spawn: Callable | None = None  # starts a worker for a Session; None: cold processes
     collection_errors: list[str] = field(default_factory=list)

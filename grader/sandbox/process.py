@@ -24,6 +24,7 @@ from pathlib import Path
 
 from grader.sandbox import wire
 from grader.sandbox.limits import Limits
+from grader.sandbox.watchdog import MemoryWatchdog
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 READY_SECONDS = 60.0
@@ -80,10 +81,14 @@ def isolation_warning() -> str | None:
     return None
 
 
-def worker_rlimits(limits: Limits) -> dict[str, int]:
-    """The resource limits a worker sets on itself, by the name of its option."""
+def worker_rlimits(limits: Limits, gpu: bool = False) -> dict[str, int]:
+    """The resource limits a worker sets on itself, by the name of its option.
+
+    A GPU worker gets no address-space limit (``memory_mb`` 0): CUDA reserves far more
+    address space than it uses. ``watchdog.py`` limits its resident memory instead.
+    """
     return {
-        "memory_mb": limits.memory_mb,
+        "memory_mb": 0 if gpu else limits.memory_mb,
         "cpu_seconds": int(limits.submission_seconds + limits.load_seconds + 10),
         "max_processes": limits.max_processes,
         "max_file_mb": limits.max_file_mb,
@@ -91,8 +96,9 @@ def worker_rlimits(limits: Limits) -> dict[str, int]:
     }
 
 
-def _command(call_fd: int, reply_fd: int, limits: Limits, home: str, hide: tuple[str, ...]) -> list[str]:
-    rlimits = worker_rlimits(limits)
+def _command(call_fd: int, reply_fd: int, limits: Limits, home: str, hide: tuple[str, ...],
+             gpu: bool = False) -> list[str]:  # fmt: skip
+    rlimits = worker_rlimits(limits, gpu)
     # RLIMIT_NPROC counts every process of the uid, and cold workers all share one uid
     rlimits["max_processes"] += _process_count(_worker_uid(limits))
     options = [arg for name, value in rlimits.items() for arg in (f"--{name.replace('_', '-')}", str(value))]
@@ -106,7 +112,7 @@ def _command(call_fd: int, reply_fd: int, limits: Limits, home: str, hide: tuple
     bwrap = bwrap_path()
     if bwrap is None:
         return worker
-    return [bwrap, *_bwrap_view(home, hide), "--", *worker]
+    return [bwrap, *_bwrap_view(home, hide, gpu), "--", *worker]
 
 
 def _worker_uid(limits: Limits) -> int:
@@ -125,10 +131,13 @@ def _process_count(uid: int) -> int:
     return count
 
 
-def _bwrap_view(home: str | None, hide: tuple[str, ...]) -> list[str]:
+def _bwrap_view(home: str | None, hide: tuple[str, ...], gpu: bool = False) -> list[str]:
     """The worker's world: the whole disk read-only, a private /tmp and home, no network,
-    its own PID namespace, and the course's secrets (``hide``) covered by empty folders."""
+    its own PID namespace, and the course's secrets (``hide``) covered by empty folders.
+    A GPU worker also sees the NVIDIA device files, which a minimal /dev lacks."""
     args = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    if gpu:
+        args += [arg for node in _gpu_device_files() for arg in ("--dev-bind", node, node)]
     for path in hide:
         args += ["--tmpfs", path]
     args += _reveal(_python_paths())
@@ -139,6 +148,14 @@ def _bwrap_view(home: str | None, hide: tuple[str, ...]) -> list[str]:
     args += ["--bind", home, home, "--chdir", home] if home else ["--chdir", "/tmp"]
     args += ["--unshare-pid", "--unshare-net", "--die-with-parent", "--new-session"]
     return args
+
+
+def _gpu_device_files() -> list[str]:
+    """/dev/nvidia0, /dev/nvidiactl, /dev/nvidia-uvm, ...: what CUDA opens."""
+    try:
+        return sorted(f"/dev/{name}" for name in os.listdir("/dev") if name.startswith("nvidia"))
+    except OSError:
+        return []
 
 
 def _python_paths() -> list[str]:
@@ -183,6 +200,8 @@ class Channel:
 
     Subclasses say how the worker ends: ``_exit_code`` and ``kill``.
     """
+
+    death_note = ""  # why the trusted side killed the worker, if it did (e.g. memory)
 
     def __init__(self, limits: Limits, call_write: int, reply_read: int, output):
         self.limits = limits
@@ -230,6 +249,8 @@ class Channel:
         code = self._exit_code(timeout=1)  # let an exit code arrive before we kill
         self.kill()
         code = code if code is not None else self._exit_code(timeout=1)
+        if self.death_note:
+            return WorkerDied(f"the worker was killed: {self.death_note}")
         if code is not None and code < 0:
             return WorkerDied(f"the worker was killed by {signal.Signals(-code).name}")
         return WorkerDied(f"the worker exited with code {code}")
@@ -253,16 +274,21 @@ class Channel:
 
 
 class WorkerProcess(Channel):
-    """A cold worker: a fresh interpreter (under bwrap) that imports torch itself."""
+    """A cold worker: a fresh interpreter (under bwrap) that imports torch itself.
 
-    def __init__(self, limits: Limits, hide: tuple[str, ...] = ()):
+    ``gpu``: a worker for CUDA: it sees the GPUs, has no RLIMIT_AS, and a watchdog on
+    the trusted side kills it when its resident memory passes ``limits.memory_mb``.
+    GPU workers are always cold: a fork of a process that may touch CUDA is unsafe.
+    """
+
+    def __init__(self, limits: Limits, hide: tuple[str, ...] = (), gpu: bool = False):
         self._home = tempfile.mkdtemp(prefix="dlgrade-worker-")
         if os.getuid() == 0:
             os.chown(self._home, limits.sandbox_uid, limits.sandbox_uid)
         call_read, call_write = os.pipe()
         reply_read, reply_write = os.pipe()
         self._proc = subprocess.Popen(
-            _command(call_read, reply_write, limits, self._home, hide),
+            _command(call_read, reply_write, limits, self._home, hide, gpu),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -273,8 +299,14 @@ class WorkerProcess(Channel):
         )
         os.close(call_read)
         os.close(reply_write)
+        self._memory_mb = limits.memory_mb
+        self._watchdog = MemoryWatchdog(self._proc.pid, limits.memory_mb, self._over_memory) if gpu else None
         super().__init__(limits, call_write, reply_read, self._proc.stdout)
         self._await_ready()
+
+    def _over_memory(self, used_mb: float) -> None:
+        self.death_note = f"it held {used_mb:.0f} MB of memory, over the limit of {self._memory_mb} MB"
+        self._kill_group()
 
     def _exit_code(self, timeout: float) -> int | None:
         try:
@@ -288,11 +320,16 @@ class WorkerProcess(Channel):
 
     def kill(self) -> None:
         """Kill the worker's whole process group; its PID namespace takes the rest."""
+        if self._watchdog is not None:
+            self._watchdog.stop()
+        self._kill_group()
+        self._proc.wait()
+        self._close_pipes()
+        shutil.rmtree(self._home, ignore_errors=True)
+
+    def _kill_group(self) -> None:
         if self._proc.poll() is None:
             try:
                 os.killpg(self._proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        self._proc.wait()
-        self._close_pipes()
-        shutil.rmtree(self._home, ignore_errors=True)

@@ -84,12 +84,13 @@ def drop_privileges(uid: int | None) -> None:
 def set_limits(args: argparse.Namespace) -> None:
     mib = 1024 * 1024
     limits = {
-        resource.RLIMIT_AS: args.memory_mb * mib,
         resource.RLIMIT_CPU: args.cpu_seconds,
         resource.RLIMIT_FSIZE: args.max_file_mb * mib,
         resource.RLIMIT_NOFILE: args.max_open_files,
         resource.RLIMIT_CORE: 0,
     }
+    if args.memory_mb > 0:  # 0: a GPU worker, whose memory the trusted side watches instead
+        limits[resource.RLIMIT_AS] = args.memory_mb * mib
     if os.getuid() != 0:
         # The kernel counts every process of this uid on the machine; the trusted side,
         # which sees them all (this PID namespace does not), added them in.

@@ -1,0 +1,190 @@
+"""Grading on every core: several grading processes pull submissions from one queue.
+
+    parent (this module)  ── queue of (index, path) ──▶  grading process 1 ─▶ its fork server ─▶ workers
+          ▲                                        └──▶  grading process 2 ─▶ its fork server ─▶ workers
+          └──────────── ("result", index, plain dict) ◀──┘
+
+Each grading process is an ordinary trusted grader (``grading.grade_stream``): one
+pytest session over the suite, its own fork server, student code only in its
+sandboxed workers. It takes the next submission when it has finished the last one,
+so a slow submission holds up one process, not the batch. Results come back as
+plain dictionaries and reach ``on_result`` here, in the parent, as each one
+finishes: the parent alone writes the gradebook.
+
+Processes are started with ``spawn`` (a fresh interpreter), never ``fork``: the
+parent may have used torch's thread pool, and a forked copy of it can hang. A
+grading process dies with its parent (``PR_SET_PDEATHSIG``), and one that dies on
+its own costs only the submission it held, which is reported as an ``error``; a
+fresh process takes its place.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import os
+import queue
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import replace
+
+from grader.errors import SuiteError
+from grader.grading import GradingOptions, grade_stream
+from grader.results import SubmissionResult
+from grader.submissions import content_hash
+
+POLL_SECONDS = 0.5
+PR_SET_PDEATHSIG = 1  # prctl: the signal this process gets when its parent dies
+
+
+def default_workers() -> int:
+    """The cores this process may run on: one grading process each."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def grade_in_parallel(
+    paths: list[str],
+    options: GradingOptions,
+    *,
+    workers: int,
+    on_result: Callable[[SubmissionResult], None] | None = None,
+    devices: list[str] | None = None,
+) -> list[SubmissionResult]:
+    """Grade ``paths`` with ``workers`` grading processes; results in the order of ``paths``.
+
+    ``devices``: one device per grading process, in turn (several GPUs: one each).
+    """
+    context = multiprocessing.get_context("spawn")
+    tasks, replies = context.Queue(), context.Queue()
+    for index, path in enumerate(paths):
+        tasks.put((index, path))
+    count = min(workers, len(paths))
+    for _ in range(count):
+        tasks.put(None)  # one "no more work" for each grading process
+    batch = _Batch(paths, options, context, tasks, replies, devices or [options.device])
+    try:
+        for slot in range(count):
+            batch.start(slot)
+        return batch.collect(on_result)
+    finally:
+        batch.stop()
+
+
+class _Batch:
+    """The parent's view of one parallel batch: its processes and what each is grading."""
+
+    def __init__(self, paths, options, context, tasks, replies, devices):
+        self.paths = paths
+        self.options = options
+        self.context = context
+        self.tasks = tasks
+        self.replies = replies
+        self.devices = devices
+        self.processes: dict[int, multiprocessing.Process] = {}  # slot -> process
+        self.holding: dict[int, int] = {}  # slot -> index of the submission it is grading
+        self.results: dict[int, SubmissionResult] = {}
+        self.finished: set[int] = set()
+        self.restarts = 0
+
+    def start(self, slot: int) -> None:
+        options = replace(self.options, device=self.devices[slot % len(self.devices)])
+        arguments = (slot, options, self.tasks, self.replies, os.getpid())
+        process = self.context.Process(target=_grading_process, args=arguments, name=f"dlgrade-grader-{slot}")
+        process.start()
+        self.processes[slot] = process
+
+    def collect(self, on_result) -> list[SubmissionResult]:
+        suite_errors: list[str] = []
+        while len(self.finished) < len(self.processes):
+            try:
+                kind, slot, index, payload = self.replies.get(timeout=POLL_SECONDS)
+            except queue.Empty:
+                self._replace_dead(on_result)
+                continue
+            if kind == "start":
+                self.holding[slot] = index
+            elif kind == "result":
+                self.holding.pop(slot, None)
+                self._keep(index, SubmissionResult.from_dict(payload), on_result)
+            elif kind == "suite_error":
+                suite_errors.append(payload)
+            elif kind == "done":
+                self.finished.add(slot)
+        if suite_errors:
+            raise SuiteError(suite_errors[0])
+        return [self.results[i] for i in range(len(self.paths)) if i in self.results]
+
+    def _keep(self, index: int, result: SubmissionResult, on_result) -> None:
+        self.results[index] = result
+        if on_result is not None:
+            on_result(result)
+
+    def _replace_dead(self, on_result) -> None:
+        """A grading process that died without saying goodbye loses only what it held."""
+        for slot, process in list(self.processes.items()):
+            if slot in self.finished or process.is_alive():
+                continue
+            index = self.holding.pop(slot, None)
+            if index is not None:
+                self._keep(index, _lost(self.paths[index], self.options, process.exitcode), on_result)
+            if self.restarts >= len(self.paths):
+                self.finished.add(slot)  # something is badly wrong: stop replacing
+                continue
+            self.restarts += 1
+            self.start(slot)
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            process.join(timeout=5)
+            if process.is_alive():
+                process.kill()
+                process.join()
+        for channel in (self.tasks, self.replies):
+            channel.close()
+            channel.cancel_join_thread()
+
+
+def _lost(path: str, options: GradingOptions, exitcode: int | None) -> SubmissionResult:
+    return SubmissionResult(
+        submission=path, assignment=options.assignment, suite=options.suite, status="error",
+        message=f"the grading process died (exit code {exitcode}); grade this submission again",
+        sha256=content_hash(path),
+    )  # fmt: skip
+
+
+def _grading_process(slot: int, options: GradingOptions, tasks, replies, parent: int) -> None:
+    """One grading process: take submissions until told there are none left."""
+    _die_with_parent(parent)
+    current: list[int] = []
+
+    def paths():
+        for index, path in iter(tasks.get, None):
+            current[:] = [index]
+            replies.put(("start", slot, index, None))
+            yield path
+
+    def send(result: SubmissionResult) -> None:
+        replies.put(("result", slot, current[0], result.to_dict()))
+
+    try:
+        grade_stream(paths(), options, send)
+    except SuiteError as exc:
+        replies.put(("suite_error", slot, None, str(exc)))
+    replies.put(("done", slot, None, None))
+
+
+def _die_with_parent(parent: int) -> None:
+    """If the batch is killed (``kill -9`` included), its grading processes go with it.
+
+    The parent may have died while this process was still starting, before the
+    request to the kernel: then the parent is no longer ``parent``, and we leave.
+    """
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL))
+    if os.getppid() != parent:
+        os._exit(1)

@@ -1,0 +1,84 @@
+"""--device: what each choice means here, GPU workers' memory watchdog, and the real GPU run.
+
+The GPU tests need a CUDA device and are skipped, with the reason, where there is none.
+A GPU worker's other parts (no address-space limit, the watchdog) run on any machine.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import pytest
+import torch
+from click.testing import CliRunner
+from support import ROOT
+
+from grader.cli import main
+from grader.course import Course
+from grader.devices import DeviceError, resolve
+from grader.errors import StudentCrashed
+from grader.grading import grade
+from grader.sandbox.limits import Limits
+from grader.sandbox.process import WorkerProcess, isolation_warning
+from grader.sandbox.remote import Student
+from grader.sandbox.session import Session
+
+SAMPLES = ROOT / "examples" / "submissions" / "a1"
+NO_GPU = "no CUDA GPU on this machine: the GPU path is checked where one is present"
+needs_gpu = pytest.mark.skipif(not torch.cuda.is_available(), reason=NO_GPU)
+
+
+@pytest.mark.parametrize(
+    ("spec", "gpus", "devices"),
+    [("cpu", 2, ["cpu"]), ("auto", 0, ["cpu"]), ("auto", 2, ["cuda:0", "cuda:1"]),
+     ("cuda", 2, ["cuda:0", "cuda:1"]), ("cuda:1", 2, ["cuda:1"])],
+)  # fmt: skip
+def test_each_device_choice_names_the_devices_it_means(spec, gpus, devices):
+    assert resolve(spec, gpu_count=gpus) == devices
+
+
+@pytest.mark.parametrize(
+    ("spec", "gpus", "complaint"),
+    [("cuda", 0, "no CUDA GPU is visible"), ("cuda:2", 2, "has 2 CUDA GPU(s)"), ("tpu", 1, "expected auto")],
+)  # fmt: skip
+def test_a_device_that_is_not_here_is_refused_with_the_reason(spec, gpus, complaint):
+    with pytest.raises(DeviceError, match=complaint.replace("(", r"\(").replace(")", r"\)")):
+        resolve(spec, gpu_count=gpus)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_the_cli_refuses_cuda_without_a_gpu_before_grading(tmp_path):
+    run = CliRunner().invoke(main, ["grade", "-a", "a1", "--device", "cuda", "--gradebook",
+                                    str(tmp_path / "book.sqlite"), str(SAMPLES / "alice.ipynb")])  # fmt: skip
+    assert run.exit_code != 0 and "no CUDA GPU is visible" in run.output
+    assert not (tmp_path / "book.sqlite").exists()
+
+
+@pytest.mark.sandbox
+@pytest.mark.skipif(isolation_warning() is not None, reason="memory hogs run only in the real sandbox")
+def test_a_gpu_worker_has_its_memory_watched_instead_of_its_address_space_limited():
+    code = ["import torch\ndef hog():\n    x = torch.ones(500_000_000)\n    return float(x.sum())\n"
+            "def small():\n    return float(torch.ones(10).sum())\n"]  # fmt: skip
+    limits = Limits(memory_mb=1200, test_seconds=30)
+    session = Session(code, limits=limits, spawn=partial(WorkerProcess, hide=(), gpu=True))
+    session.start()
+    student = Student(session)
+    try:
+        session.begin_test(None)
+        assert student.small() == 10.0  # torch itself fits: no address-space limit got in the way
+        session.begin_test(None)
+        with pytest.raises(StudentCrashed, match="over the limit of 1200 MB"):
+            student.hog()  # 2 GB of float32
+    finally:
+        session.close()
+
+
+@needs_gpu
+@pytest.mark.gpu
+@pytest.mark.sandbox
+def test_verdicts_on_the_gpu_are_the_verdicts_on_the_cpu():
+    paths = [str(SAMPLES / f"{name}.ipynb") for name in ("alice", "bob", "carol")]
+    on_cpu = grade(paths, assignment="a1", course=Course(ROOT), device="cpu")
+    on_gpu = grade(paths, assignment="a1", course=Course(ROOT), device="cuda:0")
+    assert [[(t.name, t.outcome) for t in r.tests] for r in on_gpu] == \
+        [[(t.name, t.outcome) for t in r.tests] for r in on_cpu]  # fmt: skip
