@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from grader.course import Course  # noqa: E402
 from grader.grading import grade  # noqa: E402
+from grader.parallel import default_workers  # noqa: E402
 from grader.sandbox import forkserver  # noqa: E402
 
 TRIVIAL_SUITE = '''
@@ -58,13 +59,13 @@ def notebooks(folder: Path, count: int, code: str) -> list[str]:
     return paths
 
 
-def run(paths: list[str], assignment: str, course: Course, warm: bool) -> dict:
+def run(paths: list[str], assignment: str, course: Course, warm: bool, workers: int = 1) -> dict:
     started = time.perf_counter()
-    results = grade(paths, assignment=assignment, course=course, warm=warm)
+    results = grade(paths, assignment=assignment, course=course, warm=warm, workers=workers)
     wall = time.perf_counter() - started
     assert all(r.status == "graded" and r.score == r.max_score for r in results), "a bench run failed"
     per = sorted(r.seconds for r in results)
-    return {"submissions": len(paths), "wall_s": round(wall, 3),
+    return {"submissions": len(paths), "workers": workers, "wall_s": round(wall, 3),
             "median_ms": round(1000 * statistics.median(per), 1),
             "p90_ms": round(1000 * per[int(0.9 * (len(per) - 1))], 1)}  # fmt: skip
 
@@ -105,7 +106,9 @@ def main() -> None:
         a4 = Path(tmp) / "a4"
         a4.mkdir()
         a4_paths = notebooks(a4, args.a4_submissions, flatten_reference("a4"))
-        report["a4_warm" if modes[0] else "a4_cold"] = run(a4_paths, "a4", Course(ROOT), modes[0])
+        for workers in sorted({1, default_workers()}):
+            key = f"a4_{'warm' if modes[0] else 'cold'}_{workers}_workers"
+            report[key] = run(a4_paths, "a4", Course(ROOT), modes[0], workers)
         report["ten_import_torch_s"] = round(import_torch_seconds(10), 3)
     print(json.dumps(report, indent=2))
     Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
