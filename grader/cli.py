@@ -184,5 +184,15 @@ def _warn_isolation() -> None:
         click.echo(f"warning: {warning}", err=True)
 
 
+def _register_commands() -> None:
+    """Commands that live beside the grader, in their own packages."""
+    from reports.cli import report
+
+    main.add_command(report)
+
+
+_register_commands()
+
+
 if __name__ == "__main__":
     main()

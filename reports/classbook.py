@@ -1,0 +1,180 @@
+"""From a gradebook and a course policy to what every report shows: which submission counts for whom.
+
+- Each student's latest attempt per assignment is theirs (``Gradebook.latest``).
+- A team's score for an assignment comes from its members' latest attempts; when
+  more than one member submitted, the most recent hand-in counts (``submitted_at``,
+  else ``graded_at``) and the breakdown says so. Every member gets that score.
+- A student known only from the course file (``[teams]``, ``[students]``) or the
+  exam file, with no submission, gets 0 for the assignment: a line, not an error.
+- An assignment's maximum is the course file's ``max_points``, else the largest
+  ``max_score`` the gradebook recorded for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from grader.course_file import CoursePolicy
+from grader.gradebook import Attempt, Gradebook
+from reports.bonus import (
+    AssignmentScore,
+    BonusBreakdown,
+    bonus_breakdown,
+    display_time,
+    lateness,
+    parse_time,
+)
+from reports.exam import Final, final
+
+Latest = dict[str, dict[str, Attempt]]
+"""assignment -> student -> that student's latest attempt."""
+
+_EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class Counted:
+    """The attempt that counts for a team at one assignment (None: nobody submitted), and why."""
+
+    attempt: Attempt | None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StudentReport:
+    """Everything the reports say about one student."""
+
+    student: str
+    name: str
+    team: str
+    breakdown: BonusBreakdown
+    attempts: dict[str, Attempt | None]
+    """The counted attempt per assignment: the student's own, a teammate's, or None."""
+    final: Final | None = None
+    """Exam + bonus; None when no exam file was given."""
+
+    @property
+    def bonus(self) -> float:
+        return self.breakdown.bonus
+
+
+@dataclass(frozen=True)
+class ClassReport:
+    """The whole class: the policy, the assignments that count, and one report per student."""
+
+    policy: CoursePolicy
+    assignments: tuple[str, ...]
+    max_points: dict[str, float]
+    students: tuple[StudentReport, ...]
+    has_exam: bool = False
+
+    def counted_attempts(self, assignment: str) -> list[Attempt]:
+        """Each submission that counts for someone, once (a team's is not repeated per member)."""
+        seen: dict[int, Attempt] = {}
+        for report in self.students:
+            attempt = report.attempts.get(assignment)
+            if attempt is not None:
+                seen.setdefault(attempt.id, attempt)
+        return sorted(seen.values(), key=lambda a: a.student)
+
+
+def build_report(gradebook: Gradebook, policy: CoursePolicy,
+                 exam: dict[str, float | None] | None = None) -> ClassReport:  # fmt: skip
+    """The class report from a gradebook and the course's policy."""
+    return class_report(latest_attempts(gradebook, tuple(policy.assignments)), policy, exam)
+
+
+def latest_attempts(gradebook: Gradebook, assignments: tuple[str, ...] = ()) -> Latest:
+    """``Gradebook.latest`` of each assignment; none named: of every assignment the gradebook has."""
+    names = assignments or sorted({attempt.result.assignment for attempt in gradebook.attempts()})
+    return {assignment: gradebook.latest(assignment) for assignment in names}
+
+
+def class_report(latest: Latest, policy: CoursePolicy,
+                 exam: dict[str, float | None] | None = None) -> ClassReport:  # fmt: skip
+    assignments = tuple(policy.assignments) or tuple(sorted(latest))
+    maxima = {a: max_points(a, policy, latest.get(a, {})) for a in assignments}
+    counted = {a: team_submissions(latest.get(a, {}), policy) for a in assignments}
+    students = tuple(
+        student_report(student, policy, assignments, maxima, counted, exam)
+        for student in roster(policy, latest, exam or {})
+    )
+    return ClassReport(policy, assignments, maxima, students, has_exam=exam is not None)
+
+
+def roster(policy: CoursePolicy, latest: Latest, exam: dict[str, float | None]) -> list[str]:
+    """Every student the course knows: from submissions, the course file and the exam file."""
+    known = {student for by_student in latest.values() for student in by_student}
+    known |= {member for members in policy.teams.values() for member in members}
+    return sorted(known | set(policy.students) | set(exam))
+
+
+def max_points(assignment: str, policy: CoursePolicy, attempts: dict[str, Attempt]) -> float:
+    configured = policy.assignments.get(assignment)
+    if configured is not None and configured.max_points is not None:
+        return configured.max_points
+    return max((a.result.max_score for a in attempts.values()), default=0.0)
+
+
+def team_submissions(attempts: dict[str, Attempt], policy: CoursePolicy) -> dict[str, Counted]:
+    """The counted submission of every team that has one, by team name."""
+    teams = {policy.team_of(student) for student in attempts}
+    return {team: team_submission(team, policy.members(team), attempts) for team in teams}
+
+
+def team_submission(team: str, members: tuple[str, ...], attempts: dict[str, Attempt]) -> Counted:
+    """The most recent hand-in among the members' latest attempts counts for the whole team."""
+    submitted = [attempts[m] for m in members if m in attempts]
+    if not submitted:
+        return Counted(None)
+    chosen = max(submitted, key=lambda a: (handed_in(a), a.id))
+    if len(submitted) == 1:
+        return Counted(chosen)
+    times = ", ".join(f"{a.student} {_when(a)}" for a in submitted)
+    return Counted(chosen, (f"team {team}: {len(submitted)} members submitted ({times}); "
+                            f"the most recent, {chosen.student}'s, counts",))  # fmt: skip
+
+
+def handed_in(attempt: Attempt) -> datetime:
+    """When an attempt was handed in: ``submitted_at``, else when it was graded (a tie: the later id)."""
+    return parse_time(attempt.submitted_at) or parse_time(attempt.graded_at) or _EARLIEST
+
+
+def _when(attempt: Attempt) -> str:
+    if attempt.submitted_at:
+        return display_time(attempt.submitted_at)
+    return f"{display_time(attempt.graded_at)} (graded; hand-in time unknown)"
+
+
+def student_report(student: str, policy: CoursePolicy, assignments: tuple[str, ...],
+                   maxima: dict[str, float], counted: dict[str, dict[str, Counted]],
+                   exam: dict[str, float | None] | None) -> StudentReport:  # fmt: skip
+    team = policy.team_of(student)
+    mine = {a: counted[a].get(team, Counted(None)) for a in assignments}
+    lines = [assignment_score(student, team, a, mine[a], policy, maxima[a]) for a in assignments]
+    breakdown = bonus_breakdown(lines, policy)
+    exam_points = None if exam is None else exam.get(student)
+    return StudentReport(
+        student, policy.name_of(student), team, breakdown,
+        attempts={a: mine[a].attempt for a in assignments},
+        final=None if exam is None else final(exam_points, breakdown.bonus, policy),
+    )  # fmt: skip
+
+
+def assignment_score(student: str, team: str, assignment: str, counted: Counted,
+                     policy: CoursePolicy, maximum: float) -> AssignmentScore:  # fmt: skip
+    configured = policy.assignments.get(assignment)
+    weight = configured.weight if configured else 1.0
+    attempt = counted.attempt
+    if attempt is None:
+        return AssignmentScore(assignment, 0.0, maximum, weight, notes=("no submission: 0 points",))
+    late = lateness(attempt.submitted_at, configured.deadline if configured else None, policy.late)
+    notes = list(counted.notes)
+    if attempt.student != student:
+        notes.append(f"{attempt.student}'s submission counts for team {team}")
+    if late.note:
+        notes.append(late.note)
+    return AssignmentScore(assignment, attempt.result.score, maximum, weight, late,
+                           counted_from=attempt.student, submitted_at=attempt.submitted_at,
+                           notes=tuple(notes))  # fmt: skip

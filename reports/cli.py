@@ -1,0 +1,57 @@
+"""``dlgrade report``: a thin click command over ``reports.writer.write_reports``.
+
+    dlgrade report --out report/                       # CSVs, overview.html, students/*.html
+    dlgrade report --exam exam.csv --gradescope        # + final.csv, gradescope/*/*/results.json
+
+Registered on the ``dlgrade`` group with ``main.add_command(report)`` in grader/cli.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from grader.course import Course
+from grader.errors import DlgradeError
+from grader.gradebook import FILENAME
+from reports.bonus import number
+from reports.writer import Written, write_reports
+
+
+@click.command()
+@click.option("--course", "course_dir", type=click.Path(file_okay=False, exists=True),
+              help="Course folder with course.toml (default: found from the current folder).")
+@click.option("--gradebook", "gradebook_path", type=click.Path(dir_okay=False, exists=True),
+              help=f"SQLite gradebook (default: {FILENAME} in the course folder).")
+@click.option("--exam", "exam_path", type=click.Path(dir_okay=False, exists=True),
+              help="CSV with columns student,exam: adds final scores and pass/fail.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="report", show_default=True,
+              help="Folder to write the reports into.")
+@click.option("--gradescope", is_flag=True, help="Also write Gradescope results.json files.")
+def report(course_dir, gradebook_path, exam_path, out_dir, gradescope) -> None:
+    """Write the bonus gradebook CSV, per-test outcomes, feedback pages and the class overview."""
+    course = Course(Path(course_dir).resolve()) if course_dir else Course.find()
+    try:
+        written = write_reports(course_root=course.root, out_dir=Path(out_dir),
+                                gradebook=Path(gradebook_path) if gradebook_path else None,
+                                exam=Path(exam_path) if exam_path else None,
+                                gradescope=gradescope)  # fmt: skip
+    except DlgradeError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(summary(written, Path(out_dir)))
+
+
+def summary(written: Written, out_dir: Path) -> str:
+    """What the instructor reads after the run: the class in two lines, then where to look."""
+    students = written.report.students
+    bonuses = [s.bonus for s in students]
+    mean = sum(bonuses) / len(bonuses) if bonuses else 0.0
+    bonus_max = written.report.policy.bonus_max
+    lines = [f"{len(students)} student(s); mean bonus {number(mean)} of {number(bonus_max)}"]
+    finals = [s.final.result for s in students if s.final is not None]
+    if finals:
+        counts = ", ".join(f"{finals.count(r)} {r}" for r in ("pass", "fail", "no exam"))
+        lines.append(f"final: {counts}")
+    lines.append(f"wrote {len(written.paths)} file(s) to {out_dir}; start with {out_dir / 'overview.html'}")
+    return "\n".join(lines)

@@ -1,0 +1,98 @@
+"""Every report in one call: what ``dlgrade report`` does, as a plain function.
+
+    OUT/
+      gradebook.csv            for the LMS: id, name, team, points per assignment, bonus
+      breakdown.csv            every number behind every bonus
+      tests.csv                per-test outcomes, one column per hidden test
+      final.csv                exam + bonus and pass/fail          (with an exam file)
+      overview.html            the class at a glance
+      students/ID.html         one feedback page per student
+      gradescope/A/ID/results.json                                  (with gradescope=True)
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from grader import course_file
+from grader.gradebook import FILENAME, Gradebook
+from reports import tables
+from reports.classbook import ClassReport, build_report
+from reports.errors import ReportError
+from reports.exam import read_exam
+from reports.feedback import suite_docstrings
+from reports.gradescope import results_json
+from reports.html import Docstrings, render_overview, render_student, student_filename
+
+
+@dataclass(frozen=True)
+class Written:
+    """What a run wrote, and the report it wrote it from."""
+
+    report: ClassReport
+    paths: tuple[Path, ...]
+
+
+def write_reports(*, course_root: Path, out_dir: Path, gradebook: Path | None = None,
+                  exam: Path | None = None, gradescope: bool = False,
+                  generated: str | None = None) -> Written:  # fmt: skip
+    """Read the course file, the gradebook and the exam file; write every report into ``out_dir``."""
+    policy = course_file.load_course(course_root)
+    gradebook = gradebook or course_root / FILENAME
+    if not gradebook.is_file():
+        raise ReportError(f"no gradebook at {gradebook}: grade the submissions first (dlgrade grade)")
+    exam_points = read_exam(exam, policy) if exam is not None else None
+    with Gradebook(gradebook) as book:
+        report = build_report(book, policy, exam_points)
+    if generated is None:
+        generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    docstrings = {a: suite_docstrings(course_root / "suites" / a) for a in report.assignments}
+    paths = [*write_tables(report, out_dir), *write_html(report, out_dir, docstrings, generated)]
+    if gradescope:
+        paths += write_gradescope(report, out_dir / "gradescope", docstrings)
+    return Written(report, tuple(paths))
+
+
+def write_tables(report: ClassReport, out_dir: Path) -> list[Path]:
+    write = tables.write_csv
+    paths = [
+        write(out_dir / "gradebook.csv", tables.gradebook_columns(report), tables.gradebook_rows(report)),
+        write(out_dir / "breakdown.csv", tables.BREAKDOWN_COLUMNS, tables.breakdown_rows(report)),
+        write(out_dir / "tests.csv", tables.outcome_columns(report), tables.outcome_rows(report)),
+    ]
+    if report.has_exam:
+        paths.append(write(out_dir / "final.csv", tables.FINAL_COLUMNS, tables.final_rows(report)))
+    return paths
+
+
+def write_html(report: ClassReport, out_dir: Path, docstrings: Docstrings, generated: str) -> list[Path]:
+    (out_dir / "students").mkdir(parents=True, exist_ok=True)
+    overview = out_dir / "overview.html"
+    overview.write_text(render_overview(report, generated=generated), encoding="utf-8")
+    paths = [overview]
+    for student in report.students:
+        path = out_dir / "students" / student_filename(student.student)
+        path.write_text(render_student(report, student, docstrings=docstrings, generated=generated),
+                        encoding="utf-8")  # fmt: skip
+        paths.append(path)
+    return paths
+
+
+def write_gradescope(report: ClassReport, folder: Path, docstrings: Docstrings) -> list[Path]:
+    """A results.json per student and assignment they (or their team) handed in."""
+    paths = []
+    for student in report.students:
+        for assignment, attempt in student.attempts.items():
+            if attempt is None:
+                continue
+            visibility = report.policy.visibility_of(assignment)
+            document = results_json(attempt, visibility, docstrings.get(assignment))
+            name = student_filename(student.student).removesuffix(".html")
+            path = folder / assignment / name / "results.json"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(document, indent=2), encoding="utf-8")
+            paths.append(path)
+    return paths

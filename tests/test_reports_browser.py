@@ -1,0 +1,86 @@
+"""The HTML reports in a real headless Chromium: they load offline, cleanly, and show something.
+
+Driven by Selenium through Debian's ``chromium`` and ``chromium-driver`` (apt); skipped,
+saying so, only where that browser is not installed. Each page must
+
+- log no console error (a refused asset or a script error would be one),
+- load no resource at all besides itself (no CDN, no font, no image from anywhere),
+- run no script: a student's ``<script>`` arrives as text, and
+- look like something: the screenshot has more than a handful of colours.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+
+import pytest
+from test_reports import make_course
+
+from reports.writer import write_reports
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM and CHROMEDRIVER),
+    reason="needs a headless browser: apt-get install chromium chromium-driver (CI installs them)",
+)
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory):
+    """The reports of the hand-made course in test_reports.py, written once for this module."""
+    course = make_course(tmp_path_factory.mktemp("course"))
+    out = course / "out"
+    write_reports(course_root=course, out_dir=out, exam=course / "exam.csv", generated="today")
+    return out
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from selenium import webdriver
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1200,1600", "--hide-scrollbars"):  # fmt: skip
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
+    yield driver
+    driver.quit()
+
+
+def colours(png: bytes) -> int:
+    """How many distinct colours a screenshot has (a blank page has one)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as image:
+        found = image.convert("RGB").getcolors(maxcolors=1 << 20)
+    return len(found) if found is not None else 1 << 20
+
+
+@pytest.mark.parametrize("page", ["overview.html", "students/alice.html", "students/zoe.html"])
+def test_a_report_page_loads_cleanly_offline_and_is_not_blank(browser, pages, page):
+    browser.get((pages / page).as_uri())
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] in ("SEVERE", "WARNING")]
+    assert errors == []
+    assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
+    assert browser.execute_script("return document.title")
+    assert colours(browser.get_screenshot_as_png()) > 16
+
+
+def test_student_output_is_shown_as_text_and_never_runs(browser, pages):
+    browser.get((pages / "students" / "alice.html").as_uri())
+    assert browser.execute_script("return window.__pwned === undefined")
+    printed = browser.find_element("css selector", "details pre").get_attribute("textContent")
+    assert "<script>window.__pwned = 1</script>" in printed
+
+
+def test_the_overview_draws_its_charts(browser, pages):
+    browser.get((pages / "overview.html").as_uri())
+    bars = browser.execute_script(
+        "return [...document.querySelectorAll('svg rect.bar')].filter(r => r.getBBox().height > 0).length"
+    )
+    assert bars >= 8  # bonus, final scores, a1, a2: every student lands in some bar
