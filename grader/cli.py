@@ -186,9 +186,11 @@ def _warn_isolation() -> None:
 
 def _register_commands() -> None:
     """Commands that live beside the grader, in their own packages."""
+    from grader.similarity_cli import similarity
     from reports.cli import report
 
     main.add_command(report)
+    main.add_command(similarity)
 
 
 _register_commands()
