@@ -1,9 +1,11 @@
 """Start, talk to and kill one worker process: the trusted side of the pipe.
 
-A worker runs ``worker.py`` under bubblewrap when it is installed: a fresh PID
-namespace (everything the student starts dies with the worker) and no network.
+A worker runs ``worker.py`` under bubblewrap when it is installed: fresh PID and IPC
+namespaces (everything the student starts or creates dies with the worker), no
+network, and a view of the disk made of the system's programs and libraries and the
+Python it runs on, with a private, size-capped /tmp as its home (``_bwrap_view``).
 Without bubblewrap it runs in its own session and process group, and a warning
-says what is lost (see ``isolation_warning``).
+says what is lost (see ``isolation_warning``). docs/security.md has the whole picture.
 
 stdout and stderr are drained by threads into a capped buffer, so a flood of
 output can neither block the worker nor fill the grader's memory.
@@ -11,6 +13,7 @@ output can neither block the worker nor fill the grader's memory.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import signal
@@ -28,6 +31,14 @@ from grader.sandbox.watchdog import MemoryWatchdog
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 READY_SECONDS = 60.0
+TMP_BYTES = 256 * 1024 * 1024
+"""A worker's private /tmp, which is also its home: all it may write, together (tmpfs)."""
+
+# What a worker sees of the machine besides its own Python: programs, libraries and /etc
+# (the dynamic loader's cache, locales, time zones). Nothing else: other courses, other
+# students' work, old results files, gradebooks and listening Unix sockets may be anywhere
+# in /home, /root, /srv, /var, /run, /mnt, /opt or /tmp, and none of them is bound.
+SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys")
 
 
 class WorkerError(Exception):
@@ -68,15 +79,28 @@ class CappedOutput:
 
 
 def bwrap_path() -> str | None:
-    return shutil.which("bwrap")
+    """bubblewrap, when it is installed and can build the view (``--size``, ``--perms``)."""
+    path = shutil.which("bwrap")
+    return path if path is not None and _bwrap_can_build_the_view(path) else None
+
+
+@functools.lru_cache(maxsize=4)
+def _bwrap_can_build_the_view(path: str) -> bool:
+    try:
+        usage = subprocess.run([path, "--help"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "--size" in usage and "--perms" in usage
 
 
 def isolation_warning() -> str | None:
     """What the user should know when the worker runs without a PID and network namespace."""
     if bwrap_path() is None:
+        why = "is too old (it lacks --size and --perms)" if shutil.which("bwrap") else "is not installed"
         return (
-            "bubblewrap (bwrap) is not installed: student code runs without a private PID "
-            "namespace or network isolation; install it (apt-get install bubblewrap)"
+            f"bubblewrap (bwrap) {why}: student code runs without a private PID namespace, "
+            "network isolation or a private view of the disk; install a recent one "
+            "(apt-get install bubblewrap)"
         )
     return None
 
@@ -112,7 +136,8 @@ def _command(call_fd: int, reply_fd: int, limits: Limits, home: str, hide: tuple
     bwrap = bwrap_path()
     if bwrap is None:
         return worker
-    return [bwrap, *_bwrap_view(home, hide, gpu), "--", *worker]
+    # home stays inside: the private /tmp (TMP_BYTES), never a folder on this machine's disk
+    return [bwrap, *_bwrap_view(None, hide, gpu), "--", *worker]
 
 
 def _worker_uid(limits: Limits) -> int:
@@ -132,21 +157,44 @@ def _process_count(uid: int) -> int:
 
 
 def _bwrap_view(home: str | None, hide: tuple[str, ...], gpu: bool = False) -> list[str]:
-    """The worker's world: the whole disk read-only, a private /tmp and home, no network,
-    its own PID namespace, and the course's secrets (``hide``) covered by empty folders.
+    """The worker's world: the system (``SYSTEM_PATHS``), its Python and the sandbox's own
+    folder, read-only; a private /tmp of ``TMP_BYTES``; no network; its own PID and IPC
+    namespaces (SysV shared memory and message queues die with it). The course's secrets
+    (``hide``) are simply not there, unless they live inside what is bound (a course under
+    /usr): those are covered by empty folders. Only those: a cover shows its path in the
+    worker's mount table, and submission folders are often named after students.
+    ``home``: a folder of this machine to bind and work in (None: the private /tmp).
     A GPU worker also sees the NVIDIA device files, which a minimal /dev lacks."""
-    args = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    args = [*_system_view(), "--dev", "/dev", "--proc", "/proc"]
+    args += ["--perms", "1777", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
     if gpu:
         args += [arg for node in _gpu_device_files() for arg in ("--dev-bind", node, node)]
-    for path in hide:
+    readable = [*_python_paths(), str(WORKER_SCRIPT.parent)]
+    for path in readable:
+        args += _readable_bind(path)
+    covered = [h for h in hide if any(_within(h, shown) for shown in (*SYSTEM_PATHS, *readable))]
+    for path in covered:
         args += ["--tmpfs", path]
-    args += _reveal(_python_paths())
-    for path in _python_paths():  # a virtual environment inside a hidden course folder
-        if any(path == h or path.startswith(h.rstrip(os.sep) + os.sep) for h in hide):
-            args += ["--ro-bind", path, path]
-    args += ["--ro-bind", str(WORKER_SCRIPT.parent), str(WORKER_SCRIPT.parent)]
+    for path in readable:  # a virtual environment, or dlgrade itself, inside a covered folder
+        if any(_within(path, h) for h in covered):
+            args += _readable_bind(path)
     args += ["--bind", home, home, "--chdir", home] if home else ["--chdir", "/tmp"]
-    args += ["--unshare-pid", "--unshare-net", "--die-with-parent", "--new-session"]
+    args += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--die-with-parent", "--new-session"]
+    return args
+
+
+def _within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _system_view() -> list[str]:
+    """``SYSTEM_PATHS`` that exist here, read-only; the merged-/usr links (/bin -> usr/bin) as links."""
+    args = []
+    for path in SYSTEM_PATHS:
+        if os.path.islink(path):
+            args += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            args += ["--ro-bind", path, path]
     return args
 
 
@@ -165,20 +213,16 @@ def _python_paths() -> list[str]:
     return sorted(p for p in paths if not any(p.startswith(q + os.sep) for q in paths))
 
 
-def _reveal(paths: list[str]) -> list[str]:
-    """Make ``paths`` reachable for an unprivileged user even under a private folder
-    (a Python installed in /root): cover each closed ancestor with a tmpfs and bind back
-    its child that holds the path (bwrap would create folders in between as 0700)."""
-    covers: dict[str, str] = {}
-    for path in paths:
-        parts = Path(path).parts
-        for depth in range(2, len(parts)):
-            ancestor = str(Path(*parts[:depth]))
-            if not os.stat(ancestor).st_mode & 0o001:
-                covers.setdefault(str(Path(*parts[: depth + 1])), ancestor)
-                break
-    args = [arg for ancestor in dict.fromkeys(covers.values()) for arg in ("--tmpfs", ancestor)]
-    return args + [arg for child in covers for arg in ("--ro-bind", child, child)]
+def _readable_bind(path: str) -> list[str]:
+    """Bind ``path`` read-only where an unprivileged user can reach it: bwrap makes the
+    folders above a bind 0700 (a Python in /root would be out of reach), so make them
+    first, 0755 and empty, unless a system path already provides them."""
+    system = [Path(s) for s in SYSTEM_PATHS]
+    args = []
+    for folder in list(reversed(Path(path).parents))[1:]:  # below /
+        if not any(folder == s or s in folder.parents for s in system):
+            args += ["--perms", "0755", "--dir", str(folder)]
+    return [*args, "--ro-bind", path, path]
 
 
 def _environment(home: str) -> dict[str, str]:
@@ -282,6 +326,8 @@ class WorkerProcess(Channel):
     """
 
     def __init__(self, limits: Limits, hide: tuple[str, ...] = (), gpu: bool = False):
+        # Without bwrap, the worker's home is this folder; under bwrap it is only where bwrap
+        # starts, and the worker's home is its private /tmp, gone with it.
         self._home = tempfile.mkdtemp(prefix="dlgrade-worker-")
         if os.getuid() == 0:
             os.chown(self._home, limits.sandbox_uid, limits.sandbox_uid)
@@ -294,7 +340,7 @@ class WorkerProcess(Channel):
             stderr=subprocess.STDOUT,
             pass_fds=(call_read, reply_write),
             cwd=self._home,
-            env=_environment(self._home),
+            env=_environment(self._home if bwrap_path() is None else "/tmp"),
             start_new_session=True,
         )
         os.close(call_read)

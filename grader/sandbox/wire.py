@@ -163,7 +163,9 @@ def _decode_raw(body: dict) -> tuple[torch.dtype, list[int], bytes]:
     if (
         type(shape) is not list
         or len(shape) > MAX_DIMS
-        or any(type(n) is not int or n < 0 for n in shape)
+        # no real dimension is longer than a frame; a longer one (of an empty tensor) would
+        # overflow torch's int64 sizes and escape as a TypeError instead of a WireError
+        or any(type(n) is not int or n < 0 or n > MAX_FRAME_BYTES for n in shape)
     ):
         raise WireError(f"bad shape {shape!r}")
     if type(data) is not str:

@@ -29,7 +29,9 @@ from __future__ import annotations
 import argparse
 import ast
 import builtins
+import collections
 import contextlib
+import ctypes
 import importlib
 import linecache
 import os
@@ -51,6 +53,7 @@ import torch.optim  # noqa: F401
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import wire  # noqa: E402
 
+CLONE_NEWIPC = 0x08000000
 LIB_PREFIXES = ("torch.", "builtins.", "math.")
 LIB_MODULES = ("torch", "builtins", "math")
 MAGIC_NOTE = "pass  # dlgrade: removed an IPython magic or shell escape"
@@ -74,11 +77,25 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def drop_privileges(uid: int | None) -> None:
-    """Become an unprivileged user: root ignores RLIMIT_NPROC and can read everything."""
+    """Become an unprivileged user: root ignores RLIMIT_NPROC and can read everything.
+    First, while we still may, leave the IPC namespace we were started in."""
     if os.getuid() == 0 and uid:
+        _private_ipc()
         os.setgroups([])
         os.setgid(uid)
         os.setuid(uid)
+
+
+def _private_ipc() -> None:
+    """A fresh IPC namespace of our own. SysV shared memory, semaphores and message queues
+    outlive the process that makes them: in a shared namespace a student could leave
+    gigabytes behind, or a message for the next student's code to read. Cold workers have
+    one from bwrap already; forked workers would otherwise share the fork server's (the
+    natural home of this wall is zygote.py's unshare, next to CLONE_NEWPID and CLONE_NEWNET)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(CLONE_NEWIPC) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"unshare(CLONE_NEWIPC): {os.strerror(errno)}")
 
 
 def set_limits(args: argparse.Namespace) -> None:
@@ -307,10 +324,19 @@ def _error(kind: str, exc: BaseException) -> dict:
 
 
 def _student_traceback(exc: BaseException) -> str:
-    """The frames of the student's own cells: what a student can act on."""
+    """The last frames of the student's own cells: what a student can act on.
+
+    Only those frames are looked up: a RecursionError after ``sys.setrecursionlimit(10**6)``
+    carries a million frames, and extracting them all takes seconds, the test's deadline.
+    """
     try:
-        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith("<cell")]
-        return "".join(traceback.format_list(frames[-8:]))[-4000:]
+        last: collections.deque = collections.deque(maxlen=8)
+        tb = exc.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename.startswith("<cell"):
+                last.append((tb.tb_frame, tb.tb_lineno))
+            tb = tb.tb_next
+        return "".join(traceback.StackSummary.extract(iter(last)).format())[-4000:]
     except Exception:  # noqa: BLE001
         return ""
 
