@@ -3,12 +3,14 @@
     dlgrade grade --assignment a1 --json results.json submissions/*.ipynb
     dlgrade check assignments/a1/a1.ipynb
     dlgrade assign source/a1/a1.ipynb assignments/a1
+    dlgrade release --assignment a1 handout/          (grader/release.py)
+    dlgrade ci --assignment a1 a1.ipynb               (grader/ci.py)
+    dlgrade report --out report/                      (reports/cli.py)
+    dlgrade similarity --assignment a1 submissions/   (grader/similarity_cli.py)
 """
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 
 import click
@@ -21,7 +23,6 @@ from grader.devices import is_gpu
 from grader.devices import resolve as resolve_devices
 from grader.errors import DlgradeError
 from grader.gradebook import FILENAME, Gradebook
-from grader.grading import grade as grade_submissions
 from grader.parallel import default_workers
 from grader.results import ResultsFile
 from grader.sandbox.limits import Limits
@@ -122,19 +123,6 @@ def grade(assignment, json_path, gradebook_path, force, workers, device, schedul
 
 
 @main.command()
-@click.option("--assignment", "-a", help="Assignment id (default: from the notebook).")
-@with_limits
-@click.argument("notebook", type=click.Path(exists=True, dir_okay=False))
-def check(assignment, notebook, test_seconds, submission_seconds, memory_mb, run_all, course_dir):
-    """Run the public checks on NOTEBOOK and show what passes and why the rest fails."""
-    assignment = assignment or _assignment_of(notebook)
-    results = _run([notebook], assignment, "public", run_all, course_dir,
-                   _limits(test_seconds, submission_seconds, memory_mb), None)  # fmt: skip
-    click.echo(console.check_table(results[0]))
-    sys.exit(0 if results[0].score == results[0].max_score else 1)
-
-
-@main.command()
 @click.argument("source", type=click.Path(exists=True, dir_okay=False))
 @click.argument("out_dir", type=click.Path(file_okay=False))
 def assign(source, out_dir) -> None:
@@ -154,30 +142,6 @@ def _course(course_dir: str | None) -> Course:
     return Course(Path(course_dir).resolve()) if course_dir else Course.find()
 
 
-def _run(paths, assignment, suite, run_all, course_dir, limits, on_result):
-    course = _course(course_dir)
-    try:
-        return grade_submissions(list(paths), assignment=assignment, course=course, suite=suite,
-                                 mode="all" if run_all else "definitions", limits=limits,
-                                 on_result=on_result)  # fmt: skip
-    except DlgradeError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-def _assignment_of(notebook: str) -> str:
-    """The assignment a notebook belongs to: its dlgrade metadata, else its file name."""
-    try:
-        meta = json.loads(Path(notebook).read_text()).get("metadata", {}).get("dlgrade", {})
-        if isinstance(meta, dict) and isinstance(meta.get("assignment"), str):
-            return meta["assignment"]
-    except (ValueError, OSError, AttributeError):
-        pass
-    for part in (Path(notebook).stem, Path(notebook).parent.name):
-        if part[:1] == "a" and part[1:2].isdigit():
-            return part[:2]
-    raise click.UsageError("cannot tell the assignment of this notebook: pass --assignment")
-
-
 def _warn_isolation() -> None:
     warning = isolation_warning()
     if warning:
@@ -186,11 +150,14 @@ def _warn_isolation() -> None:
 
 def _register_commands() -> None:
     """Commands that live beside the grader, in their own packages."""
+    from grader.ci import ci_command
+    from grader.release import release_command
+    from grader.selfcheck import check_command
     from grader.similarity_cli import similarity
     from reports.cli import report
 
-    main.add_command(report)
-    main.add_command(similarity)
+    for command in (check_command, ci_command, release_command, report, similarity):
+        main.add_command(command)
 
 
 _register_commands()

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import textwrap
 import time
 from collections import Counter
+from collections.abc import Mapping
 from typing import TextIO
 
-from grader.results import SubmissionResult
+from grader import public_checks
+from grader.public_checks import CheckInfo
+from grader.results import SubmissionResult, TestResult
 
 MARKS = {"passed": "PASS", "skipped": "SKIP"}
 HIDDEN_NOTE = (
@@ -39,21 +43,87 @@ def batch_summary(results: list[SubmissionResult]) -> str:
     return f"{len(results)} submission(s): {parts}"
 
 
-def check_table(result: SubmissionResult) -> str:
-    """The self-check report a student reads: each check, and why a failing one failed."""
+def check_table(result: SubmissionResult, checks: Mapping[str, CheckInfo] | None = None) -> str:
+    """The self-check report a student reads: each check, the function it is about, and for
+    a failing one what was expected, what came back, and a hint.
+
+    ``checks`` (from ``public_checks.describe``) names the functions; without it the
+    table still gives expected vs. got and a hint, naming what the message names.
+    """
+    infos = [public_checks.lookup(checks or {}, test.name) for test in result.tests]
+    names = [blamed(info, test) for info, test in zip(infos, result.tests, strict=True)]
+    width = max((len(test.name) for test in result.tests), default=0)
     lines = [f"Public checks for {result.assignment}: {result.submission}"]
     if result.status != "graded":
         lines.append(f"  could not check: {result.status}: {result.message}")
-    for note in result.notes:
-        lines.append(f"  note: {note}")
-    for test in result.tests:
-        lines.append(f"  {MARKS.get(test.outcome, 'FAIL')}  {test.name}")
-        if test.outcome != "passed" and test.message:
-            lines.append(textwrap.indent(test.message.strip(), "        "))
-    passed = sum(test.outcome == "passed" for test in result.tests)
-    lines.append(f"{passed} of {len(result.tests)} public checks passed.")
+    lines += [f"  note: {note}" for note in result.notes]
+    for test, info, about in zip(result.tests, infos, names, strict=True):
+        lines += _check_lines(test, info, about, width)
+    lines.append(_tally(result, names))
     lines.append(HIDDEN_NOTE)
     return "\n".join(lines)
+
+
+def _check_lines(test: TestResult, info: CheckInfo, names: tuple[str, ...], width: int) -> list[str]:
+    """A check's row and, when it did not pass, its message and a hint below it."""
+    mark = MARKS.get(test.outcome, "FAIL")
+    row = f"  {mark}  {test.name:<{width}}  {', '.join(names)}".rstrip()
+    if test.outcome in MARKS:
+        return [row]
+    lines = [row]
+    if test.message:
+        lines.append(textwrap.indent(test.message.strip(), "        "))
+    hint = hint_for(test, info, names)
+    return lines + ([f"        hint: {hint}"] if hint else [])
+
+
+def _tally(result: SubmissionResult, about: list[tuple[str, ...]]) -> str:
+    passed = sum(test.outcome == "passed" for test in result.tests)
+    line = f"{passed} of {len(result.tests)} public checks passed."
+    failing = [name for test, names in zip(result.tests, about, strict=True)
+               if test.outcome not in MARKS for name in names]  # fmt: skip
+    return f"{line} Still to fix: {', '.join(dict.fromkeys(failing))}." if failing else line
+
+
+def blamed(info: CheckInfo, test: TestResult) -> tuple[str, ...]:
+    """The function a result is about: the one its message starts with, else every one
+    the check calls (a message such as "dW of layer 1: ..." names none of them)."""
+    first = _LEADING_NAME.match(test.message)
+    if first and first.group(1) in info.functions:
+        return (first.group(1),)
+    return info.functions
+
+
+def hint_for(test: TestResult, info: CheckInfo, names: tuple[str, ...] = ()) -> str:
+    """What to try next. The outcome decides when it says it all (a stub, a missing name,
+    a loop); for a wrong value the check's own docstring, where it has one, knows best."""
+    function = ", ".join(names) or _leading_name(test.message) or "your function"
+    if test.outcome in ("failed", "error") and info.hint:
+        return info.hint
+    if test.outcome == "failed" and " raised " in test.message.split("\n")[0]:
+        return f"{function} raised an exception: the lines above show where in your code."
+    template = OUTCOME_HINTS.get(test.outcome, "")
+    return template.format(function=function)
+
+
+def _leading_name(message: str) -> str:
+    """The name a message starts with, unless it is an exception's ("ValueError: ...")."""
+    match = _LEADING_NAME.match(message)
+    name = match.group(1) if match else ""
+    return "" if name.endswith(("Error", "Exception")) else name
+
+
+# "sign([-2.5, 0, 3]): ...", "SGD: the submission does not define ...", "sigmoid did not return ..."
+_LEADING_NAME = re.compile(r"([A-Za-z_]\w*)(?=\(|:| is not | raised | did not | returned )")
+OUTCOME_HINTS = {
+    "not_implemented": "replace `raise NotImplementedError()` in {function} with your code and run the cell.",
+    "missing": "define {function} with exactly this name (names are case-sensitive) in a code cell.",
+    "timeout": "{function} did not finish in time: look for a loop that never ends.",
+    "crashed": "{function} ended its Python process (exit(), os._exit, a crash): return a value instead.",
+    "error": "the check could not use what {function} returned: compare its type, number of "
+             "values and shape with the handout.",
+    "failed": "work the example in the message by hand and compare each step with {function}.",
+}  # fmt: skip
 
 
 class Progress:

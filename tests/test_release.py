@@ -1,0 +1,175 @@
+"""`dlgrade release`: the student bundle, and the scan that keeps every secret out of it."""
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from click.testing import CliRunner
+from support import ROOT
+
+from grader.course import Course
+from grader.leaks import scan
+from grader.release import LeakError, release, release_command, secrets_for
+
+ASSIGNMENTS = ["a1", "a2", "a3", "a4", "a5"]
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    """The a1 bundle of this course, built once."""
+    return release(course=Course(ROOT), assignment="a1", out=tmp_path_factory.mktemp("release") / "a1")
+
+
+@pytest.fixture
+def leaky(bundle, tmp_path):
+    """A copy of the a1 bundle to break on purpose, and the course's a1 secrets."""
+    return shutil.copytree(bundle, tmp_path / "a1"), secrets_for(Course(ROOT), "a1")
+
+
+# ---------------------------------------------------------------- what students get
+
+
+def test_the_bundle_holds_the_notebook_the_checks_what_check_needs_and_a_workflow(bundle):
+    files = {str(p.relative_to(bundle)) for p in bundle.rglob("*") if p.is_file()}
+    assert {"a1.ipynb", "assignments/a1/checks/test_a1_public.py", "requirements.txt", "README.md",
+            ".github/workflows/dlgrade.yml", "dlgrade/__init__.py", "dlgrade/__main__.py",
+            "grader/selfcheck.py", "grader/ci.py", "grader/sandbox/worker.py",
+            "grader/testing/compare.py"} <= files  # fmt: skip
+    assert not {f.split("/")[0] for f in files} & {"reference", "suites", "source"}
+    # what only instructors run stays behind: the notebook maker reads solutions
+    assert not files & {"grader/assign.py", "grader/release.py", "grader/leaks.py", "grader/cli.py",
+                        "grader/gradebook.py", "grader/batch.py"}  # fmt: skip
+
+
+def test_requirements_are_the_packages_the_shipped_modules_import(bundle):
+    names = {re.split(r"[<>=]", line)[0] for line in (bundle / "requirements.txt").read_text().split()}
+    assert names == {"click", "nbformat", "numpy", "pytest", "torch"}
+
+
+def test_the_notebook_ends_with_the_self_check_and_has_no_outputs(bundle):
+    notebook = nbformat.read(str(bundle / "a1.ipynb"), as_version=4)
+    assert notebook.cells[-1].source.endswith('import dlgrade\ndlgrade.check("a1")')
+    assert notebook.metadata["dlgrade"]["assignment"] == "a1"
+    assert all(not cell.get("outputs") for cell in notebook.cells)
+
+
+def test_the_workflow_runs_the_public_checks_on_every_push(bundle):
+    workflow = (bundle / ".github/workflows/dlgrade.yml").read_text()
+    assert re.search(r"^on:\n  push:", workflow, re.MULTILINE)
+    assert "run: python -m dlgrade ci --assignment a1 --junit dlgrade-junit.xml a1.ipynb" in workflow
+    assert "hidden" not in workflow.replace("the hidden tests that decide the grade never run here", "")
+
+
+@pytest.mark.sandbox
+def test_the_bundle_checks_on_its_own_with_the_workflow_s_command(bundle, tmp_path):
+    workflow = (bundle / ".github/workflows/dlgrade.yml").read_text()
+    command = re.search(r"run: (python -m dlgrade ci .*)", workflow)
+    args = command.group(1).replace("python", sys.executable, 1).split()
+    run = subprocess.run(args, cwd=bundle, capture_output=True, text=True, timeout=120,
+                         env={"PATH": "/usr/bin:/bin", "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md")})
+    assert run.returncode == 1, run.stderr  # the untouched notebook fails every check
+    assert "0 of 6 public checks passed." in run.stdout and "Points 0/6" in run.stdout
+    assert "weighted_sum is not implemented yet" in (tmp_path / "summary.md").read_text()
+    (bundle / "dlgrade-junit.xml").unlink()
+
+
+# ---------------------------------------------------------------- the leak scan
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_no_released_file_holds_reference_suite_or_solution_code(assignment, tmp_path):
+    out = release(course=Course(ROOT), assignment=assignment, out=tmp_path / assignment)
+    assert scan(out, secrets_for(Course(ROOT), assignment)) == []  # release() scanned too, and agreed
+
+
+def test_a_copied_reference_file_is_caught(leaky):
+    folder, secrets = leaky
+    shutil.copy(ROOT / "reference/a1/perceptron.py", folder / "grader" / "helpers.py")
+    assert [(leak.path, leak.kind, leak.origin) for leak in scan(folder, secrets)] == [
+        ("grader/helpers.py", "file", "reference/a1/perceptron.py")]  # fmt: skip
+
+
+def test_a_reference_function_pasted_and_reformatted_is_caught_by_its_body(leaky):
+    folder, secrets = leaky
+    reformatted = ("def perceptron_predict(x, w, b):\n"
+                   "    # my own, honest\n"
+                   "    return   sign( weighted_sum(x, w, b) )\n")  # fmt: skip
+    _append_cell(folder / "a1.ipynb", reformatted)
+    origins = {(leak.kind, leak.origin.split(":")[0]) for leak in scan(folder, secrets)}
+    assert ("body", "reference/a1/perceptron.py") in origins
+
+
+def test_the_source_notebook_released_by_mistake_is_caught_line_by_line(leaky):
+    folder, secrets = leaky
+    shutil.copy(ROOT / "source/a1/a1.ipynb", folder / "a1.ipynb")
+    leaks = scan(folder, secrets)
+    assert any(leak.kind == "line" and leak.origin.startswith("source/a1/a1.ipynb") for leak in leaks)
+    assert any(leak.kind == "line" and leak.origin.startswith("reference/a1/") for leak in leaks)
+
+
+def test_a_solution_left_in_a_cell_output_is_caught(leaky):
+    folder, secrets = leaky
+    notebook = json.loads((folder / "a1.ipynb").read_text())
+    solution = "        w = torch.zeros(x.shape[1], dtype=x.dtype, device=x.device)\n"
+    notebook["cells"][0].setdefault("outputs", []).append({"output_type": "stream", "name": "stdout",
+                                                           "text": [solution]})  # fmt: skip
+    notebook["cells"][0]["cell_type"] = "code"
+    (folder / "a1.ipynb").write_text(json.dumps(notebook, indent=1))
+    assert [leak.kind for leak in scan(folder, secrets)] == ["line"]
+
+
+def test_a_hidden_test_pasted_into_the_public_checks_is_caught(leaky):
+    folder, secrets = leaky
+    hidden = (ROOT / "suites/a1/test_a1.py").read_text()
+    test = hidden[hidden.index("@pytest.mark.points(2)\n@pytest.mark.parametrize"):].split("\n\n\n")[0]
+    checks = folder / "assignments/a1/checks/test_a1_public.py"
+    checks.write_text(checks.read_text() + "\n\n" + test + "\n")
+    kinds = {(leak.kind, leak.origin.split(":")[0]) for leak in scan(folder, secrets)}
+    assert kinds >= {("line", "suites/a1/test_a1.py"), ("body", "suites/a1/test_a1.py")}
+
+
+def test_a_secret_folder_name_is_caught(leaky):
+    folder, secrets = leaky
+    (folder / ".hidden" / "suites").mkdir(parents=True)
+    (folder / ".hidden" / "suites" / "notes.txt").write_text("nothing to see\n")
+    leaks = scan(folder, secrets)
+    assert [(leak.path, leak.kind) for leak in leaks] == [(".hidden/suites/notes.txt", "folder")]
+
+
+def test_a_bundle_that_would_leak_is_never_written(tmp_path):
+    course = _small_course(tmp_path / "course")
+    shutil.copy(course.root / "source/a1/a1.ipynb", course.root / "assignments/a1/a1.ipynb")  # solutions!
+    with pytest.raises(LeakError, match="reference/a1/perceptron.py"):
+        release(course=course, assignment="a1", out=tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["course"]  # no staging folder left behind
+
+
+# ---------------------------------------------------------------- the command
+
+
+def test_release_writes_the_bundle_and_refuses_a_folder_in_use(tmp_path):
+    course = _small_course(tmp_path / "course")
+    args = ["--assignment", "a1", "--course", str(course.root), str(tmp_path / "out")]
+    first = CliRunner().invoke(release_command, args)
+    assert first.exit_code == 0, first.output
+    assert "no reference, hidden-suite or solution code" in first.output
+    again = CliRunner().invoke(release_command, args)
+    assert again.exit_code == 1 and "exists and is not an empty folder" in again.output
+
+
+def _small_course(root):
+    """A course with a1 only, to change without touching this checkout."""
+    for part in ("reference/a1", "suites/a1", "source/a1", "assignments/a1"):
+        shutil.copytree(ROOT / part, root / part, ignore=shutil.ignore_patterns("__pycache__"))
+    return Course(root)
+
+
+def _append_cell(path, source):
+    notebook = nbformat.read(str(path), as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell(source))
+    nbformat.write(notebook, str(path))
