@@ -87,6 +87,7 @@ class _Batch:
         self.processes: dict[int, multiprocessing.Process] = {}  # slot -> process
         self.holding: dict[int, int] = {}  # slot -> index of the submission it is grading
         self.results: dict[int, SubmissionResult] = {}
+        self.started: set[int] = set()  # every submission a grading process has taken
         self.finished: set[int] = set()
         self.restarts = 0
 
@@ -107,6 +108,7 @@ class _Batch:
                 continue
             if kind == "start":
                 self.holding[slot] = index
+                self.started.add(index)
             elif kind == "result":
                 self.holding.pop(slot, None)
                 self._keep(index, SubmissionResult.from_dict(payload), on_result)
@@ -116,7 +118,10 @@ class _Batch:
                 self.finished.add(slot)
         if suite_errors:
             raise SuiteError(suite_errors[0])
-        return [self.results[i] for i in range(len(self.paths)) if i in self.results]
+        for index in range(len(self.paths)):  # taken by a process that died before saying so
+            if index not in self.results:
+                self._keep(index, _lost(self.paths[index], self.options, None), on_result)
+        return [self.results[i] for i in range(len(self.paths))]
 
     def _keep(self, index: int, result: SubmissionResult, on_result) -> None:
         self.results[index] = result
@@ -131,8 +136,10 @@ class _Batch:
             index = self.holding.pop(slot, None)
             if index is not None:
                 self._keep(index, _lost(self.paths[index], self.options, process.exitcode), on_result)
-            if self.restarts >= len(self.paths):
-                self.finished.add(slot)  # something is badly wrong: stop replacing
+            if len(self.started) == len(self.paths) or self.restarts >= len(self.paths):
+                # nothing left to take (a fresh process would wait for work forever),
+                # or something is badly wrong: stop replacing
+                self.finished.add(slot)
                 continue
             self.restarts += 1
             self.start(slot)
