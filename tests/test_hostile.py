@@ -777,8 +777,6 @@ def test_huge_messages_and_returns_are_capped_and_fake_verdicts_stay_data(batch)
     assert written > kept == LIMITS.max_output_bytes
 
 
-@pytest.mark.xfail(strict=True, reason="the output cap is per worker, not per submission: each worker "
-                   "restarted after a crash keeps 64 KiB more (fix: cap Session.output())")  # fmt: skip
 def test_output_is_capped_per_submission_whatever_the_restarts(batch):
     result = batch.results["huge_outputs"]
     assert len(result.output.encode()) <= LIMITS.max_output_bytes + 200

@@ -21,7 +21,14 @@ from grader.errors import (
 )
 from grader.sandbox import wire
 from grader.sandbox.limits import Limits
-from grader.sandbox.process import Channel, WorkerDied, WorkerError, WorkerProcess, WorkerTimeout
+from grader.sandbox.process import (
+    CappedOutput,
+    Channel,
+    WorkerDied,
+    WorkerError,
+    WorkerProcess,
+    WorkerTimeout,
+)
 
 MODES = ("definitions", "all")
 
@@ -56,7 +63,7 @@ class Session:
         self.restarts = 0
         self.report = LoadReport()
         self._worker: Channel | None = None
-        self._outputs: list[str] = []
+        self._outputs: list[CappedOutput] = []  # of the workers already retired
         self._budget_end = time.monotonic() + limits.submission_seconds
         self._test_end = self._budget_end
 
@@ -92,13 +99,17 @@ class Session:
     def _retire(self) -> None:
         if self._worker is not None:
             self._worker.kill()
-            self._outputs.append(self._worker.output.text())
+            self._outputs.append(self._worker.output)
             self._worker = None
 
     def output(self) -> str:
-        """Everything the student's code printed, over every worker, capped per worker."""
-        current = [self._worker.output.text()] if self._worker else []
-        return "".join(self._outputs + current)
+        """Everything the student's code printed, over every worker, capped for the whole
+        submission: a worker restarted after each crash must not add another full share."""
+        merged = CappedOutput(self.limits.max_output_bytes, bytearray())
+        for part in self._outputs + ([self._worker.output] if self._worker else []):
+            merged.add(bytes(part.kept))
+            merged.total += part.total - len(part.kept)  # what that worker dropped was written too
+        return merged.text()
 
     # ------------------------------------------------------------------ deadlines
 
