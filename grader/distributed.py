@@ -140,7 +140,19 @@ def grade_chunk(submissions: list[tuple[int, str, bytes]], files: dict[str, byte
             path.write_bytes(data)
             local[index] = path
         reported = _run_chunk(list(local.values()), course, options, root / "results.jsonl")
-        return [(i, reported.get(str(path)) or _lost(str(path), options)) for i, path in local.items()]
+        results = [(i, reported.get(str(path)) or _lost(str(path), options)) for i, path in local.items()]
+        return [(i, _with_isolation_note(data)) for i, data in results]
+
+
+def _with_isolation_note(data: dict) -> dict:
+    """A Dask node without the full sandbox still grades, but every result says so."""
+    from grader.sandbox.process import isolation_warning
+
+    warning = isolation_warning()
+    if warning is None:
+        return data
+    note = f"graded on a Dask worker without the full sandbox: {warning}"
+    return {**data, "notes": [*data.get("notes", []), note]}
 
 
 def _run_chunk(paths: list[Path], course: Path, options: dict, results: Path) -> dict[str, dict]:

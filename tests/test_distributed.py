@@ -55,3 +55,15 @@ def test_the_cli_records_what_the_cluster_graded(cluster, tmp_path):
 def test_an_unreachable_scheduler_is_a_clear_error():
     with pytest.raises(SchedulerError, match="cannot reach the Dask scheduler"):
         grade_on_dask(PATHS[:1], assignment="a1", scheduler="tcp://127.0.0.1:9", connect_seconds=2)
+
+
+def test_a_dask_node_without_the_full_sandbox_says_so_in_every_result(monkeypatch):
+    from grader import distributed as module
+    from grader.sandbox import process
+
+    monkeypatch.setattr(process, "isolation_warning", lambda: "bubblewrap is not installed")
+    data = module._with_isolation_note({"notes": ["cell 2: skipped"]})
+    assert data["notes"] == ["cell 2: skipped",
+                             "graded on a Dask worker without the full sandbox: bubblewrap is not installed"]
+    monkeypatch.setattr(process, "isolation_warning", lambda: None)
+    assert module._with_isolation_note({"notes": []}) == {"notes": []}
