@@ -32,6 +32,8 @@ import keyword
 import tokenize
 from dataclasses import dataclass
 
+from grader.sandbox.magics import neutralise_magics
+
 NAME = "N"
 LITERAL = "L"
 STATEMENT_END = ";"
@@ -103,10 +105,11 @@ def functions(cells: list[str], names: frozenset[str]) -> tuple[Function, ...]:
 
 
 def parse_cells(cells: list[str]) -> list[Cell]:
-    """The cells that parse, magics and shell escapes blanked out; cell magics are skipped."""
+    """The cells that parse, magics and shell escapes made ``pass`` (as the worker does);
+    cell magics are skipped."""
     parsed = []
     for cell in cells:
-        source = _without_magics(cell)
+        source, _changed = neutralise_magics(cell)
         if source is None:
             continue
         try:
@@ -114,15 +117,6 @@ def parse_cells(cells: list[str]) -> list[Cell]:
         except _PARSE_ERRORS:
             continue
     return parsed
-
-
-def _without_magics(cell: str) -> str | None:
-    """The cell with ``%magic`` and ``!shell`` lines made empty, so line numbers stay put."""
-    lines = cell.splitlines()
-    first = next((line.strip() for line in lines if line.strip()), "")
-    if first.startswith("%%"):
-        return None
-    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in lines)
 
 
 def definitions(cells: list[Cell], names: frozenset[str]) -> dict[str, str]:

@@ -5,9 +5,9 @@ functions of the worker, tested in-process."""
 import sys
 
 from grader.sandbox import worker  # noqa: F401  (puts the sandbox folder on sys.path)
+from grader.sandbox.magics import neutralise_magics
 
 load = sys.modules["grader.sandbox.worker"].load
-neutralise_magics = sys.modules["grader.sandbox.worker"].neutralise_magics
 
 
 def test_magics_and_shell_escapes_become_pass_and_keep_indentation():

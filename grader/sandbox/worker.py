@@ -49,14 +49,14 @@ import torch.nn.functional  # noqa: F401
 import torch.optim  # noqa: F401
 
 # Isolated mode (-I) leaves the script's folder off sys.path; add exactly that folder
-# (the sandbox package, for wire.py) and never the course directory.
+# (the sandbox package, for wire.py and magics.py) and never the course directory.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import wire  # noqa: E402
+from magics import neutralise_magics  # noqa: E402
 
 CLONE_NEWIPC = 0x08000000
 LIB_PREFIXES = ("torch.", "builtins.", "math.")
 LIB_MODULES = ("torch", "builtins", "math")
-MAGIC_NOTE = "pass  # dlgrade: removed an IPython magic or shell escape"
 
 
 # --------------------------------------------------------------------------- start-up
@@ -118,24 +118,6 @@ def set_limits(args: argparse.Namespace) -> None:
 
 
 # --------------------------------------------------------------------------- loading
-
-
-def neutralise_magics(source: str) -> tuple[str | None, bool]:
-    """Replace IPython magics and shell escapes, which plain Python cannot run.
-
-    Returns (source or None when the whole cell is a cell magic, whether anything changed).
-    """
-    lines = source.splitlines()
-    first = next((line.strip() for line in lines if line.strip()), "")
-    if first.startswith("%%"):
-        return None, True
-    changed = False
-    for i, line in enumerate(lines):
-        stripped = line.lstrip()
-        if stripped.startswith(("%", "!")):
-            lines[i] = line[: len(line) - len(stripped)] + MAGIC_NOTE
-            changed = True
-    return "\n".join(lines), changed
 
 
 def is_definition(node: ast.stmt) -> bool:
