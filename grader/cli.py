@@ -31,8 +31,9 @@ from grader.sandbox.process import isolation_warning
 DEFAULTS = Limits()
 
 
-def _limits(test_seconds: float, submission_seconds: float, memory_mb: int) -> Limits:
-    return Limits(test_seconds=test_seconds, submission_seconds=submission_seconds, memory_mb=memory_mb)
+def _limits(test_seconds: float, submission_seconds: float, memory_mb: int, threads: int) -> Limits:
+    return Limits(test_seconds=test_seconds, submission_seconds=submission_seconds, memory_mb=memory_mb,
+                  threads=threads)  # fmt: skip
 
 
 limit_options = [
@@ -43,6 +44,8 @@ limit_options = [
                  help="Seconds one whole submission may take."),
     click.option("--memory-mb", type=int, default=DEFAULTS.memory_mb, show_default=True,
                  help="Address-space limit of a student's worker."),
+    click.option("--threads", type=click.IntRange(min=1), default=DEFAULTS.threads, show_default=True,
+                 help="torch threads in each student's worker (parallelism comes from --workers)."),
     click.option("--run-all", is_flag=True,
                  help="Run every top-level statement, not only imports and definitions."),
     click.option("--course", "course_dir", type=click.Path(file_okay=False, exists=True),
@@ -78,7 +81,7 @@ def main() -> None:
 @with_limits
 @click.argument("submissions", nargs=-1, required=True, type=click.Path(exists=True))
 def grade(assignment, json_path, gradebook_path, force, workers, device, scheduler, submissions,
-          test_seconds, submission_seconds, memory_mb, run_all, course_dir) -> None:  # fmt: skip
+          test_seconds, submission_seconds, memory_mb, threads, run_all, course_dir) -> None:  # fmt: skip
     """Grade SUBMISSIONS (notebooks, .py files, or folders of them) with the hidden suite.
 
     Every result goes into the gradebook as soon as it is finished; a submission the
@@ -104,7 +107,7 @@ def grade(assignment, json_path, gradebook_path, force, workers, device, schedul
         try:
             graded = grade_class(list(submissions), assignment=assignment, gradebook=gradebook,
                                  course=course, force=force, mode="all" if run_all else "definitions",
-                                 limits=_limits(test_seconds, submission_seconds, memory_mb),
+                                 limits=_limits(test_seconds, submission_seconds, memory_mb, threads),
                                  device=device, scheduler=scheduler,
                                  workers=workers or _default_workers(devices),
                                  on_graded=on_graded,

@@ -120,9 +120,7 @@ def _run_pytest(folder: Path, course: Course, plugin: GradingPlugin) -> None:
         "-p", "no:terminal", "--import-mode=importlib", "--rootdir", str(course.root),
         "-c", os.devnull, "--capture=no",
     ]  # fmt: skip
-    root = str(course.root)
-    if root not in sys.path:
-        sys.path.insert(0, root)  # hidden suites import reference/ (trusted side only)
+    _import_from(course, folder)
     with warnings.catch_warnings():
         warnings.simplefilter("default")
         code = pytest.main(args, plugins=[plugin])
@@ -130,6 +128,26 @@ def _run_pytest(folder: Path, course: Course, plugin: GradingPlugin) -> None:
         raise SuiteError(f"pytest could not run the suite in {folder} (exit code {int(code)})")
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:
         plugin.collection_errors.append(f"no tests found in {folder}")
+
+
+def _import_from(course: Course, suite: Path) -> None:
+    """Make ``suite`` and ``import reference`` load this course's files as they are now.
+
+    Hidden suites import ``reference/`` (on the trusted side only), so the course root
+    goes first on ``sys.path``. Python keeps imported modules by name, and so does
+    pytest's importlib mode: without forgetting them, a suite or reference edited since
+    an earlier ``grade()`` in this process, or another course's ``reference``, would be
+    graded with in place of this one, under this version's hash.
+    """
+    root = str(course.root)
+    if root in sys.path:
+        sys.path.remove(root)
+    sys.path.insert(0, root)
+    suite = suite.resolve()
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if name.split(".")[0] == "reference" or (path and Path(path).resolve().is_relative_to(suite)):
+            del sys.modules[name]
 
 
 def hidden_paths(course: Course, submissions: Sequence[str]) -> tuple[str, ...]:

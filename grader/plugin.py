@@ -35,6 +35,7 @@ from grader.notebook import read_cells
 from grader.results import SubmissionResult, TestResult
 from grader.sandbox.limits import Limits
 from grader.sandbox.remote import Student
+from grader.sandbox.seeding import seed_torch
 from grader.sandbox.session import Session
 from grader.submissions import content_hash
 
@@ -98,7 +99,7 @@ class GradingPlugin:
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         seed = seed_for(test_name(item))
-        torch.manual_seed(seed)
+        seed_torch(seed)
         np.random.seed(seed)
         random.seed(seed)
         self._student.seed(seed)

@@ -120,3 +120,16 @@ class SuiteSelfTest:
 
     def test_each_mutant_is_caught_by_its_test(self, graded, test_name):
         assert_mutant_caught(graded[test_name], test_name, self.FULL_MARKS)
+
+
+def record_requests(session, monkeypatch) -> list[str]:
+    """The ops a ``Session`` sends from now on (one per round trip to its worker)."""
+    sent: list[str] = []
+    original = session.request
+
+    def request(message: dict, what: str):
+        sent.append(message["op"])
+        return original(message, what)
+
+    monkeypatch.setattr(session, "request", request)
+    return sent

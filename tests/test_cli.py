@@ -50,3 +50,19 @@ def test_assign_writes_the_student_notebook(tmp_path):
     run = CliRunner().invoke(main, ["assign", str(ROOT / "source/a1/a1.ipynb"), str(tmp_path)])
     assert run.exit_code == 0
     assert "NotImplementedError" in (tmp_path / "a1.ipynb").read_text()
+
+
+def test_limits_given_on_the_command_line_reach_the_grader(tmp_path, monkeypatch):
+    seen = {}
+
+    def grade_class(paths, **options):
+        seen.update(options)
+        return []
+
+    monkeypatch.setattr("grader.cli.grade_class", grade_class)
+    run = CliRunner().invoke(main, ["grade", "-a", "a1", "--gradebook", str(tmp_path / "book.sqlite"),
+                                    "--threads", "4", "--memory-mb", "2048", "--test-timeout", "3",
+                                    "--workers", "1", str(SAMPLES / "alice.ipynb")])  # fmt: skip
+    assert run.exit_code == 0, run.output
+    limits = seen["limits"]
+    assert (limits.threads, limits.memory_mb, limits.test_seconds, seen["workers"]) == (4, 2048, 3.0, 1)

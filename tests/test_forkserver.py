@@ -16,7 +16,8 @@ pytestmark = [
 ]
 
 PROBE = """
-import os, subprocess, time
+import os, subprocess, threading, time
+import torch
 def who():
     procs = sorted(p for p in os.listdir("/proc") if p.isdigit())
     return {"uid": os.getuid(), "pid": os.getpid(), "procs": procs,
@@ -30,6 +31,15 @@ def die():
 def spin():
     while True:
         pass
+def die_soon():
+    threading.Thread(target=lambda: (time.sleep(0.2), os._exit(3))).start()
+def threads():
+    return torch.get_num_threads()
+def busy():
+    a = torch.randn(400, 400)
+    for _ in range(10):
+        a = torch.tanh(a @ a)
+    return float(a.sum())
 """
 
 
@@ -39,8 +49,8 @@ def server():
         yield server
 
 
-def start(server):
-    worker = server.spawn(Limits())
+def start(server, limits=Limits()):
+    worker = server.spawn(limits)
     reply = worker.request({"op": "load", "cells": [PROBE], "mode": "definitions"}, 10)
     assert "ok" in reply, reply
     return worker
@@ -96,3 +106,24 @@ def test_an_exit_and_a_hang_end_as_they_do_for_cold_workers(server):
     assert call(fresh, "who")["pid"] == 1  # the server is unharmed
     fresh.kill()
 
+
+
+def test_a_worker_that_dies_between_requests_is_seen_dead_without_asking_the_server(server, monkeypatch):
+    worker = start(server)
+    call(worker, "die_soon")
+    assert worker.alive
+    with monkeypatch.context() as patched:  # alive is asked before every request: no round trip
+        patched.setattr(server, "ask", lambda *args, **kwargs: pytest.fail("alive asked the server"))
+        deadline = time.monotonic() + 5
+        while worker.alive and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not worker.alive
+    worker.kill()
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_warm_worker_runs_torch_on_the_threads_it_was_given(server, threads):
+    worker = start(server, Limits(threads=threads))
+    assert call(worker, "threads") == threads
+    assert isinstance(call(worker, "busy", timeout=60), float)  # OpenMP starts after the fork, no hang
+    worker.kill()

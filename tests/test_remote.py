@@ -2,8 +2,9 @@
 
 import pytest
 import torch
+from support import record_requests
 
-from grader.errors import StudentRaised
+from grader.errors import StudentCrashed, StudentRaised
 from grader.sandbox.remote import Student
 from grader.sandbox.session import Session
 
@@ -14,6 +15,8 @@ CELLS = [
     "def grad_mode():\n    return torch.is_grad_enabled()",
     "def gradient_by_autograd(z):\n    z = z.clone().requires_grad_()\n    (z**2).sum().backward()\n"
     "    return z.grad",
+    "class Counter:\n    def __init__(self):\n        self.n = 0\n    def up(self):\n        self.n += 1\n"
+    "        if self.n == 3:\n            raise ValueError('three is too many')\n        return self.n",
 ]
 
 
@@ -58,3 +61,54 @@ def test_an_explanation_is_added_to_gradient_errors_under_no_grad(student):
         student.gradient_by_autograd(torch.tensor([1.0]))
     assert "does not require grad" in caught.value.message
     assert caught.value.message.endswith("autograd is not allowed here")
+
+
+# ----------------------------------------------------------------- several requests at once
+
+
+def test_a_batch_is_one_round_trip_whose_values_come_back_in_order(student, monkeypatch):
+    counter, box = student.keep("Counter"), student.put(torch.zeros(2))
+    sent = record_requests(student._session, monkeypatch)
+    values = student.batch([counter.calling("up"), box.setting("grad", torch.ones(2)), counter.calling("up"),
+                            counter.getting("n"), box.fetching(), student.putting(7)])  # fmt: skip
+    assert sent == ["batch"]
+    assert values[:4] == [1, None, 2, 2] and values[4].tolist() == [0.0, 0.0]
+    assert values[5].fetch() == 7  # a value put in a batch stays in the worker, as with put()
+
+
+def test_a_batch_stops_at_the_first_failure_and_raises_it_as_if_sent_alone(student):
+    counter = student.keep("Counter")
+    with pytest.raises(StudentRaised, match="up raised ValueError: three is too many"):
+        student.batch([counter.calling("up") for _ in range(5)])
+    assert counter.get("n") == 3  # the requests after the failure never ran
+
+
+def test_the_values_before_a_failure_can_be_had_with_it(student):
+    counter = student.keep("Counter")
+    values, problem = student.batch_until_failure([counter.calling("up") for _ in range(5)])
+    assert values == [1, 2] and isinstance(problem, StudentRaised)
+
+
+def test_the_worker_refuses_a_batch_inside_a_batch(student):
+    nested = {"op": "batch", "requests": [{"op": "batch", "requests": []}]}
+    reply = student._session.request(nested, "nesting")
+    assert reply["ok"][0]["error"]["kind"] == "protocol"
+
+
+class LyingWorker:
+    """A worker that answers a batch of three with one value and no error."""
+
+    alive, output = True, None
+
+    def request(self, message, timeout):
+        return {"ok": [{"ok": 1}]} if message["op"] == "batch" else {"ok": {"defined": [], "notes": []}}
+
+    def kill(self):
+        self.alive = False
+
+
+def test_a_batch_answered_short_without_an_error_is_a_crash():
+    session = Session(["x = 1"], spawn=lambda limits: LyingWorker())
+    session.start()
+    values, problem = Student(session).batch_until_failure([Student(session).putting(i) for i in range(3)])
+    assert values == [1] and isinstance(problem, StudentCrashed) and "answered 1 of 3" in problem.message

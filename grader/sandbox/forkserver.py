@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -139,7 +140,8 @@ class ForkedWorker(Channel):
         reply_read, reply_write = os.pipe()
         output_read, output_write = os.pipe()
         try:
-            message = {"op": "spawn", "uid": server.next_uid(), "limits": worker_rlimits(limits)}
+            options = {**worker_rlimits(limits), "threads": limits.threads}
+            message = {"op": "spawn", "uid": server.next_uid(), "limits": options}
             reply = server.ask(message,
                                (call_read, reply_write, output_write))  # fmt: skip
         finally:
@@ -152,7 +154,9 @@ class ForkedWorker(Channel):
 
     @property
     def alive(self) -> bool:
-        return self._status is None and self._exit_code(timeout=0) is None
+        """Asked before every request, so it must not cost a round trip to the server: a
+        worker that died has hung up its reply pipe (its whole PID namespace went with it)."""
+        return self._status is None and self._reply_read >= 0 and not _hung_up(self._reply_read)
 
     def _exit_code(self, timeout: float) -> int | None:
         if self._status is None and self._server.alive:
@@ -171,6 +175,13 @@ class ForkedWorker(Channel):
             except WorkerDied:
                 pass
         self._close_pipes()
+
+
+def _hung_up(fd: int) -> bool:
+    """Whether the writing end of pipe ``fd`` is closed, without reading from it."""
+    poller = select.poll()
+    poller.register(fd, select.POLLHUP)
+    return any(events & (select.POLLHUP | select.POLLERR | select.POLLNVAL) for _, events in poller.poll(0))
 
 
 class WarmWorkers:

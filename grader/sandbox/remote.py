@@ -14,6 +14,12 @@ worker and are driven through a ``Remote``:
     params[0].set("grad", torch.ones(3))
     opt.call("step")
     assert_close(params[0].fetch(), torch.full((3,), -0.1))
+
+Each of those is one round trip to the worker. A test that drives many steps can send
+several in one (``student.batch``), which runs them in order and raises the first
+failure as if it had been sent alone:
+
+    _, _, (p,) = student.batch([params[0].setting("grad", g), opt.calling("step"), params[0].fetching()])
 """
 
 from __future__ import annotations
@@ -21,15 +27,24 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
-from grader.errors import StudentCrashed, StudentRaised
+from grader.errors import StudentCrashed, StudentProblem, StudentRaised
 from grader.sandbox import wire
 from grader.sandbox.session import Session
 
 # What PyTorch says when autograd is used under no_grad ("element 0 of tensors does not
 # require grad and does not have a grad_fn", ...): where a student's explanation belongs.
 _AUTOGRAD_ERROR = re.compile(r"requires? grad|grad_fn", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request not yet sent, and what it does in words (for error messages)."""
+
+    message: dict
+    what: str
 
 
 class Student:
@@ -80,11 +95,39 @@ class Student:
 
     def put(self, value: Any) -> Remote:
         """Send a value to the worker and keep it there (for in-place updates and checks)."""
-        reply = self._request({"op": "put", "value": _encode(value)}, "sending a value")
-        return self._decode(reply["ok"])
+        request = self.putting(value)
+        return self._decode(self._request(request.message, request.what)["ok"])
 
     def seed(self, seed: int) -> None:
         self._request({"op": "seed", "seed": seed}, "seeding the worker")
+
+    def batch(self, requests: list[Request]) -> list[Any]:
+        """Send ``requests`` in one round trip; the value of each, in order (None for a set).
+
+        Made with ``putting``, ``Remote.setting``, ``Remote.getting``, ``Remote.calling``
+        and ``Remote.fetching``. The worker stops at the first request that fails; its
+        error is raised here, as if that request had been sent alone.
+        """
+        values, problem = self.batch_until_failure(requests)
+        if problem is not None:
+            raise problem
+        return values
+
+    def batch_until_failure(self, requests: list[Request]) -> tuple[list[Any], StudentProblem | None]:
+        """``batch``, but the values before a failure come back with it, not raised:
+        a test may compare those first, so its message names the earliest thing that went wrong."""
+        messages, whats = [r.message for r in requests], [r.what for r in requests]
+        replies, problem = self._session.request_many(messages, whats)
+        return [self._decode(reply["ok"]) for reply in replies], self._explained(problem)
+
+    def putting(self, value: Any) -> Request:
+        return Request({"op": "put", "value": _encode(value)}, "sending a value")
+
+    def _explained(self, problem: StudentProblem | None) -> StudentProblem | None:
+        """Add ``no_grad``'s explanation to an error that mentions gradients."""
+        if type(problem) is StudentRaised and self._explain and _AUTOGRAD_ERROR.search(problem.message):
+            return StudentRaised(f"{problem.message}\n{self._explain}", traceback=problem.student_traceback)
+        return problem
 
     def _request(self, message: dict, what: str) -> dict:
         return self._session.request(message, what)
@@ -110,7 +153,7 @@ class StudentFunction:
     def keep(self, *args: Any, **kwargs: Any) -> Remote:
         return self._call(args, kwargs, keep=True)
 
-    def _call(self, args: tuple, kwargs: dict, keep: bool) -> Any:
+    def request(self, args: tuple, kwargs: dict, keep: bool) -> Request:
         message = {
             "op": "call",
             "target": self._target,
@@ -119,13 +162,17 @@ class StudentFunction:
             "keep": keep,
             "no_grad": self._student._no_grad,
         }
+        return Request(message, self._what)
+
+    def _call(self, args: tuple, kwargs: dict, keep: bool) -> Any:
+        message = self.request(args, kwargs, keep).message
         try:
             reply = self._student._request(message, self._what)
         except StudentRaised as exc:
-            explain = self._student._explain
-            if type(exc) is StudentRaised and explain and _AUTOGRAD_ERROR.search(exc.message):
-                raise StudentRaised(f"{exc.message}\n{explain}", traceback=exc.student_traceback) from None
-            raise
+            explained = self._student._explained(exc)
+            if explained is exc:
+                raise
+            raise explained from None
         result = self._student._decode(reply["ok"])
         if keep and not isinstance(result, Remote):
             raise StudentCrashed(f"{self._what}: the worker did not keep the object")
@@ -162,17 +209,34 @@ class Remote:
         return StudentFunction(self._student, self._ref(attr=method), method).keep(*args, **kwargs)
 
     def get(self, name: str) -> Any:
-        message = {"op": "getattr", "target": self._ref(), "name": name, "keep": False}
-        return self._student._decode(self._student._request(message, f"reading .{name}")["ok"])
+        return self._student._decode(self._send(self.getting(name))["ok"])
 
     def set(self, name: str, value: Any) -> None:
-        message = {"op": "setattr", "target": self._ref(), "name": name, "value": _encode(value)}
-        self._student._request(message, f"setting .{name}")
+        self._send(self.setting(name, value))
 
     def fetch(self) -> Any:
         """The object itself as plain data (a tensor, a list of tensors, ...)."""
-        reply = self._student._request({"op": "fetch", "target": self._ref()}, "fetching a value")
-        return self._student._decode(reply["ok"])
+        return self._student._decode(self._send(self.fetching())["ok"])
+
+    # For ``student.batch``: the same requests, made but not sent.
+
+    def setting(self, name: str, value: Any) -> Request:
+        message = {"op": "setattr", "target": self._ref(), "name": name, "value": _encode(value)}
+        return Request(message, f"setting .{name}")
+
+    def getting(self, name: str) -> Request:
+        message = {"op": "getattr", "target": self._ref(), "name": name, "keep": False}
+        return Request(message, f"reading .{name}")
+
+    def fetching(self) -> Request:
+        return Request({"op": "fetch", "target": self._ref()}, "fetching a value")
+
+    def calling(self, method: str, *args: Any, **kwargs: Any) -> Request:
+        function = StudentFunction(self._student, self._ref(attr=method), method)
+        return function.request(args, kwargs, keep=False)
+
+    def _send(self, request: Request) -> dict:
+        return self._student._request(request.message, request.what)
 
 
 def _encode(value: Any) -> Any:

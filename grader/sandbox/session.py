@@ -16,6 +16,7 @@ from grader.errors import (
     BudgetExhausted,
     LoadFailed,
     StudentCrashed,
+    StudentProblem,
     StudentTimeout,
     rebuild,
 )
@@ -140,9 +141,40 @@ class Session:
         except WorkerDied as exc:
             self._retire()
             raise StudentCrashed(f"{what} ended the worker: {exc.reason}") from None
-        if "error" in reply:
+        return self.checked(reply, what)
+
+    def request_many(
+        self, messages: list[dict], whats: list[str]
+    ) -> tuple[list[dict], StudentProblem | None]:
+        """Send several requests in one round trip (the worker's ``batch`` op).
+
+        The worker runs them in order and stops at the first that fails. Returns the
+        replies of those that succeeded, and the failure as the StudentProblem that
+        request alone would have raised (None when all succeeded), so that a test can
+        still look at what happened before it. One deadline covers them all, as it
+        covers every request of a test.
+        """
+        joined = ", ".join(dict.fromkeys(whats))
+        replies = self.request({"op": "batch", "requests": messages}, joined)["ok"]
+        if type(replies) is not list:
+            replies = []
+        done: list[dict] = []
+        for reply, what in zip(replies, whats, strict=False):  # a short list is checked below
+            try:
+                done.append(self.checked(reply, what))
+            except StudentProblem as exc:
+                return done, exc
+        if len(done) < len(messages):  # it stopped early without saying why
+            self._retire()
+            answered = f"the worker answered {len(done)} of {len(messages)} requests"
+            return done, StudentCrashed(f"{joined}: {answered}")
+        return done, None
+
+    def checked(self, reply, what: str) -> dict:
+        """A reply that carries a value, or the student's error raised as a StudentProblem."""
+        if type(reply) is dict and "error" in reply:
             raise rebuild(reply["error"] if type(reply["error"]) is dict else {}, what)
-        if "ok" not in reply:
+        if type(reply) is not dict or "ok" not in reply:
             self._retire()
             raise StudentCrashed(f"{what}: the worker sent a malformed reply")
         return reply

@@ -19,6 +19,7 @@ Requests (``op``):
   fetch    {"target": ref}   -> the object itself as plain data
   seed     {"seed": int}
   release  {"handles": [int]}
+  batch    {"requests": [request, ...]} -> [reply, ...], in order, up to the first error
 where ref is {"name": "relu"} (the submission's namespace), {"handle": 3} (an object kept
 here), {"handle": 3, "attr": "step"} or {"lib": "torch.optim.SGD"}. A reply is
 {"ok": value} or {"error": {"kind", "type", "message", "traceback"}}.
@@ -53,6 +54,7 @@ import torch.optim  # noqa: F401
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import wire  # noqa: E402
 from magics import neutralise_magics  # noqa: E402
+from seeding import seed_torch  # noqa: E402
 
 CLONE_NEWIPC = 0x08000000
 LIB_PREFIXES = ("torch.", "builtins.", "math.")
@@ -232,6 +234,8 @@ class Worker:
                 for number in request["handles"]:
                     self.handles.pop(number, None)
                 return {"ok": None}
+            if op == "batch":
+                return {"ok": self.handle_many(request["requests"])}
             if op == "put":
                 return self.reply(self.decode(request["value"]), keep=True)
             target = self.resolve(request["target"])
@@ -254,8 +258,21 @@ class Worker:
         except BaseException as exc:  # noqa: BLE001
             return _error("exception", exc)
 
+    def handle_many(self, requests: list) -> list[dict]:
+        """Each request in order, stopping after the first that fails: one round trip
+        for what a test would otherwise send one by one (set the gradients, step, fetch)."""
+        replies = []
+        for request in requests:
+            if type(request) is not dict or request.get("op") == "batch":
+                replies.append(_error("protocol", ValueError("a batch holds single requests")))
+            else:
+                replies.append(self.handle(request))
+            if "error" in replies[-1]:
+                break
+        return replies
+
     def seed(self, seed: int) -> None:
-        torch.manual_seed(seed)
+        seed_torch(seed)
         random.seed(seed)
         np.random.seed(seed % 2**32)
 

@@ -16,7 +16,7 @@ process exits, and the zygote can kill it and read its exit status.
 Control messages arrive on a Unix socket from the trusted side, one JSON line per
 message, with the worker's pipe ends attached (SCM_RIGHTS):
 
-    {"op": "spawn", "uid": 1000001, "limits": {...}} + [call_read, reply_write, output_write]
+    {"op": "spawn", "uid": 1000001, "limits": {..., "threads": 1}} + [call_read, reply_write, output_write]
         -> {"pid": 1234}
     {"op": "kill", "pid": 1234}                     -> {"ok": true}
     {"op": "wait", "pid": 1234, "timeout": 1.0}      -> {"status": -9}   (None while it runs)
@@ -27,6 +27,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import select
 import signal
 import socket
 import sys
@@ -77,8 +78,10 @@ def become_worker(fds: list[int], uid: int, limits: dict) -> None:
     _close_all_but({0, 1, 2, call_fd, reply_fd})  # the control socket above all
     os.chdir("/tmp")
     os.environ.update({"HOME": "/tmp", "TMPDIR": "/tmp"})
+    options = types.SimpleNamespace(**{name: int(value) for name, value in limits.items()})
+    torch.set_num_threads(getattr(options, "threads", 1))  # the zygote never started OpenMP's pool
     worker.drop_privileges(uid)
-    worker.set_limits(types.SimpleNamespace(**{name: int(value) for name, value in limits.items()}))
+    worker.set_limits(options)
     worker.serve(call_fd, reply_fd)
 
 
@@ -140,13 +143,30 @@ def wait(pid: int, timeout: float) -> int | None:
     that escaped), so no zombie outlives a batch.
     """
     deadline = time.monotonic() + timeout
-    while True:
-        _reap()
-        if pid in _ended:
-            return _ended.pop(pid)
-        if time.monotonic() >= deadline:
-            return None
-        time.sleep(0.005)
+    exited = _exit_notice(pid)
+    try:
+        while True:
+            _reap()
+            if pid in _ended:
+                return _ended.pop(pid)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            if exited is None:
+                time.sleep(min(remaining, 0.005))
+            else:
+                select.select([exited], [], [], remaining)  # woken the moment it exits
+    finally:
+        if exited is not None:
+            os.close(exited)
+
+
+def _exit_notice(pid: int) -> int | None:
+    """A pidfd, readable once ``pid`` has exited (Linux 5.3+); None: poll instead."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):  # an old kernel, or a pid already reaped
+        return None
 
 
 _ended: dict[int, int] = {}

@@ -2,8 +2,9 @@
 
 The student's optimizer lives in the worker and is driven through ``Remote``s: the
 parameters are sent there, each step sets their ``.grad`` and calls ``step()``, and
-the parameters are fetched back after every step. The same inputs drive
-``reference.a4`` here, on the trusted side. Gradients have magnitudes 0.1 to 10, far
+the parameters are fetched back after every step (a whole trajectory in one round
+trip, ``OptimizerPair.run``). The same inputs drive ``reference.a4`` here, on the
+trusted side. Gradients have magnitudes 0.1 to 10, far
 above ``sqrt(eps)``, so every allowed placement of ``eps`` (inside or outside the
 square root, or folded into the step size) is within ``RTOL`` of the reference.
 """
@@ -43,8 +44,7 @@ def pair_of(student, name, tensors, **kwargs):
 def trajectory(student, rng, name, device, dtype=torch.float64, shapes=SHAPES, **kwargs):
     tensors = [randn(rng, s, dtype, device) for s in shapes]
     pair = pair_of(student, name, tensors, **kwargs)
-    for _ in range(STEPS):
-        pair.step([gradient(rng, s, dtype, device) for s in shapes])
+    pair.run([[gradient(rng, s, dtype, device) for s in shapes] for _ in range(STEPS)])
     return pair
 
 
@@ -67,9 +67,12 @@ def test_momentum_is_the_lecture_average(student, rng, device):
     p0, g = randn(rng, (6,), device=device), gradient(rng, (6,), device=device)
     p = student.put(p0.clone())
     opt = student.keep("Momentum", [p], lr=lr, beta=beta)
-    p.set("grad", g.clone())
-    opt.call("step")
-    moved = p0 - p.fetch()
+
+    def step() -> torch.Tensor:  # p after one step with the gradient g
+        return student.batch([p.setting("grad", g.clone()), opt.calling("step"), p.fetching()])[-1]
+
+    after = step()
+    moved = p0 - after
     if torch.allclose(moved, lr * g, rtol=1e-4):
         raise AssertionError(
             "Momentum: the first step was lr * g; with v starting at 0 the lecture's form "
@@ -80,10 +83,8 @@ def test_momentum_is_the_lecture_average(student, rng, device):
                   what="Momentum(lr=0.1, beta=0.9): the first step p_before - p_after, "
                        "expected (1 - beta) * lr * g")  # fmt: skip
     for t in range(2, 8):  # a constant gradient: v tends to g, the step to lr * g
-        before = p.fetch()
-        p.set("grad", g.clone())
-        opt.call("step")
-        assert_tensor(before - p.fetch(), (1 - beta**t) * lr * g, rtol=1e-4, atol=ATOL,
+        before, after = after, step()
+        assert_tensor(before - after, (1 - beta**t) * lr * g, rtol=1e-4, atol=ATOL,
                       what=f"Momentum(lr=0.1, beta=0.9) with a constant gradient g: step {t}, "
                            f"expected (1 - beta**{t}) * lr * g")  # fmt: skip
 
@@ -109,9 +110,11 @@ def test_state_is_kept_per_tensor(student, rng, device):
     for name in ("Momentum", "RMSProp", "Adam"):
         tensors = [randn(rng, s, device=device) for s in shapes]
         pair = pair_of(student, name, tensors, **HYPER[name])
+        steps = []
         for _ in range(STEPS):
             grads = [gradient(rng, s, device=device) for s in shapes]
-            pair.step([grads[0] * 10, grads[1], grads[2]])
+            steps.append([grads[0] * 10, grads[1], grads[2]])
+        pair.run(steps)
 
 
 @pytest.mark.points(2)
@@ -122,12 +125,15 @@ def test_none_grad_is_skipped(student, rng, device):
     for name in ("SGD", "Momentum", "RMSProp", "Adam"):
         tensors = [randn(rng, s, device=device) for s in SHAPES]
         pair = pair_of(student, name, tensors, **HYPER[name])
+        steps, skips = [], []
         for step in range(STEPS):
             grads = [gradient(rng, s, device=device) for s in SHAPES]
             grads[2] = None
             if step >= 2:
                 grads[1] = None
-            pair.step(grads, skip={2} if step < 2 else {1, 2})
+            steps.append(grads)
+            skips.append({2} if step < 2 else {1, 2})
+        pair.run(steps, skips)
 
 
 @pytest.mark.points(2)
@@ -137,14 +143,14 @@ def test_zero_grad(student, rng, device):
         pair = pair_of(student, name, tensors, **HYPER[name])
         pair.opt.call("zero_grad")  # before any gradient exists, as a training loop does
         for _round in range(2):
-            for _ in range(3):
-                grads = [gradient(rng, s, device=device) for s in SHAPES]
+            steps = [[gradient(rng, s, device=device) for s in SHAPES] for _ in range(3)]
+            for grads in steps:
                 grads[2] = None
-                pair.step(grads, skip={2})
-            pair.opt.call("zero_grad")
+            pair.run(steps, [{2}] * len(steps))
+            reads = [remote.getting("grad") for remote in pair.remotes]
+            _, *grads = student.batch([pair.opt.calling("zero_grad"), *reads])
             pair.ref.zero_grad()
-            for i, remote in enumerate(pair.remotes):
-                g = remote.get("grad")
+            for i, g in enumerate(grads):
                 ok = g is None or (isinstance(g, torch.Tensor) and not bool(g.any()))
                 shown = g.flatten()[:6].tolist() if isinstance(g, torch.Tensor) else g
                 assert ok, f"{pair.what}: after zero_grad(), tensor {i}'s .grad is {shown}, not None or zeros"
@@ -175,12 +181,11 @@ def test_updates_leaf_tensors_in_place_without_autograd(student, rng, device):
     for name, kwargs in HYPER.items():
         tensors = [randn(rng, s, device=device) for s in SHAPES]
         pair = pair_of(student, name, tensors, **kwargs)
-        for remote in pair.remotes:
-            remote.call("requires_grad_")
-        for _ in range(3):
-            pair.step([gradient(rng, s, device=device) for s in SHAPES])
-        for i, remote in enumerate(pair.remotes):
-            assert remote.get("requires_grad") is True and remote.get("is_leaf") is True, (
+        student.batch([remote.calling("requires_grad_") for remote in pair.remotes])
+        pair.run([[gradient(rng, s, device=device) for s in SHAPES] for _ in range(3)])
+        flags = student.batch([r.getting(f) for r in pair.remotes for f in ("requires_grad", "is_leaf")])
+        for i in range(len(pair.remotes)):
+            assert flags[2 * i] is True and flags[2 * i + 1] is True, (
                 f"{pair.what}: after step(), tensor {i} must still be a leaf that requires grad "
                 "(update it in place under torch.no_grad())"
             )
