@@ -32,7 +32,6 @@ from grader.errors import DlgradeError, SuiteError
 from grader.grading import GradingOptions
 from grader.results import SubmissionResult
 from grader.sandbox.limits import Limits
-from grader.submissions import content_hash
 
 CHUNKS_PER_THREAD = 4  # small enough to balance the load, large enough to pay a fork server once
 MAX_CHUNK = 25
@@ -176,9 +175,8 @@ def _run_chunk(paths: list[Path], course: Path, options: dict, results: Path) ->
 
 
 def _lost(path: str, options: dict) -> dict:
-    return SubmissionResult(submission=path, assignment=options["assignment"], suite=options["suite"],
-                            status="error", message="the grading process on the Dask worker died",
-                            sha256=content_hash(path)).to_dict()  # fmt: skip
+    why = "the grading process on the Dask worker died"
+    return SubmissionResult.lost(path, options["assignment"], options["suite"], why).to_dict()
 
 
 def chunk_options(request: dict) -> GradingOptions:

@@ -32,7 +32,6 @@ from dataclasses import replace
 from grader.errors import SuiteError
 from grader.grading import GradingOptions, grade_stream
 from grader.results import SubmissionResult
-from grader.submissions import content_hash
 
 POLL_SECONDS = 0.5
 PR_SET_PDEATHSIG = 1  # prctl: the signal this process gets when its parent dies
@@ -156,11 +155,8 @@ class _Batch:
 
 
 def _lost(path: str, options: GradingOptions, exitcode: int | None) -> SubmissionResult:
-    return SubmissionResult(
-        submission=path, assignment=options.assignment, suite=options.suite, status="error",
-        message=f"the grading process died (exit code {exitcode}); grade this submission again",
-        sha256=content_hash(path),
-    )  # fmt: skip
+    why = f"the grading process died (exit code {exitcode})"
+    return SubmissionResult.lost(path, options.assignment, options.suite, why)
 
 
 def _grading_process(slot: int, options: GradingOptions, tasks, replies, parent: int) -> None:

@@ -14,6 +14,8 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from grader.submissions import content_hash
+
 SCHEMA_VERSION = 1
 SCHEMA_PATH = Path(__file__).parent / "schema" / "results-v1.schema.json"
 
@@ -75,6 +77,13 @@ class SubmissionResult:
         data["notes"] = list(self.notes)
         return {"submission": self.submission, "score": self.score, "max_score": self.max_score,
                 **data}  # fmt: skip
+
+    @classmethod
+    def lost(cls, path: str, assignment: str, suite: str, why: str) -> SubmissionResult:
+        """A submission whose grading process died under it: an error, to be graded again
+        (the gradebook keeps errors out of its up-to-date set)."""
+        return cls(submission=path, assignment=assignment, suite=suite, status="error",
+                   message=f"{why}; grade this submission again", sha256=content_hash(path))  # fmt: skip
 
     @classmethod
     def from_dict(cls, data: dict) -> SubmissionResult:
