@@ -11,7 +11,7 @@ from functools import partial
 import pytest
 import torch
 from click.testing import CliRunner
-from support import ROOT
+from support import ROOT, flatten_reference
 
 from grader.cli import main
 from grader.course import Course
@@ -82,3 +82,18 @@ def test_verdicts_on_the_gpu_are_the_verdicts_on_the_cpu():
     on_gpu = grade(paths, assignment="a1", course=Course(ROOT), device="cuda:0")
     assert [[(t.name, t.outcome) for t in r.tests] for r in on_gpu] == \
         [[(t.name, t.outcome) for t in r.tests] for r in on_cpu]  # fmt: skip
+
+
+@needs_gpu
+@pytest.mark.gpu
+@pytest.mark.sandbox
+@pytest.mark.parametrize("assignment", ["a1", "a2", "a3", "a4", "a5"])
+def test_every_reference_gets_full_marks_on_the_gpu_as_on_the_cpu(tmp_path, assignment):
+    source = tmp_path / f"{assignment}_reference.py"  # .py submissions are graded like notebooks
+    source.write_text(flatten_reference(assignment))
+    notebook = [str(source)]
+    on_cpu = grade(notebook, assignment=assignment, course=Course(ROOT), device="cpu")[0]
+    on_gpu = grade(notebook, assignment=assignment, course=Course(ROOT), device="cuda:0")[0]
+    assert on_gpu.status == "graded" and on_gpu.score == on_gpu.max_score, [
+        (t.name, t.message) for t in on_gpu.tests if t.outcome != "passed"]  # fmt: skip
+    assert [(t.name, t.outcome) for t in on_gpu.tests] == [(t.name, t.outcome) for t in on_cpu.tests]
