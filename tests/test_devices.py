@@ -73,6 +73,30 @@ def test_a_gpu_worker_has_its_memory_watched_instead_of_its_address_space_limite
         session.close()
 
 
+@pytest.mark.sandbox
+def test_a_gpu_worker_sees_the_gpus_and_driver_the_grader_was_given(tmp_path, monkeypatch):
+    # Under Slurm, CUDA_VISIBLE_DEVICES=2,3 makes the grader's cuda:0 physical GPU 2: a
+    # worker without it would compute on GPU 0. Runs on any machine: it reads the worker's view.
+    driver = tmp_path / "nvidia-driver"
+    driver.mkdir()
+    (driver / "libcuda.so.1").write_text("a driver outside the system folders")
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,3")
+    monkeypatch.setenv("LD_LIBRARY_PATH", str(driver))
+    monkeypatch.setenv("DLGRADE_SECRET", "not for students")
+    code = ["import os\nNAMES = ('CUDA_VISIBLE_DEVICES', 'DLGRADE_SECRET')\n"
+            "def environment():\n    return [os.environ.get(name) for name in NAMES]\n"
+            f"def driver():\n    return sorted(os.listdir({str(driver)!r}))\n"]
+    for gpu in (True, False):
+        session = Session(code, spawn=partial(WorkerProcess, hide=(), gpu=gpu))
+        session.start()
+        try:
+            assert Student(session).environment() == (["2,3", None] if gpu else [None, None])
+            if gpu:
+                assert Student(session).driver() == ["libcuda.so.1"]
+        finally:
+            session.close()
+
+
 @needs_gpu
 @pytest.mark.gpu
 @pytest.mark.sandbox

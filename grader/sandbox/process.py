@@ -39,6 +39,11 @@ TMP_BYTES = 256 * 1024 * 1024
 # students' work, old results files, gradebooks and listening Unix sockets may be anywhere
 # in /home, /root, /srv, /var, /run, /mnt, /opt or /tmp, and none of them is bound.
 SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys")
+# What a GPU worker keeps of the grader's environment. CUDA_VISIBLE_DEVICES above all: under
+# a scheduler that hands this job GPUs 2 and 3, the trusted side's cuda:0 is physical GPU 2,
+# and a worker without it would compute on GPU 0, someone else's.
+GPU_ENVIRONMENT = ("CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER", "LD_LIBRARY_PATH",
+                   "NVIDIA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES")  # fmt: skip
 
 
 class WorkerError(Exception):
@@ -164,12 +169,13 @@ def _bwrap_view(home: str | None, hide: tuple[str, ...], gpu: bool = False) -> l
     /usr): those are covered by empty folders. Only those: a cover shows its path in the
     worker's mount table, and submission folders are often named after students.
     ``home``: a folder of this machine to bind and work in (None: the private /tmp).
-    A GPU worker also sees the NVIDIA device files, which a minimal /dev lacks."""
+    A GPU worker also sees the NVIDIA device files, which a minimal /dev lacks, and the
+    folders on ``LD_LIBRARY_PATH`` outside the system view, where a CUDA driver may live."""
     args = [*_system_view(), "--dev", "/dev", "--proc", "/proc"]
     args += ["--perms", "1777", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
     if gpu:
         args += [arg for node in _gpu_device_files() for arg in ("--dev-bind", node, node)]
-    readable = [*_python_paths(), str(WORKER_SCRIPT.parent)]
+    readable = [*_python_paths(), str(WORKER_SCRIPT.parent), *(_library_folders() if gpu else [])]
     for path in readable:
         args += _readable_bind(path)
     covered = [h for h in hide if any(_within(h, shown) for shown in (*SYSTEM_PATHS, *readable))]
@@ -225,9 +231,10 @@ def _readable_bind(path: str) -> list[str]:
     return [*args, "--ro-bind", path, path]
 
 
-def _environment(home: str) -> dict[str, str]:
-    """A small, explicit environment: nothing of the grader's own leaks in."""
-    return {
+def _environment(home: str, gpu: bool = False) -> dict[str, str]:
+    """A small, explicit environment: nothing of the grader's own leaks in, except, for a
+    GPU worker, what CUDA needs to find the same GPUs (``GPU_ENVIRONMENT``)."""
+    environment = {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "HOME": home,
         "TMPDIR": home,
@@ -237,6 +244,16 @@ def _environment(home: str) -> dict[str, str]:
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONHASHSEED": "0",
     }
+    if gpu:
+        environment.update({name: os.environ[name] for name in GPU_ENVIRONMENT if name in os.environ})
+    return environment
+
+
+def _library_folders() -> list[str]:
+    """``LD_LIBRARY_PATH``'s folders outside the system view (a driver in /opt/nvidia, say)."""
+    folders = [f for f in os.environ.get("LD_LIBRARY_PATH", "").split(os.pathsep) if os.path.isabs(f)]
+    outside = [f for f in folders if not any(_within(f, system) for system in SYSTEM_PATHS)]
+    return [f for f in dict.fromkeys(outside) if os.path.isdir(f)]
 
 
 class Channel:
@@ -340,7 +357,7 @@ class WorkerProcess(Channel):
             stderr=subprocess.STDOUT,
             pass_fds=(call_read, reply_write),
             cwd=self._home,
-            env=_environment(self._home if bwrap_path() is None else "/tmp"),
+            env=_environment(self._home if bwrap_path() is None else "/tmp", gpu),
             start_new_session=True,
         )
         os.close(call_read)
