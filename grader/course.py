@@ -21,6 +21,9 @@ SUITES = ("hidden", "public")
 class Course:
     root: Path
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", Path(self.root))  # Course("course/") from a script works too
+
     @classmethod
     def find(cls, start: str | Path | None = None) -> Course:
         """The nearest folder at or above ``start`` with ``suites/``, else this checkout."""

@@ -29,7 +29,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 
-from grader.errors import SuiteError
+from grader.errors import DlgradeError, SuiteError
 from grader.grading import GradingOptions, grade_stream
 from grader.results import SubmissionResult
 
@@ -89,6 +89,7 @@ class _Batch:
         self.started: set[int] = set()  # every submission a grading process has taken
         self.finished: set[int] = set()
         self.restarts = 0
+        self.early_deaths = 0  # processes that died before any submission was taken
 
     def start(self, slot: int) -> None:
         options = replace(self.options, device=self.devices[slot % len(self.devices)])
@@ -135,6 +136,8 @@ class _Batch:
             index = self.holding.pop(slot, None)
             if index is not None:
                 self._keep(index, _lost(self.paths[index], self.options, process.exitcode), on_result)
+            elif not self.started:
+                self._give_up_if_none_can_start(process.exitcode)
             if len(self.started) == len(self.paths) or self.restarts >= len(self.paths):
                 # nothing left to take (a fresh process would wait for work forever),
                 # or something is badly wrong: stop replacing
@@ -142,6 +145,17 @@ class _Batch:
                 continue
             self.restarts += 1
             self.start(slot)
+
+    def _give_up_if_none_can_start(self, exitcode: int | None) -> None:
+        """As many deaths as slots before any submission was taken: the grading processes
+        cannot start here, and replacing them would only repeat that for every submission."""
+        self.early_deaths += 1
+        if self.early_deaths >= len(self.processes):
+            raise DlgradeError(
+                f"the grading processes die before grading anything (exit code {exitcode}); "
+                "their error is printed above. A script that calls grade() with several workers "
+                "must start under `if __name__ == '__main__':`, as multiprocessing's spawn requires."
+            )
 
     def stop(self) -> None:
         for process in self.processes.values():

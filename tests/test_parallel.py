@@ -73,6 +73,21 @@ def test_a_grading_process_that_dies_costs_only_the_submission_it_held(tmp_path)
     assert "the grading process died" in results[1].message
 
 
+def test_grading_processes_that_cannot_start_stop_the_batch_with_the_reason(tmp_path):
+    # Spawn runs the calling script again in each grading process: without a __main__
+    # guard, each one dies at start. One error, not one death per submission.
+    paths = [str(p) for p in MIXED]
+    script = tmp_path / "no_main_guard.py"
+    script.write_text("from grader.course import Course\nfrom grader.grading import grade\n"
+                      f"grade({paths!r}, assignment='a1', course=Course({str(ROOT)!r}),\n"
+                      "      workers=2)\n")  # fmt: skip
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+    assert run.returncode != 0
+    assert "the grading processes die before grading anything" in run.stderr
+    assert "if __name__ == '__main__':" in run.stderr
+
+
 def children_of(pid: int) -> set[int]:
     found = set()
     for entry in os.listdir("/proc"):
