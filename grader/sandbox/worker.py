@@ -91,9 +91,9 @@ def drop_privileges(uid: int | None) -> None:
 def _private_ipc() -> None:
     """A fresh IPC namespace of our own. SysV shared memory, semaphores and message queues
     outlive the process that makes them: in a shared namespace a student could leave
-    gigabytes behind, or a message for the next student's code to read. Cold workers have
-    one from bwrap already; forked workers would otherwise share the fork server's (the
-    natural home of this wall is zygote.py's unshare, next to CLONE_NEWPID and CLONE_NEWNET)."""
+    gigabytes behind, or a message for the next student's code to read. Cold workers get
+    one from bwrap and forked ones from zygote.py's unshare; this second wall, made just
+    before privileges drop, holds even if either of those is changed."""
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.unshare(CLONE_NEWIPC) != 0:
         errno = ctypes.get_errno()

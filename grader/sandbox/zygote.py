@@ -5,7 +5,7 @@ so that each worker it forks can get walls of its own before it drops to an
 unprivileged uid:
 
     zygote (imports torch, set_num_threads(1): forking after OpenMP started can hang)
-      └─ middle: unshare(PID, mount, network namespaces), fork, report, exit
+      └─ middle: unshare(PID, mount, network, IPC namespaces), fork, report, exit
            └─ worker: PID 1 of a fresh namespace; private /tmp and /proc; its own uid;
                       rlimits; then the same request loop as a cold ``worker.py``
 
@@ -39,7 +39,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -I leaves our folder off sys.path
 import worker  # noqa: E402  (pre-imports torch.nn, torch.optim and wire, as a cold worker does)
 
-CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x20000000, 0x40000000
+CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWIPC = 0x00020000, 0x20000000, 0x40000000, 0x08000000
 MS_REC, MS_PRIVATE, MS_NOSUID, MS_NODEV = 0x4000, 0x40000, 0x2, 0x4
 PR_SET_CHILD_SUBREAPER = 36
 TMP_SIZE = "size=256m,nr_inodes=65536,mode=1777"
@@ -104,7 +104,7 @@ def spawn(fds: list[int], uid: int, limits: dict) -> int:
         try:
             os.close(report_read)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            _unshare(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET)
+            _unshare(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC)
             pid = os.fork()
             if pid == 0:
                 os.close(report_write)
