@@ -135,9 +135,9 @@ def _import_from(course: Course, suite: Path) -> None:
 
     Hidden suites import ``reference/`` (on the trusted side only), so the course root
     goes first on ``sys.path``. Python keeps imported modules by name, and so does
-    pytest's importlib mode: without forgetting them, a suite or reference edited since
-    an earlier ``grade()`` in this process, or another course's ``reference``, would be
-    graded with in place of this one, under this version's hash.
+    pytest's importlib mode. Unless they are forgotten, a later ``grade()`` in the same
+    process would run the suite and reference as they were at the first one (or another
+    course's ``reference``), and record this version's hash beside the old code's verdicts.
     """
     root = str(course.root)
     if root in sys.path:

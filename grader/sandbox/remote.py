@@ -19,7 +19,7 @@ Each of those is one round trip to the worker. A test that drives many steps can
 several in one (``student.batch``), which runs them in order and raises the first
 failure as if it had been sent alone:
 
-    _, _, (p,) = student.batch([params[0].setting("grad", g), opt.calling("step"), params[0].fetching()])
+    _, _, p = student.batch([params[0].setting("grad", g), opt.calling("step"), params[0].fetching()])
 """
 
 from __future__ import annotations
