@@ -7,7 +7,13 @@ timeout, crashed, error) to ``<failure>`` too, typed by the outcome, because eac
 is the submission's fault. A submission that could not be graded at all (not a
 notebook, killed while loading) gets ``<error>`` on a ``load`` case: that is the
 one place where the grader, not a test, is the one that did not get through.
-Points travel as ``<properties>``.
+
+The file is valid against Jenkins' JUnit schema (``junit-10.xsd``, checked in
+tests/test_junit.py), which most CI systems' readers accept: ``<testsuites>`` carries
+only tests, failures and errors (no ``skipped``), and a ``<testcase>`` has no
+``<properties>``. Points therefore travel in the ``<testsuite>``'s properties: the
+submission's ``points`` and ``max_points``, and each test's as ``TEST.points`` and
+``TEST.max_points``.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ def junit_tree(results: Sequence[SubmissionResult]) -> ET.ElementTree:
     root = ET.Element("testsuites", name="dlgrade")
     for result in results:
         root.append(_suite(result))
-    _count(root, [case for suite in root for case in suite.iter("testcase")])
+    _count(root, [case for suite in root for case in suite.iter("testcase")], kinds=("failures", "errors"))
     return ET.ElementTree(root)
 
 
@@ -43,6 +49,9 @@ def _suite(result: SubmissionResult) -> ET.Element:
                         ("status", result.status), ("points", f"{result.score:g}"),
                         ("max_points", f"{result.max_score:g}")):  # fmt: skip
         ET.SubElement(properties, "property", name=name, value=value)
+    for test in result.tests:
+        ET.SubElement(properties, "property", name=f"{test.name}.points", value=f"{test.points:g}")
+        ET.SubElement(properties, "property", name=f"{test.name}.max_points", value=f"{test.max_points:g}")
     if result.status != "graded":
         case = ET.SubElement(suite, "testcase", classname=_classname(result), name="load")
         message = _clean(result.message)
@@ -55,9 +64,6 @@ def _suite(result: SubmissionResult) -> ET.Element:
 
 def _case(result: SubmissionResult, test: TestResult) -> ET.Element:
     case = ET.Element("testcase", classname=_classname(result), name=test.name)
-    properties = ET.SubElement(case, "properties")
-    ET.SubElement(properties, "property", name="points", value=f"{test.points:g}")
-    ET.SubElement(properties, "property", name="max_points", value=f"{test.max_points:g}")
     if test.outcome == "skipped":
         ET.SubElement(case, "skipped", message=_clean(test.message))
     elif test.outcome != "passed":
@@ -66,10 +72,14 @@ def _case(result: SubmissionResult, test: TestResult) -> ET.Element:
     return case
 
 
-def _count(element: ET.Element, cases: list[ET.Element]) -> None:
+COUNTS = {"failures": "failure", "errors": "error", "skipped": "skipped"}
+
+
+def _count(element: ET.Element, cases: list[ET.Element], kinds: tuple[str, ...] = tuple(COUNTS)) -> None:
+    """The counts of ``cases`` as attributes: ``<testsuites>`` may not carry ``skipped``."""
     element.set("tests", str(len(cases)))
-    for kind, tag in (("failures", "failure"), ("errors", "error"), ("skipped", "skipped")):
-        element.set(kind, str(sum(case.find(tag) is not None for case in cases)))
+    for kind in kinds:
+        element.set(kind, str(sum(case.find(COUNTS[kind]) is not None for case in cases)))
 
 
 def _classname(result: SubmissionResult) -> str:
