@@ -68,7 +68,7 @@ def main() -> None:
 @main.command()
 @click.option("--assignment", "-a", required=True, help="Assignment id, e.g. a1.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False),
-              help="Write results here (rewritten after every submission).")
+              help="Write results here at the end (meanwhile: one line per result in FILE.partial.jsonl).")
 @click.option("--gradebook", "gradebook_path", type=click.Path(dir_okay=False),
               help=f"SQLite gradebook (default: {FILENAME} in the course folder).")
 @click.option("--force", is_flag=True, help="Grade again what the gradebook already has.")
@@ -117,6 +117,8 @@ def grade(assignment, json_path, gradebook_path, force, workers, device, schedul
         finally:
             for bar in progress:
                 bar.close()
+            if results_file:
+                results_file.close()
     click.echo(console.batch_summary([item.result for item in graded]))
     if results_file:
         results_file.results = [item.result for item in graded]  # in the order given, not as finished

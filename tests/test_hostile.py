@@ -443,6 +443,7 @@ def batch(tmp_path_factory: pytest.TempPathFactory, planted: Secrets) -> Batch:
         results = grade(paths, assignment="a1", course=planted.course, limits=LIMITS,
                         on_result=on_result)  # fmt: skip
     seconds = time.monotonic() - started
+    results_file.write()  # the document, once, as at the end of `dlgrade grade --json`
     assert [r.submission for r in results] == paths
     return Batch(
         results={name_of(r): r for r in results},
