@@ -127,9 +127,9 @@ def record_requests(session, monkeypatch) -> list[str]:
     sent: list[str] = []
     original = session.request
 
-    def request(message: dict, what: str):
+    def request(message: dict, what: str, generation: int | None = None):
         sent.append(message["op"])
-        return original(message, what)
+        return original(message, what, generation)
 
     monkeypatch.setattr(session, "request", request)
     return sent

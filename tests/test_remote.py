@@ -1,5 +1,7 @@
 """What a hidden test can do with a submission through ``remote.Student``, in a real worker."""
 
+import time
+
 import pytest
 import torch
 from support import record_requests
@@ -112,3 +114,41 @@ def test_a_batch_answered_short_without_an_error_is_a_crash():
     session.start()
     values, problem = Student(session).batch_until_failure([Student(session).putting(i) for i in range(3)])
     assert values == [1] and isinstance(problem, StudentCrashed) and "answered 1 of 3" in problem.message
+
+
+DIES_SOON = (
+    "import os, threading, time\n"
+    "def die_soon():\n    threading.Thread(target=lambda: (time.sleep(0.2), os._exit(3))).start()"
+)
+
+
+def dead_between_requests(session: Session):
+    """A kept object, and the worker that kept it dead before the next request is sent."""
+    student = Student(session)
+    counter = student.keep("Counter")
+    assert counter.call("up") == 1
+    student.die_soon()
+    deadline = time.monotonic() + 10
+    while session._worker.alive and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not session._worker.alive
+    return student, counter
+
+
+@pytest.mark.parametrize("use", ["call", "batch", "as an argument"])
+def test_an_object_of_a_worker_that_died_between_requests_is_a_crash_not_the_fresh_workers_keyerror(use):
+    session = Session([*CELLS, DIES_SOON])
+    session.start()
+    try:
+        student, counter = dead_between_requests(session)
+        send = {
+            "call": lambda: counter.call("up"),
+            "batch": lambda: student.batch([counter.calling("up")]),
+            "as an argument": lambda: student.put([counter]),
+        }[use]
+        with pytest.raises(StudentCrashed, match="object kept in the worker was lost") as caught:
+            send()
+        assert caught.value.outcome == "crashed"
+        assert student.grad_mode() is True  # the next test gets a fresh worker
+    finally:
+        session.close()

@@ -32,7 +32,7 @@ from typing import Any
 
 from grader.errors import StudentCrashed, StudentProblem, StudentRaised
 from grader.sandbox import wire
-from grader.sandbox.session import Session
+from grader.sandbox.session import STALE_HANDLE, Session
 
 # What PyTorch says when autograd is used under no_grad ("element 0 of tensors does not
 # require grad and does not have a grad_fn", ...): where a student's explanation belongs.
@@ -41,10 +41,18 @@ _AUTOGRAD_ERROR = re.compile(r"requires? grad|grad_fn", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class Request:
-    """One request not yet sent, and what it does in words (for error messages)."""
+    """One request not yet sent, and what it does in words (for error messages).
+
+    ``generation``: the worker generation of the kept objects it names (None: it names
+    none, STALE: objects of two different workers), checked by the session when sent."""
 
     message: dict
     what: str
+    generation: int | None = None
+
+
+STALE = -1
+"""The generation of a request that names objects of two different workers: never current."""
 
 
 class Student:
@@ -95,11 +103,10 @@ class Student:
 
     def put(self, value: Any) -> Remote:
         """Send a value to the worker and keep it there (for in-place updates and checks)."""
-        request = self.putting(value)
-        return self._decode(self._request(request.message, request.what)["ok"])
+        return self._decode(self._send(self.putting(value))["ok"])
 
     def seed(self, seed: int) -> None:
-        self._request({"op": "seed", "seed": seed}, "seeding the worker")
+        self._send(Request({"op": "seed", "seed": seed}, "seeding the worker"))
 
     def batch(self, requests: list[Request]) -> list[Any]:
         """Send ``requests`` in one round trip; the value of each, in order (None for a set).
@@ -117,11 +124,12 @@ class Student:
         """``batch``, but the values before a failure come back with it, not raised:
         a test may compare those first, so its message names the earliest thing that went wrong."""
         messages, whats = [r.message for r in requests], [r.what for r in requests]
-        replies, problem = self._session.request_many(messages, whats)
+        generation = _generation_of(*(r.generation for r in requests))
+        replies, problem = self._session.request_many(messages, whats, generation)
         return [self._decode(reply["ok"]) for reply in replies], self._explained(problem)
 
     def putting(self, value: Any) -> Request:
-        return Request({"op": "put", "value": _encode(value)}, "sending a value")
+        return Request({"op": "put", "value": _encode(value)}, "sending a value", _generation_in(value))
 
     def _explained(self, problem: StudentProblem | None) -> StudentProblem | None:
         """Add ``no_grad``'s explanation to an error that mentions gradients."""
@@ -129,8 +137,8 @@ class Student:
             return StudentRaised(f"{problem.message}\n{self._explain}", traceback=problem.student_traceback)
         return problem
 
-    def _request(self, message: dict, what: str) -> dict:
-        return self._session.request(message, what)
+    def _send(self, request: Request) -> dict:
+        return self._session.request(request.message, request.what, request.generation)
 
     def _decode(self, value: Any) -> Any:
         return self._session.decode(value, self._remote)
@@ -142,10 +150,12 @@ class Student:
 class StudentFunction:
     """A callable that runs in the worker; calling it returns plain data."""
 
-    def __init__(self, student: Student, target: dict, what: str):
+    def __init__(self, student: Student, target: dict, what: str, generation: int | None = None):
+        """``generation``: that of the kept object ``target`` names, if it names one."""
         self._student = student
         self._target = target
         self._what = what
+        self._generation = generation
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._call(args, kwargs, keep=False)
@@ -162,12 +172,11 @@ class StudentFunction:
             "keep": keep,
             "no_grad": self._student._no_grad,
         }
-        return Request(message, self._what)
+        return Request(message, self._what, _generation_of(self._generation, _generation_in((args, kwargs))))
 
     def _call(self, args: tuple, kwargs: dict, keep: bool) -> Any:
-        message = self.request(args, kwargs, keep).message
         try:
-            reply = self._student._request(message, self._what)
+            reply = self._student._send(self.request(args, kwargs, keep))
         except StudentRaised as exc:
             explained = self._student._explained(exc)
             if explained is exc:
@@ -190,7 +199,7 @@ class Remote:
     @property
     def __wire_handle__(self) -> int:
         if self._generation != self._student._session.generation:
-            raise StudentCrashed("an object kept in the worker was lost when the worker restarted")
+            raise StudentCrashed(STALE_HANDLE)
         return self._number
 
     def no_grad(self, explain: str = ""):
@@ -200,43 +209,59 @@ class Remote:
     def _ref(self, **extra: Any) -> dict:
         return {"handle": self.__wire_handle__, **extra}
 
+    def _method(self, name: str) -> StudentFunction:
+        return StudentFunction(self._student, self._ref(attr=name), name, self._generation)
+
     def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         """Call a method and return its result as plain data."""
-        return StudentFunction(self._student, self._ref(attr=method), method)(*args, **kwargs)
+        return self._method(method)(*args, **kwargs)
 
     def call_keep(self, method: str, *args: Any, **kwargs: Any) -> Remote:
         """Call a method and keep its result in the worker."""
-        return StudentFunction(self._student, self._ref(attr=method), method).keep(*args, **kwargs)
+        return self._method(method).keep(*args, **kwargs)
 
     def get(self, name: str) -> Any:
-        return self._student._decode(self._send(self.getting(name))["ok"])
+        return self._student._decode(self._student._send(self.getting(name))["ok"])
 
     def set(self, name: str, value: Any) -> None:
-        self._send(self.setting(name, value))
+        self._student._send(self.setting(name, value))
 
     def fetch(self) -> Any:
         """The object itself as plain data (a tensor, a list of tensors, ...)."""
-        return self._student._decode(self._send(self.fetching())["ok"])
+        return self._student._decode(self._student._send(self.fetching())["ok"])
 
     # For ``student.batch``: the same requests, made but not sent.
 
     def setting(self, name: str, value: Any) -> Request:
         message = {"op": "setattr", "target": self._ref(), "name": name, "value": _encode(value)}
-        return Request(message, f"setting .{name}")
+        return Request(message, f"setting .{name}", _generation_of(self._generation, _generation_in(value)))
 
     def getting(self, name: str) -> Request:
         message = {"op": "getattr", "target": self._ref(), "name": name, "keep": False}
-        return Request(message, f"reading .{name}")
+        return Request(message, f"reading .{name}", self._generation)
 
     def fetching(self) -> Request:
-        return Request({"op": "fetch", "target": self._ref()}, "fetching a value")
+        return Request({"op": "fetch", "target": self._ref()}, "fetching a value", self._generation)
 
     def calling(self, method: str, *args: Any, **kwargs: Any) -> Request:
-        function = StudentFunction(self._student, self._ref(attr=method), method)
-        return function.request(args, kwargs, keep=False)
+        return self._method(method).request(args, kwargs, keep=False)
 
-    def _send(self, request: Request) -> dict:
-        return self._student._request(request.message, request.what)
+
+def _generation_in(value: Any) -> int | None:
+    """The worker generation of the kept objects inside ``value`` (lists, tuples, dicts)."""
+    if isinstance(value, Remote):
+        return value._generation
+    if isinstance(value, (list, tuple)):
+        return _generation_of(*map(_generation_in, value))
+    if isinstance(value, dict):
+        return _generation_of(*map(_generation_in, value.values()))
+    return None
+
+
+def _generation_of(*generations: int | None) -> int | None:
+    """The one generation among ``generations`` (None ignored); STALE when they differ."""
+    found = {g for g in generations if g is not None}
+    return found.pop() if len(found) == 1 else (STALE if found else None)
 
 
 def _encode(value: Any) -> Any:

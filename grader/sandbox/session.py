@@ -32,6 +32,10 @@ from grader.sandbox.process import (
 )
 
 MODES = ("definitions", "all")
+STALE_HANDLE = (
+    "an object kept in the worker was lost: the worker ended after it was made "
+    "(a crash or a timeout of an earlier call), and a fresh worker does not have it"
+)
 
 
 @dataclass
@@ -125,13 +129,23 @@ class Session:
 
     # ------------------------------------------------------------------ requests
 
-    def request(self, message: dict, what: str):
-        """Send one request for a hidden test; return the decoded value or raise StudentProblem."""
+    def request(self, message: dict, what: str, generation: int | None = None):
+        """Send one request for a hidden test; return the decoded value or raise StudentProblem.
+
+        ``generation``: that of the worker whose kept objects the message names (None: it
+        names none). Those objects died with that worker, so such a request is a crash
+        of the submission's worker, never sent to a fresh one (there the handle would
+        name nothing, or something else).
+        """
         if self.budget_left() <= 0:
             raise BudgetExhausted(
                 f"the submission's time budget of {self.limits.submission_seconds:g} s was spent"
             )
-        if self._worker is None or not self._worker.alive:
+        if self._worker is not None and not self._worker.alive:
+            self._retire()
+        if generation is not None and (generation != self.generation or self._worker is None):
+            raise StudentCrashed(f"{what}: {STALE_HANDLE}")
+        if self._worker is None:
             self._restart()
         try:
             reply = self._worker.request(message, self.remaining())
@@ -144,7 +158,7 @@ class Session:
         return self.checked(reply, what)
 
     def request_many(
-        self, messages: list[dict], whats: list[str]
+        self, messages: list[dict], whats: list[str], generation: int | None = None
     ) -> tuple[list[dict], StudentProblem | None]:
         """Send several requests in one round trip (the worker's ``batch`` op).
 
@@ -155,7 +169,7 @@ class Session:
         covers every request of a test.
         """
         joined = ", ".join(dict.fromkeys(whats))
-        replies = self.request({"op": "batch", "requests": messages}, joined)["ok"]
+        replies = self.request({"op": "batch", "requests": messages}, joined, generation)["ok"]
         if type(replies) is not list:
             replies = []
         done: list[dict] = []
