@@ -8,7 +8,12 @@ Besides the usual tables, it writes what GitHub reads:
     annotations   ``::error file=a1.ipynb,line=42,title=sign: test_...::message``, one per
                   failing check (GitHub shows at most 10 per step; the rest are counted)
     job summary   Markdown appended to ``$GITHUB_STEP_SUMMARY`` (or ``--summary PATH``)
-    points        ``Points X/Y``, and the two notices GitHub Classroom's reporter writes
+    result        the step output ``result`` in ``$GITHUB_OUTPUT`` (or ``--github-output PATH``):
+                  base64 JSON ``{version: 1, status, max_score, tests: [...]}``, what GitHub
+                  Classroom's reporter (classroom-resources/autograding-grading-reporter)
+                  reads from each grader step and turns into the score Classroom records
+    points        ``Points X/Y``; where no ``result`` is written, also the two notices the
+                  reporter would write (for setups without it)
     JUnit XML     ``--junit PATH`` (``grader/junit.py``)
     exit code     0 every check passed, 1 some failed, 2 something could not be graded
 
@@ -18,6 +23,7 @@ control, is in docs/ci.md.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import traceback
@@ -37,13 +43,15 @@ from grader.sandbox.limits import Limits
 from grader.selfcheck import course_for, exit_code, suite_folder
 
 MAX_ANNOTATIONS = 10  # GitHub keeps 10 error annotations per step
+RESULT_MESSAGE_CHARS = 2_000  # per test in the Classroom result: a step output holds at most 1 MiB
+RESULT_STATUS = {"passed": "pass"}  # the reporter's test statuses: pass, fail, error
 DETAILED_SUBMISSIONS = 10  # beyond this many, the job summary keeps one line per submission
 SUMMARY_CHARS = 1_000_000  # GitHub refuses a step summary over 1 MiB
 
 
 def run_ci(paths: Sequence[str], *, assignment: str, suite: str = "public", course: Course,
            junit: str | Path | None = None, summary: str | Path | None = None,
-           limits: Limits = Limits(), mode: str = "definitions",
+           limits: Limits = Limits(), mode: str = "definitions", github_output: str | Path | None = None,
            echo: Callable[[str], None] = print) -> int:  # fmt: skip
     """Grade ``paths``, report in every form GitHub reads, and return the exit code."""
     checks = public_checks.describe(suite_folder(course, assignment, suite))
@@ -53,7 +61,9 @@ def run_ci(paths: Sequence[str], *, assignment: str, suite: str = "public", cour
         echo(log_text(result, checks))
     for line in annotations(results, checks):
         echo(line)
-    for line in points_lines(results):
+    if github_output:
+        write_output(github_output, "result", classroom_result(results, checks))
+    for line in points_lines(results, notices=not github_output):
         echo(line)
     if junit:
         write_junit(results, junit)
@@ -143,12 +153,16 @@ def _relative(path: str) -> str:
 # ---------------------------------------------------------------- points
 
 
-def points_lines(results: Sequence[SubmissionResult]) -> list[str]:
-    """``Points X/Y`` over every submission, and the notices that GitHub Classroom reads
-    (the form of classroom-resources/autograding-grading-reporter)."""
+def points_lines(results: Sequence[SubmissionResult], notices: bool = True) -> list[str]:
+    """``Points X/Y`` over every submission, and, with ``notices``, the two notices that
+    GitHub Classroom reads, in the form classroom-resources/autograding-grading-reporter
+    writes them. Where the reporter runs (it reads ``result``), it writes them itself:
+    twice would be two scores."""
     total = sum(result.score for result in results)
     possible = sum(result.max_score for result in results)
     text = f"Points {total:g}/{possible:g}"
+    if not notices:
+        return [text]
     report = json.dumps({"totalPoints": _number(total), "maxPoints": _number(possible)})
     return [text, f"::notice title=Autograding complete::{text}",
             f"::notice title=Autograding report::{report}"]  # fmt: skip
@@ -156,6 +170,56 @@ def points_lines(results: Sequence[SubmissionResult]) -> list[str]:
 
 def _number(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
+
+
+# ---------------------------------------------------------------- GitHub Classroom's result
+
+
+def classroom_result(results: Sequence[SubmissionResult], checks: Mapping[str, CheckInfo]) -> str:
+    """The ``result`` output of a grader step, as GitHub Classroom's reporter reads it:
+    base64 of ``{"version": 1, "status", "max_score", "tests": [...]}``. The reporter adds
+    up every test's ``score`` into the points and takes ``max_score`` as the most there
+    are; ``status`` is ``pass``, ``fail`` (some test failed) or ``error`` (something could
+    not be graded), and so is each test's. A submission that could not be graded is one
+    ``error`` test. With several submissions, each test's name starts with its file."""
+    tests = [test for result in results for test in _classroom_tests(result, checks, len(results) > 1)]
+    failed = any(test["status"] != "pass" for test in tests)
+    status = "error" if any(r.status != "graded" for r in results) else "fail" if failed else "pass"
+    return _encoded({"version": 1, "status": status, "max_score": _number(sum(r.max_score for r in results)),
+                     "tests": tests})  # fmt: skip
+
+
+def _classroom_tests(result: SubmissionResult, checks: Mapping[str, CheckInfo], named: bool) -> list[dict]:
+    prefix = f"{result.submission}: " if named else ""
+    tests = []
+    if result.status != "graded":
+        message = f"{result.submission} could not be graded ({result.status}): {result.message}"
+        tests.append(_classroom_test(f"{prefix}could not grade ({result.status})", "error", 0, message,
+                                     result.submission, 0))  # fmt: skip
+    for test in result.tests:
+        names = console.blamed(public_checks.lookup(checks, test.name), test)
+        line = definition_line(result.submission, names[0]) if names else None
+        tests.append(_classroom_test(prefix + test.name, RESULT_STATUS.get(test.outcome, "fail"),
+                                     test.points, test.message, result.submission, line or 0))  # fmt: skip
+    return tests
+
+
+def _classroom_test(name: str, status: str, score: float, message: str, file: str, line: int) -> dict:
+    """One test as the reporter prints it: ``line_no`` 0 means "no line" (it prints any other)."""
+    if len(message) > RESULT_MESSAGE_CHARS:
+        message = message[:RESULT_MESSAGE_CHARS] + " [truncated]"
+    return {"name": name, "status": status, "score": _number(score), "message": message,
+            "filename": _relative(file) if file else "", "line_no": line, "test_code": ""}  # fmt: skip
+
+
+def _encoded(data: dict) -> str:
+    return base64.b64encode(json.dumps(data).encode()).decode("ascii")
+
+
+def write_output(path: str | Path, name: str, value: str) -> None:
+    """Set a step output: one ``name=value`` line appended to ``$GITHUB_OUTPUT``."""
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(f"{name}={value}\n")
 
 
 # ---------------------------------------------------------------- job summary
@@ -224,28 +288,39 @@ def cell(text: str) -> str:
 @click.option("--junit", type=click.Path(dir_okay=False), help="Write JUnit XML here.")
 @click.option("--summary", type=click.Path(dir_okay=False), envvar="GITHUB_STEP_SUMMARY",
               help="Append a Markdown job summary here (default: $GITHUB_STEP_SUMMARY).")
+@click.option("--github-output", type=click.Path(dir_okay=False), envvar="GITHUB_OUTPUT",
+              help="Append the step output `result`, which GitHub Classroom's reporter reads, "
+                   "here (default: $GITHUB_OUTPUT).")  # fmt: skip
 @click.option("--run-all", is_flag=True, help="Run every top-level statement, not only definitions.")
 @click.option("--course", "course_dir", type=click.Path(file_okay=False, exists=True),
               help="Course or bundle folder (default: found from the current folder).")
 @click.argument("notebooks", nargs=-1, required=True, type=click.Path(dir_okay=False))
-def ci_command(assignment: str, suite: str, junit: str | None, summary: str | None, run_all: bool,
-               course_dir: str | None, notebooks: tuple[str, ...]) -> None:  # fmt: skip
-    """Grade NOTEBOOKS in CI: annotations, a job summary, JUnit XML and a Points line.
+def ci_command(assignment: str, suite: str, junit: str | None, summary: str | None, github_output: str | None,
+               run_all: bool, course_dir: str | None, notebooks: tuple[str, ...]) -> None:  # fmt: skip
+    """Grade NOTEBOOKS in CI: annotations, a job summary, GitHub Classroom's `result`
+    output, JUnit XML and a Points line.
 
     Exit code: 0 every check passed, 1 some failed, 2 something could not be graded.
     """
     try:
         course = course_for(course_dir, Path.cwd(), assignment, suite)
         code = run_ci(notebooks, assignment=assignment, suite=suite, course=course, junit=junit,
-                      summary=summary, mode="all" if run_all else "definitions", echo=click.echo)  # fmt: skip
+                      summary=summary, mode="all" if run_all else "definitions", github_output=github_output,
+                      echo=click.echo)  # fmt: skip
     except Exception as exc:  # anything else would exit 1, which reads as "a check failed"
-        code = could_not_grade(exc, summary, echo=click.echo)
+        code = could_not_grade(exc, summary, echo=click.echo, github_output=github_output)
     raise SystemExit(code)
 
 
-def could_not_grade(exc: Exception, summary: str | None, echo: Callable[[str], None] = print) -> int:
-    """Say why nothing was graded, in the log, as an annotation and in the job summary: exit 2."""
+def could_not_grade(exc: Exception, summary: str | None, echo: Callable[[str], None] = print,
+                    github_output: str | None = None) -> int:  # fmt: skip
+    """Say why nothing was graded, in the log, as an annotation, in the job summary and as
+    an ``error`` result for GitHub Classroom: exit 2."""
     message = str(exc) if isinstance(exc, DlgradeError) else f"{type(exc).__name__}: {exc}"
+    if github_output:
+        test = _classroom_test("dlgrade could not grade", "error", 0, message, "", 0)
+        write_output(github_output, "result", _encoded({"version": 1, "status": "error", "max_score": 0,
+                                                        "tests": [test]}))  # fmt: skip
     echo(f"::error title=dlgrade could not grade::{escape_data(message)}")
     echo(f"could not grade: {message}")
     if not isinstance(exc, DlgradeError):

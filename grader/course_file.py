@@ -29,6 +29,12 @@ suites). Every section is optional; what is left out takes the default below.
     [students]              # optional display names, by student id
     alice = "Alice Smith"
 
+    [release]               # what `dlgrade release` writes into the student bundle
+    url = "git+https://github.com/dl-2026/handout-{assignment}"
+                            # where the notebook's first cell installs the student package
+                            # from (pip's syntax: a git+ URL, a wheel's or an archive's URL);
+                            # {assignment} becomes the assignment's id
+
 A student in no team is a team of one, named by their id.
 """
 
@@ -86,6 +92,7 @@ class CoursePolicy:
     default_visibility: str = "messages"
     teams: dict[str, tuple[str, ...]] = field(default_factory=dict)
     students: dict[str, str] = field(default_factory=dict)
+    release_url: str = ""
 
     def team_of(self, student: str) -> str:
         """The team a student belongs to; a student in no team is a team of one."""
@@ -127,7 +134,7 @@ def load_course(root: str | Path) -> CoursePolicy:
 
 def parse(data: dict[str, Any]) -> CoursePolicy:
     """A policy from the TOML file's tables; every value is checked."""
-    _only(data, {"course", "assignments", "late", "visibility", "teams", "students"}, "the file")
+    _only(data, {"course", "assignments", "late", "visibility", "teams", "students", "release"}, "the file")
     course = _table(data, "course")
     _only(course, {"name", "bonus_max", "rounding", "exam_max", "pass_mark"}, "[course]")
     visibility = dict(_table(data, "visibility"))
@@ -148,6 +155,7 @@ def parse(data: dict[str, Any]) -> CoursePolicy:
         default_visibility=default_visibility,
         teams=_teams(_table(data, "teams")),
         students={str(k): str(v) for k, v in _table(data, "students").items()},
+        release_url=_release_url(_table(data, "release")),
     )
 
 
@@ -176,6 +184,14 @@ def _late(table: dict[str, Any]) -> LatePolicy:
         raise CourseFileError("[late] per_day is a fraction of the points (0.1 = 10% a day), at most 1")
     cutoff = table.get("cutoff_days")
     return LatePolicy(per_day, None if cutoff is None else _number(table, "cutoff_days", 0, "[late]"))
+
+
+def _release_url(table: dict[str, Any]) -> str:
+    _only(table, {"url"}, "[release]")
+    url = table.get("url", "")
+    if not isinstance(url, str):
+        raise CourseFileError(f"[release] url must be a string, not {url!r}")
+    return url
 
 
 def _teams(table: dict[str, Any]) -> dict[str, tuple[str, ...]]:

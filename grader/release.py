@@ -3,12 +3,20 @@
     dlgrade release --assignment a1 handouts/a1
 
     OUT/
-      a1.ipynb                         the student notebook; its last cell runs the self-check
-      assignments/a1/checks/           the public checks, where dlgrade looks for them
+      a1.ipynb                         the student notebook: its first cell installs the student
+                                       package, its last cell runs the self-check
+      pyproject.toml                   the student package, ``dlgrade-student``: the ``dlgrade``
+                                       command, and what the checks and the notebook import
+      dlgrade/course/assignments/a1/checks/
+                                       the public checks, inside the package, so that a notebook
+                                       opened on its own (Colab) finds them once it is installed
       dlgrade/, grader/                what ``check`` and ``ci`` import, and nothing else
-      requirements.txt                 the third-party packages those modules import
-      .github/workflows/dlgrade.yml    the public checks on every push
-      README.md                        how to run them
+      .github/workflows/dlgrade.yml    the public checks on every push, reported to GitHub Classroom
+      README.md                        from zero to a passing check
+
+One command installs it, on Linux, macOS and Windows (``INSTALL``): pip with PyTorch's
+CPU index as an extra index, so that Linux gets the CPU build of torch (PyPI's is the
+CUDA one, gigabytes), and macOS and Windows the same build PyPI has.
 
 "What ``check`` needs" is computed, not listed: the modules that ``python -m dlgrade``
 and the public checks import, followed through ``grader`` (``engine_files``). The
@@ -25,6 +33,7 @@ from __future__ import annotations
 import ast
 import importlib.metadata
 import importlib.util
+import json
 import re
 import shutil
 import sys
@@ -35,14 +44,20 @@ from pathlib import Path
 import click
 import nbformat
 
+from grader import course_file
 from grader.course import Course
 from grader.errors import DlgradeError
 from grader.leaks import Leak, Secrets, course_secrets, scan
+from grader.sandbox.magics import neutralise_magics
 
 TEMPLATES = Path(__file__).with_name("templates")
 WORKFLOW = Path(".github") / "workflows" / "dlgrade.yml"
 ENGINE_PACKAGES = ("grader", "dlgrade")
 SCRIPT_FOLDERS = ("grader/sandbox",)  # run as scripts by path (worker.py, zygote.py): shipped whole
+CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+DISTRIBUTION = "dlgrade-student"
+INSTALL = f"python -m pip install --extra-index-url {CPU_INDEX} ."
+BUNDLED_COURSE = Path("dlgrade") / "course"  # the checks' course, inside the package (selfcheck.py)
 SELF_CHECK = "\n".join([
     "# Self-check: the public checks on what you have run so far (not your grade).",
     "import dlgrade",
@@ -92,14 +107,21 @@ def secrets_for(course: Course, assignment: str) -> Secrets:
 def build(folder: Path, *, course: Course, assignment: str) -> None:
     """Write the bundle of ``assignment`` into ``folder``."""
     checks = course.suite_dir(assignment, "public")
-    notebook = write_notebook(student_notebook(course, assignment), folder, assignment)
-    copy_files(public_check_files(checks), checks, folder / "assignments" / assignment / "checks")
+    source = student_notebook(course, assignment)
+    url = course_file.load_course(course.root).release_url.replace("{assignment}", assignment)
+    notebook = write_notebook(source, folder, assignment, install_cell(url))
+    bundled_checks = folder / BUNDLED_COURSE / "assignments" / assignment / "checks"
+    copy_files(public_check_files(checks), checks, bundled_checks)
     engine = engine_files(checks)
-    for source, relative in engine:
-        _copy(source, folder / relative)
-    torch_spec, requirements = _requirements([source for source, _ in engine])
-    (folder / "requirements.txt").write_text("\n".join(requirements) + "\n")
-    values = {"ASSIGNMENT": assignment, "NOTEBOOK": notebook, "TORCH": torch_spec}
+    for path, relative in engine:
+        _copy(path, folder / relative)
+    requirements = _requirements([path for path, _ in engine]) + notebook_requirements(source)
+    values = {"ASSIGNMENT": assignment, "NOTEBOOK": notebook, "INSTALL": INSTALL, "CPU_INDEX": CPU_INDEX,
+              "DISTRIBUTION": DISTRIBUTION, "VERSION": f"{_version()}+{assignment}",
+              "DEPENDENCIES": _toml_list(sorted(set(requirements), key=str.lower)),
+              "PACKAGES": _toml_list(_packages(relative for _, relative in engine)),
+              "URL_NOTE": _url_note(url)}  # fmt: skip
+    _render("release-pyproject.toml", folder / "pyproject.toml", values)
     _render("release-workflow.yml", folder / WORKFLOW, values)
     _render("release-README.md", folder / "README.md", values)
 
@@ -116,18 +138,79 @@ def student_notebook(course: Course, assignment: str) -> Path:
     return notebooks[0]
 
 
-def write_notebook(path: Path, folder: Path, assignment: str) -> str:
+def write_notebook(path: Path, folder: Path, assignment: str, first_cell: str = "") -> str:
     """Write the released notebook into ``folder``: outputs cleared, the assignment in its
-    metadata, and a last cell that runs the self-check. Returns its file name."""
+    metadata, ``first_cell`` (the install cell) first, and a last cell that runs the
+    self-check. Returns its file name."""
     notebook = nbformat.read(str(path), as_version=4)
     for cell in notebook.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     notebook.metadata.setdefault("dlgrade", {})["assignment"] = assignment
+    if first_cell:
+        notebook.cells.insert(0, nbformat.v4.new_code_cell(first_cell))
     if not any("dlgrade.check(" in cell.source for cell in notebook.cells if cell.cell_type == "code"):
         notebook.cells.append(nbformat.v4.new_code_cell(SELF_CHECK.format(assignment=assignment)))
     nbformat.write(notebook, str(folder / path.name))
     return path.name
+
+
+def install_cell(url: str) -> str:
+    """The notebook's first cell: install the student package where ``import dlgrade``
+    finds nothing (Colab, a fresh kernel), from the course's handout URL; without one,
+    from the notebook's folder, which is the bundle. The grader skips it (an ``if`` that
+    calls something is not a definition)."""
+    target = f'"{DISTRIBUTION} @ {url}"' if url else "."
+    where = "from the course's handout" if url else "from this folder (the handout you downloaded)"
+    return "\n".join([
+        "# Setup: run this cell first. It installs dlgrade, which checks your work (the last cell),",
+        f"# {where}, with the CPU build of PyTorch. Works in Jupyter, VS Code and Colab.",
+        "import importlib.util",
+        'if importlib.util.find_spec("dlgrade") is None:',
+        f"    %pip install --quiet --extra-index-url {CPU_INDEX} {target}",
+    ])  # fmt: skip
+
+
+def _url_note(url: str) -> str:
+    if url:
+        return f"In Colab, or any notebook opened on its own, the first cell installs it from `{url}`."
+    return ("The first cell installs it from the notebook's folder; in Colab, upload the whole folder "
+            "first (the course has no handout URL: `[release] url` in its course.toml).")
+
+
+def notebook_requirements(path: Path) -> list[str]:
+    """The distributions the notebook's code imports (scikit-learn for ``sklearn``), so that
+    Run All works after the install. A module no installed distribution provides is an
+    error: the release would install a notebook that cannot run."""
+    distributions = importlib.metadata.packages_distributions()
+    declared = _declared_requirements()
+    lines = []
+    for module in sorted(_notebook_imports(path) - set(sys.stdlib_module_names) - set(ENGINE_PACKAGES)):
+        names = distributions.get(module)
+        if not names:
+            raise DlgradeError(f"{path.name} imports {module}, which no installed package provides: "
+                               "install it, so that the release can name it for students")  # fmt: skip
+        lines += [declared.get(_key(name), name) for name in names]
+    return lines
+
+
+def _notebook_imports(path: Path) -> set[str]:
+    notebook = nbformat.read(str(path), as_version=4)
+    modules: set[str] = set()
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        source, _ = neutralise_magics(cell.source)
+        try:
+            tree = ast.parse(source or "")
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                modules |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                modules.add(node.module.split(".")[0])
+    return modules
 
 
 # ---------------------------------------------------------------- the engine
@@ -187,18 +270,16 @@ def _package_inits(path: Path, top: Path) -> list[Path]:
     return [folder / "__init__.py" for folder in folders if (folder / "__init__.py").is_file()]
 
 
-def _requirements(files: Iterable[Path]) -> tuple[str, list[str]]:
-    """(torch's line, every line): the distributions the shipped modules import at module
-    level (a lazy import is an option, not a requirement), as dlgrade itself requires them."""
+def _requirements(files: Iterable[Path]) -> list[str]:
+    """The distributions the shipped modules import at module level (a lazy import is an
+    option, not a requirement), as dlgrade itself requires them."""
     declared = _declared_requirements()
     distributions = importlib.metadata.packages_distributions()
     names: set[str] = set()
     for path in files:
         for top in _top_level_imports(path) - set(sys.stdlib_module_names) - set(ENGINE_PACKAGES):
             names |= set(distributions.get(top, []))
-    lines = sorted({declared.get(_key(name), name) for name in names}, key=str.lower)
-    torch_line = next((line for line in lines if _key(line) == "torch"), "torch")
-    return torch_line, lines
+    return sorted({declared.get(_key(name), name) for name in names}, key=str.lower)
 
 
 def _top_level_imports(path: Path) -> set[str]:
@@ -219,6 +300,22 @@ def _declared_requirements() -> dict[str, str]:
     except importlib.metadata.PackageNotFoundError:
         return {}
     return {_key(line): line for line in lines if ";" not in line}
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("dlgrade")
+    except importlib.metadata.PackageNotFoundError:
+        return "0"
+
+
+def _packages(relatives: Iterable[Path]) -> list[str]:
+    """The import packages among the shipped files, for the bundle's pyproject.toml."""
+    return sorted({".".join(path.parent.parts) for path in relatives if path.name == "__init__.py"})
+
+
+def _toml_list(items: Iterable[str]) -> str:
+    return "[" + ", ".join(json.dumps(item) for item in items) + "]"
 
 
 def _key(requirement: str) -> str:

@@ -15,6 +15,7 @@ from the hidden suites, run by the instructor (see docs/ci.md).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import random
 import re
@@ -108,14 +109,28 @@ def kept_state() -> Iterator[None]:
 
 
 def find_course(start: str | Path, assignment: str | None = None) -> Course:
-    """The nearest folder at or above ``start`` with public checks (``assignments/aN/checks``):
-    a course checkout or a student bundle. Else the course this grader belongs to."""
+    """The nearest folder at or above ``start`` with public checks (``assignments/aN/checks``),
+    such as a course checkout; else the course the student package carries (``dlgrade/course``,
+    written by ``dlgrade release``), so that a notebook anywhere, in Colab too, finds its
+    checks; else the course this grader belongs to."""
     here = Path(start).resolve()
+    pattern = f"{assignment}/checks" if assignment else "*/checks"
     for folder in (here, *here.parents):
-        pattern = f"{assignment}/checks" if assignment else "*/checks"
         if any((folder / "assignments").glob(pattern)):
             return Course(folder)
+    bundled = bundled_course()
+    if bundled is not None and any((bundled.root / "assignments").glob(pattern)):
+        return bundled
     return Course.find(here)
+
+
+def bundled_course() -> Course | None:
+    """The course inside the ``dlgrade`` package that is imported, if it carries one."""
+    spec = importlib.util.find_spec("dlgrade")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(list(spec.submodule_search_locations)[0]) / "course"
+    return Course(folder) if folder.is_dir() else None
 
 
 def course_for(course_dir: str | None, start: Path, assignment: str, suite: str = "public") -> Course:

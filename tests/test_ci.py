@@ -1,13 +1,17 @@
 """`dlgrade ci`: what GitHub reads (annotations, job summary, points, JUnit XML, exit code)."""
 
+import base64
+import json
+import os
 import shutil
+import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
 from click.testing import CliRunner
 from support import ROOT
 
-from grader.ci import annotations, ci_command, error_command, job_summary, points_lines
+from grader.ci import annotations, ci_command, classroom_result, error_command, job_summary, points_lines
 from grader.junit import junit_tree
 from grader.public_checks import CheckInfo
 from grader.results import SubmissionResult, TestResult
@@ -48,6 +52,51 @@ def test_points_are_summed_in_the_form_github_classroom_reads():
         "::notice title=Autograding complete::Points 1/4",
         '::notice title=Autograding report::{"totalPoints": 1, "maxPoints": 4}',
     ]
+
+
+def test_where_the_reporter_runs_only_the_points_line_is_printed_it_writes_the_notices_itself():
+    assert points_lines([BOB, ERIN], notices=False) == ["Points 1/4"]
+
+
+# GitHub Classroom's reporter (classroom-resources/autograding-grading-reporter@v1, src/main.js and
+# src/notify-classroom.js) reads, for each runner id R in its `runners` input, the environment variable
+# R.upper() + "_RESULTS": base64 of JSON. It sums every test's `score` and each runner's `max_score`
+# (a runner without max_score is left out), writes "Points X/Y" and {"totalPoints", "maxPoints"} as
+# notices, and fails the job when a runner's status is "fail" or "error". Tests print as passed when
+# their status is "pass", with " - line N" where line_no is not 0.
+def reporter_reads(runners: str, environment: dict) -> dict:
+    """What the reporter computes from the step outputs, as its code does."""
+    results = [json.loads(base64.b64decode(environment[f"{runner.strip().upper()}_RESULTS"]).decode("utf-8"))
+               for runner in runners.split(",")]  # fmt: skip
+    counted = [r for r in results if r.get("max_score")]
+    total = sum(test["score"] for r in counted for test in r["tests"])
+    possible = sum(r["max_score"] for r in counted)
+    return {"points": f"Points {total:g}/{possible:g}", "failed": any(r["status"] in ("fail", "error")
+            for r in results), "tests": [t for r in results for t in r["tests"]]}  # fmt: skip
+
+
+def test_the_classroom_result_is_what_the_reporter_reads_with_names_scores_and_messages():
+    data = json.loads(base64.b64decode(classroom_result([BOB, ERIN], CHECKS)))
+    assert (data["version"], data["status"], data["max_score"]) == (1, "error", 4)
+    assert [(t["name"], t["status"], t["score"]) for t in data["tests"]] == [
+        ("bob.ipynb: test_weighted_sum_worked_example", "pass", 1),
+        ("bob.ipynb: test_sign_of_negative_zero_positive", "fail", 0),
+        ("erin.ipynb: could not grade (invalid_notebook)", "error", 0),
+        ("erin.ipynb: test_weighted_sum_worked_example", "fail", 0),
+    ]  # fmt: skip
+    assert data["tests"][1]["message"].startswith("sign([-2.5, 0, 3]): expected 0, got 1")
+    assert all(isinstance(t["line_no"], int) for t in data["tests"])  # else it prints "line undefined"
+    read = reporter_reads("dlgrade", {"DLGRADE_RESULTS": classroom_result([BOB, ERIN], CHECKS)})
+    assert read["points"] == points_lines([BOB, ERIN])[0] and read["failed"]
+
+
+def test_one_submission_s_result_names_tests_plainly_and_passes_when_all_pass():
+    alice = SubmissionResult("a1.ipynb", "a1", "graded", suite="public",
+                             tests=(TestResult("t", 2, "passed"),))  # fmt: skip
+    data = json.loads(base64.b64decode(classroom_result([alice], {})))
+    assert data == {"version": 1, "status": "pass", "max_score": 2, "tests": [
+        {"name": "t", "status": "pass", "score": 2, "message": "", "filename": "a1.ipynb", "line_no": 0,
+         "test_code": ""}]}  # fmt: skip
 
 
 def test_the_exit_code_says_passed_failed_or_could_not_grade():
@@ -98,6 +147,37 @@ def test_ci_writes_junit_summary_annotations_and_points_and_exits_2_when_one_can
 
 
 @pytest.mark.sandbox
+def test_ci_writes_the_classroom_result_and_valid_junit_that_agree_with_the_points_line(tmp_path):
+    xmlschema = pytest.importorskip("xmlschema")
+    junit, output = tmp_path / "junit.xml", tmp_path / "github_output"
+    output.write_text("earlier=1\n")  # other steps' outputs stay
+    paths = [str(SAMPLES / "alice.ipynb"), str(SAMPLES / "bob.ipynb")]
+    run = CliRunner().invoke(ci_command, ["--assignment", "a1", "--junit", str(junit), *paths],
+                             env={"GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": None})  # fmt: skip
+    assert run.exit_code == 1, run.output
+    lines = output.read_text().splitlines()
+    assert lines[0] == "earlier=1" and lines[1].startswith("result=") and len(lines) == 2
+    read = reporter_reads("dlgrade", {"DLGRADE_RESULTS": lines[1].removeprefix("result=")})
+    assert f"\n{read['points']}\n" in run.output and read["points"] == "Points 11/12"
+    assert read["failed"]
+    sign = next(t for t in read["tests"] if t["name"] == f"{paths[1]}: test_sign_of_negative_zero_positive")
+    assert sign["status"] == "fail" and sign["line_no"] > 0 and "expected" in sign["message"]
+    assert "Autograding complete" not in run.output  # the reporter writes its notices itself
+    xmlschema.XMLSchema(str(ROOT / "tests" / "schemas" / "junit-10.xsd")).validate(str(junit))
+    if os.environ.get("DLGRADE_CLASSROOM_REPORTER") and shutil.which("node"):
+        _the_real_reporter_agrees(lines[1].removeprefix("result="), read["points"])
+
+
+def _the_real_reporter_agrees(result: str, points: str) -> None:
+    """With DLGRADE_CLASSROOM_REPORTER set to the reporter's dist/main.js (v1; not in this
+    repository), run it as the Actions runner would and read the notice it writes."""
+    env = {"PATH": os.environ["PATH"], "INPUT_RUNNERS": "dlgrade", "DLGRADE_RESULTS": result}
+    run = subprocess.run(["node", os.environ["DLGRADE_CLASSROOM_REPORTER"]], env=env, capture_output=True,
+                         text=True, timeout=60)  # fmt: skip
+    assert f"::notice title=Autograding complete::{points}" in run.stdout, run.stdout + run.stderr
+
+
+@pytest.mark.sandbox
 def test_ci_exits_0_when_every_public_check_passes(tmp_path):
     run = CliRunner().invoke(ci_command, ["--assignment", "a1", str(SAMPLES / "alice.ipynb")])
     assert run.exit_code == 0, run.output
@@ -113,3 +193,14 @@ def test_ci_cannot_run_a_hidden_suite_where_there_is_none_exit_2(tmp_path, monke
     assert run.exit_code == 2
     assert "::error title=dlgrade could not grade::no hidden suite for assignment 'a1'" in run.output
     assert "could not grade" in summary.read_text()
+
+
+def test_ci_that_cannot_grade_tells_the_reporter_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    output = tmp_path / "github_output"
+    run = CliRunner().invoke(ci_command, ["--assignment", "a9", "--course", ".", "--github-output",
+                                          str(output), "a9.ipynb"])  # fmt: skip
+    assert run.exit_code == 2
+    data = json.loads(base64.b64decode(output.read_text().removeprefix("result=")))
+    assert data["status"] == "error" and data["tests"][0]["status"] == "error"
+    assert "no public suite for assignment 'a9'" in data["tests"][0]["message"]

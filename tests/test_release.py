@@ -8,10 +8,13 @@ import sys
 
 import nbformat
 import pytest
+import yaml
 from click.testing import CliRunner
 from support import ROOT
 
 from grader.course import Course
+from grader.course_file import tomllib
+from grader.errors import DlgradeError
 from grader.leaks import scan
 from grader.release import LeakError, release, release_command, secrets_for
 
@@ -35,7 +38,8 @@ def leaky(bundle, tmp_path):
 
 def test_the_bundle_holds_the_notebook_the_checks_what_check_needs_and_a_workflow(bundle):
     files = {str(p.relative_to(bundle)) for p in bundle.rglob("*") if p.is_file()}
-    assert {"a1.ipynb", "assignments/a1/checks/test_a1_public.py", "requirements.txt", "README.md",
+    assert {"a1.ipynb", "dlgrade/course/assignments/a1/checks/test_a1_public.py", "pyproject.toml",
+            "README.md",
             ".github/workflows/dlgrade.yml", "dlgrade/__init__.py", "dlgrade/__main__.py",
             "grader/selfcheck.py", "grader/ci.py", "grader/sandbox/worker.py",
             "grader/testing/compare.py"} <= files  # fmt: skip
@@ -45,30 +49,90 @@ def test_the_bundle_holds_the_notebook_the_checks_what_check_needs_and_a_workflo
                         "grader/gradebook.py", "grader/batch.py"}  # fmt: skip
 
 
-def test_requirements_are_the_packages_the_shipped_modules_import(bundle):
-    names = {re.split(r"[<>=]", line)[0] for line in (bundle / "requirements.txt").read_text().split()}
-    assert names == {"click", "nbformat", "numpy", "pytest", "torch"}
+def _pyproject(bundle):
+    return tomllib.loads((bundle / "pyproject.toml").read_text())
 
 
-def test_the_notebook_ends_with_the_self_check_and_has_no_outputs(bundle):
+def _names(requirements):
+    return {re.split(r"[<>=!~ ]", line)[0] for line in requirements}
+
+
+def test_the_package_depends_on_what_the_shipped_modules_import_and_installs_the_dlgrade_command(bundle):
+    project = _pyproject(bundle)["project"]
+    assert _names(project["dependencies"]) == {"click", "nbformat", "numpy", "pytest", "torch"}
+    assert project["scripts"] == {"dlgrade": "dlgrade.__main__:main"}
+    assert "grader.testing" in _pyproject(bundle)["tool"]["setuptools"]["packages"]  # the a1 checks use it
+
+
+def test_the_package_also_depends_on_what_the_notebook_imports(tmp_path):
+    a5 = release(course=Course(ROOT), assignment="a5", out=tmp_path / "a5")
+    assert "scikit-learn" in _names(_pyproject(a5)["project"]["dependencies"])  # a5 imports sklearn
+
+
+def test_a_notebook_import_that_no_installed_package_provides_is_an_error(tmp_path):
+    course = _small_course(tmp_path / "course")
+    _append_cell(course.root / "assignments/a1/a1.ipynb", "import surely_not_a_module_anyone_has")
+    with pytest.raises(DlgradeError, match="imports surely_not_a_module_anyone_has"):
+        release(course=course, assignment="a1", out=tmp_path / "out")
+
+
+def test_install_is_one_pip_command_with_pytorch_s_cpu_index_in_readme_and_workflow(bundle):
+    command = "python -m pip install --extra-index-url https://download.pytorch.org/whl/cpu ."
+    assert f"```bash\n{command}\n```" in (bundle / "README.md").read_text()
+    steps = yaml.safe_load((bundle / ".github/workflows/dlgrade.yml").read_text())["jobs"]
+    assert steps["run-autograding-tests"]["steps"][2]["run"] == command
+
+
+def test_the_readme_walks_from_zero_to_a_passing_check(bundle):
+    readme = (bundle / "README.md").read_text()
+    for step in ("python -m venv .venv", "Jupyter", "VS Code", "Colab", "first cell", 'dlgrade.check("a1")',
+                 "dlgrade check a1.ipynb", "public checks only"):  # fmt: skip
+        assert step in readme
+
+
+def test_the_notebook_installs_dlgrade_first_and_ends_with_the_self_check(bundle):
     notebook = nbformat.read(str(bundle / "a1.ipynb"), as_version=4)
+    first = notebook.cells[0].source
+    assert 'if importlib.util.find_spec("dlgrade") is None:' in first
+    assert "%pip install --quiet --extra-index-url https://download.pytorch.org/whl/cpu ." in first
     assert notebook.cells[-1].source.endswith('import dlgrade\ndlgrade.check("a1")')
     assert notebook.metadata["dlgrade"]["assignment"] == "a1"
     assert all(not cell.get("outputs") for cell in notebook.cells)
 
 
-def test_the_workflow_runs_the_public_checks_on_every_push(bundle):
-    workflow = (bundle / ".github/workflows/dlgrade.yml").read_text()
-    assert re.search(r"^on:\n  push:", workflow, re.MULTILINE)
-    assert "run: python -m dlgrade ci --assignment a1 --junit dlgrade-junit.xml a1.ipynb" in workflow
-    assert "hidden" not in workflow.replace("the hidden tests that decide the grade never run here", "")
+def test_the_first_cell_installs_from_the_course_s_handout_url(tmp_path):
+    course = _small_course(tmp_path / "course")
+    (course.root / "course.toml").write_text('[release]\nurl = "git+https://github.com/dl/handout-{assignment}"\n')
+    out = release(course=course, assignment="a1", out=tmp_path / "out")
+    first = nbformat.read(str(out / "a1.ipynb"), as_version=4).cells[0].source
+    assert '%pip install --quiet --extra-index-url https://download.pytorch.org/whl/cpu ' \
+           '"dlgrade-student @ git+https://github.com/dl/handout-a1"' in first
+    assert "git+https://github.com/dl/handout-a1" in (out / "README.md").read_text()
+
+
+def test_the_workflow_is_what_github_classroom_s_reporter_needs(bundle):
+    workflow = yaml.safe_load((bundle / ".github/workflows/dlgrade.yml").read_text())
+    assert workflow["permissions"] == {"checks": "write", "actions": "read", "contents": "read"}
+    job = workflow["jobs"]["run-autograding-tests"]  # the job id Classroom looks for
+    assert "name" not in job  # a name would rename its check run
+    steps = {step.get("id") or step.get("name") or step["uses"]: step for step in job["steps"]}
+    assert steps["dlgrade"]["run"] == "dlgrade ci --assignment a1 --junit dlgrade-junit.xml a1.ipynb"
+    reporter = steps["Autograding Reporter"]
+    assert reporter["uses"] == "classroom-resources/autograding-grading-reporter@v1"
+    assert reporter["if"] == "always()"  # also when a check failed (exit 1)
+    # the reporter reads, per runner id R in `runners`, the env var R.upper() + "_RESULTS"
+    runners = reporter["with"]["runners"].split(",")
+    assert runners == ["dlgrade"]
+    assert reporter["env"] == {"DLGRADE_RESULTS": "${{ steps.dlgrade.outputs.result }}"}
+    text = (bundle / ".github/workflows/dlgrade.yml").read_text()
+    assert "hidden" not in text.replace("the hidden tests that decide the grade never run here", "")
 
 
 @pytest.mark.sandbox
 def test_the_bundle_checks_on_its_own_with_the_workflow_s_command(bundle, tmp_path):
-    workflow = (bundle / ".github/workflows/dlgrade.yml").read_text()
-    command = re.search(r"run: (python -m dlgrade ci .*)", workflow)
-    args = command.group(1).replace("python", sys.executable, 1).split()
+    workflow = yaml.safe_load((bundle / ".github/workflows/dlgrade.yml").read_text())
+    command = workflow["jobs"]["run-autograding-tests"]["steps"][3]["run"]
+    args = [sys.executable, "-m", *command.split()]  # as `dlgrade` would, without installing it
     run = subprocess.run(args, cwd=bundle, capture_output=True, text=True, timeout=120,
                          env={"PATH": "/usr/bin:/bin", "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md")})
     assert run.returncode == 1, run.stderr  # the untouched notebook fails every check
@@ -126,7 +190,7 @@ def test_a_hidden_test_pasted_into_the_public_checks_is_caught(leaky):
     folder, secrets = leaky
     hidden = (ROOT / "suites/a1/test_a1.py").read_text()
     test = hidden[hidden.index("@pytest.mark.points(2)\n@pytest.mark.parametrize"):].split("\n\n\n")[0]
-    checks = folder / "assignments/a1/checks/test_a1_public.py"
+    checks = folder / "dlgrade/course/assignments/a1/checks/test_a1_public.py"
     checks.write_text(checks.read_text() + "\n\n" + test + "\n")
     kinds = {(leak.kind, leak.origin.split(":")[0]) for leak in scan(folder, secrets)}
     assert kinds >= {("line", "suites/a1/test_a1.py"), ("body", "suites/a1/test_a1.py")}
