@@ -22,7 +22,7 @@ import hashlib
 import json
 import platform
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -151,8 +151,28 @@ class Gradebook:
         return [self._attempt(row) for row in rows]
 
     def latest(self, assignment: str) -> dict[str, Attempt]:
-        """Each student's most recent attempt at ``assignment`` (the one that counts)."""
-        return {a.student: a for a in self.attempts(assignment)}
+        """Each student's current attempt at ``assignment`` (the one that counts)."""
+        return {attempt.student: attempt for attempt in self.current_attempts(assignment)}
+
+    def current_attempts(self, assignment: str) -> Iterator[Attempt]:
+        """Each student's current attempt, by student: the one handed in last
+        (``submitted_at``), then graded last. SQL picks them and they are read one at a time,
+        so reading a class costs the memory of the class, not of all its attempts."""
+        query = (
+            "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY student"
+            " ORDER BY submitted_at DESC, id DESC) AS newest FROM attempts WHERE assignment = ?)"
+            " WHERE newest = 1 ORDER BY student"
+        )
+        with closing(self._db.execute(query, (assignment,))) as cursor:
+            columns = [c[0] for c in cursor.description]
+            for row in cursor:
+                yield self._attempt(dict(zip(columns, row, strict=True)))
+
+    def assignments(self) -> list[str]:
+        """Every assignment the gradebook has attempts at, sorted."""
+        query = "SELECT DISTINCT assignment FROM attempts ORDER BY assignment"
+        with closing(self._db.execute(query)) as cursor:
+            return [row[0] for row in cursor]
 
     def _attempt(self, row: dict) -> Attempt:
         tests = tuple(

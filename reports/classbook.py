@@ -87,7 +87,7 @@ def build_report(gradebook: Gradebook, policy: CoursePolicy,
 
 def latest_attempts(gradebook: Gradebook, assignments: tuple[str, ...] = ()) -> Latest:
     """``Gradebook.latest`` of each assignment; none named: of every assignment the gradebook has."""
-    names = assignments or sorted({attempt.result.assignment for attempt in gradebook.attempts()})
+    names = assignments or gradebook.assignments()
     return {assignment: gradebook.latest(assignment) for assignment in names}
 
 
