@@ -8,7 +8,7 @@ from support import SuiteSelfTest
 
 pytestmark = pytest.mark.sandbox
 
-FULL_MARKS = 30
+FULL_MARKS = 35
 
 SOFTMAX_EXP = "e = torch.exp(z - z.amax(dim=-1, keepdim=True))"
 SOFTMAX_SUM = "e / e.sum(dim=-1, keepdim=True)"
@@ -24,6 +24,20 @@ MUTANTS = {
     "test_elu_default_and_other_alpha": (
         "alpha * torch.expm1(z.clamp(max=0))",
         "torch.expm1(z.clamp(max=0))",
+    ),
+    # the naive formulas: each overflows (or cancels) where the stable one does not
+    "test_activation_at_extreme_inputs[relu]": ("return z.clamp(min=0)", "return (z + z.abs()) / 2"),
+    "test_activation_at_extreme_inputs[leaky_relu]": (
+        "torch.where(z > 0, z, alpha * z)",
+        "((1 + alpha) * z + (1 - alpha) * z.abs()) / 2",
+    ),
+    "test_activation_at_extreme_inputs[tanh]": (
+        "return torch.tanh(z)",
+        "return (torch.exp(z) - torch.exp(-z)) / (torch.exp(z) + torch.exp(-z))",
+    ),
+    "test_activation_at_extreme_inputs[elu]": (  # masks multiplied: inf * 0 is nan
+        "torch.where(z > 0, z, alpha * torch.expm1(z.clamp(max=0)))",
+        "z * (z > 0) + alpha * torch.expm1(z) * (z <= 0)",
     ),
     "test_softmax_matches_reference": (SOFTMAX_SUM, "e / e.sum(dim=0, keepdim=True)"),
     "test_softmax_over_the_last_dim_of_a_3d_input": (SOFTMAX_SUM, "e / e.sum(dim=1, keepdim=True)"),
@@ -64,6 +78,10 @@ MUTANTS = {
     "test_mse_loss": (  # the mean over the batch only, not over all elements
         "return ((y_hat - y) ** 2).mean()",
         "return ((y_hat - y) ** 2).sum() / len(y)",
+    ),
+    "test_mse_loss_at_large_magnitudes": (  # the square expanded: cancellation at 1e12
+        "return ((y_hat - y) ** 2).mean()",
+        "return (y_hat**2 - 2 * y_hat * y + y**2).mean()",
     ),
     "test_cross_entropy_matches_reference": (CROSS_ENTROPY, "-log_softmax(logits)[rows, y].sum()"),
     "test_cross_entropy_is_finite_at_1e4": (CROSS_ENTROPY, "-torch.log(softmax(logits))[rows, y].mean()"),

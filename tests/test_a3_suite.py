@@ -19,7 +19,7 @@ from grader.testing import autograd_uses
 
 pytestmark = pytest.mark.sandbox
 
-FULL_MARKS = 30
+FULL_MARKS = 32
 GRADED = ["dense_backward", "relu_backward", "sigmoid_backward", "tanh_backward", "cross_entropy_backward",
           "mlp_loss_and_grads"]  # fmt: skip
 
@@ -49,6 +49,14 @@ MUTANTS = {
         "s = sigmoid(z).double()",
     ),
     "test_activation_backward_float32_keeps_dtype_and_inputs[tanh]": ("t = tanh(z)", "t = z.tanh_()"),
+    "test_activation_backward_at_extreme_inputs[sigmoid]": (  # the naive sigmoid: inf / inf at z >> 0
+        "s = sigmoid(z)",
+        "s = torch.exp(z) / (1 + torch.exp(z))",
+    ),
+    "test_activation_backward_at_extreme_inputs[tanh]": (
+        "t = tanh(z)",
+        "t = (torch.exp(z) - torch.exp(-z)) / (torch.exp(z) + torch.exp(-z))",
+    ),
     "test_cross_entropy_backward_gradient_check": (CE_BACKWARD, "(onehot - softmax(logits)) / n"),
     "test_cross_entropy_backward_is_the_batch_mean": (CE_BACKWARD, "softmax(logits) - onehot"),
     "test_cross_entropy_backward_at_extreme_logits": (  # softmax without subtracting the row maximum
@@ -261,6 +269,32 @@ HIDDEN_FROM_THE_READING = swap(
     "    return [getattr(t, 'gr' + 'ad') for t in leaves]",
 )
 
+# autograd reached only through names computed at run time, with grad mode switched back
+# on: the reading sees nothing, no_grad alone is undone; the refused engine fails it.
+COMPUTED_NAMES = swap(
+    WITH_BACKWARD,
+    "    leaves = [t.detach().clone().requires_grad_() for t in tensors]\n"
+    "    f(*leaves).backward(dout)\n    return [t.grad for t in leaves]",
+    "    with getattr(torch, 'enable_' + 'grad')():\n"
+    "        leaves = [t.detach().clone() for t in tensors]\n"
+    "        for leaf in leaves:\n            setattr(leaf, 'requires' + '_grad', True)\n"
+    "        out = f(*leaves)\n"
+    "        engine = getattr(torch, 'auto' + 'grad')\n"
+    "        return list(getattr(engine, 'gr' + 'ad')(out, leaves, dout))",
+)
+
+# torch.func through a computed name, its refusal caught and the numbers made another way.
+CAUGHT_REFUSAL = swap(
+    WITH_BACKWARD,
+    "    leaves = [t.detach().clone().requires_grad_() for t in tensors]\n"
+    "    f(*leaves).backward(dout)\n    return [t.grad for t in leaves]",
+    "    try:\n"
+    "        out, pullback = getattr(getattr(torch, 'fu' + 'nc'), 'v' + 'jp')(f, *tensors)\n"
+    "        return list(pullback(torch.ones_like(out) if dout is None else dout))\n"
+    "    except Exception:\n"
+    "        return [torch.zeros_like(t) for t in tensors]",
+)
+
 # autograd at top level and in a function no graded function calls: allowed.
 EXPERIMENTS = """
 
@@ -283,6 +317,7 @@ TANH_ONLY_BY_AUTOGRAD = (
 REACHES_TANH_BACKWARD = {
     "test_tanh_backward_gradient_check",
     "test_activation_backward_float32_keeps_dtype_and_inputs[tanh]",
+    "test_activation_backward_at_extreme_inputs[tanh]",
     *(name for name in MUTANTS if name.startswith("test_mlp_")),
 }
 
@@ -307,6 +342,8 @@ def ban(tmp_path_factory, course):
         "with_autograd_grad": reference + WITH_AUTOGRAD_GRAD,
         "with_torch_func": reference + WITH_TORCH_FUNC,
         "hidden_from_the_reading": reference + HIDDEN_FROM_THE_READING,
+        "computed_names": reference + COMPUTED_NAMES,
+        "caught_refusal": reference + CAUGHT_REFUSAL,
         "experiments": reference + EXPERIMENTS,
         "tanh_only_by_autograd": swap(reference, *TANH_ONLY_BY_AUTOGRAD),
         "cross_entropy_as_a_sum": swap(reference, *CROSS_ENTROPY_AS_A_SUM),
@@ -341,11 +378,13 @@ def test_autograd_in_graded_code_scores_zero_and_says_why(ban, submission):
     assert all(t.outcome == "failed" and "autograd is not allowed" in t.message for t in result.tests)
 
 
-def test_autograd_hidden_from_the_reading_fails_under_no_grad(ban):
-    result = ban["hidden_from_the_reading"]
+@pytest.mark.parametrize("submission", ["hidden_from_the_reading", "computed_names", "caught_refusal"])
+def test_autograd_hidden_from_the_reading_is_refused_at_run_time(ban, submission):
+    result = ban[submission]
     assert autograd_uses([Path(result.submission).read_text()], GRADED) == []  # the reading misses it
     assert result.score == 0
-    assert all(t.outcome == "failed" and "does not require grad" in t.message for t in result.tests)
+    assert all(t.outcome == "failed" and "raised AutogradRefused: autograd is refused" in t.message
+               for t in result.tests), {t.name: t.message[:200] for t in result.tests}  # fmt: skip
     assert all("autograd (backward(), torch.autograd, requires_grad) is not allowed" in t.message
                for t in result.tests)  # the rule, not only PyTorch's complaint  # fmt: skip
 

@@ -17,6 +17,12 @@ CELLS = [
     "def grad_mode():\n    return torch.is_grad_enabled()",
     "def gradient_by_autograd(z):\n    z = z.clone().requires_grad_()\n    (z**2).sum().backward()\n"
     "    return z.grad",
+    "def by_computed_names(z):\n    with getattr(torch, 'enable_' + 'grad')():\n"
+    "        t = z.clone().requires_grad_()\n"
+    "        return getattr(torch, 'auto' + 'grad').grad((t**2).sum(), t)[0]",
+    "def forward_mode(z):\n    return torch.func.jvp(lambda t: t**2, (z,), (torch.ones_like(z),))[1]",
+    "def refusal_caught(z):\n    try:\n        return by_computed_names(z)\n    except Exception:\n"
+    "        return 2 * z",
     "class Counter:\n    def __init__(self):\n        self.n = 0\n    def up(self):\n        self.n += 1\n"
     "        if self.n == 3:\n            raise ValueError('three is too many')\n        return self.n",
 ]
@@ -152,3 +158,21 @@ def test_an_object_of_a_worker_that_died_between_requests_is_a_crash_not_the_fre
         assert student.grad_mode() is True  # the next test gets a fresh worker
     finally:
         session.close()
+
+
+@pytest.mark.parametrize("function", ["by_computed_names", "forward_mode", "refusal_caught",
+                                      "gradient_by_autograd"])  # fmt: skip
+def test_autograd_is_refused_under_no_autograd_whatever_name_reaches_it(student, function):
+    z = torch.tensor([1.0, -2.0])
+    assert getattr(student, function)(z).tolist() == [2.0, -4.0]  # outside the block: it works
+    with student.no_autograd(explain="compute it by hand"), pytest.raises(StudentRaised) as caught:
+        getattr(student, function)(z)
+    assert "raised AutogradRefused: autograd is refused" in caught.value.message
+    assert caught.value.message.endswith("compute it by hand")  # the rule is added
+    assert getattr(student, function)(z).tolist() == [2.0, -4.0]  # the doors open again after the call
+
+
+def test_no_autograd_runs_calls_under_no_grad_and_lets_plain_code_through(student):
+    with student.no_autograd():
+        assert student.grad_mode() is False
+        assert student.keep("Counter").call("up") == 1

@@ -61,6 +61,7 @@ class Student:
     def __init__(self, session: Session):
         self._session = session
         self._no_grad = False
+        self._no_autograd = False
         self._explain = ""
 
     def __getattr__(self, name: str) -> StudentFunction:
@@ -92,6 +93,22 @@ class Student:
             yield
         finally:
             self._no_grad, self._explain = before
+
+    @contextmanager
+    def no_autograd(self, explain: str = "") -> Iterator[None]:
+        """``no_grad``, and autograd refused in the worker whatever name reaches it.
+
+        a3's rule at run time: ``torch.enable_grad()``, ``torch.func`` or
+        ``getattr(torch, "auto" + "grad")`` inside a call make it fail, even when the
+        call catches the refusal (``grader/sandbox/autograd_guard.py``).
+        """
+        before = self._no_autograd
+        self._no_autograd = True
+        try:
+            with self.no_grad(explain):
+                yield
+        finally:
+            self._no_autograd = before
 
     def keep(self, name: str, *args: Any, **kwargs: Any) -> Remote:
         """Call the student's ``name`` and keep the result in the worker."""
@@ -171,6 +188,7 @@ class StudentFunction:
             "kwargs": {k: _encode(v) for k, v in kwargs.items()},
             "keep": keep,
             "no_grad": self._student._no_grad,
+            "no_autograd": self._student._no_autograd,
         }
         return Request(message, self._what, _generation_of(self._generation, _generation_in((args, kwargs))))
 

@@ -12,7 +12,8 @@ Start-up order matters and is the only trusted part of this file:
 
 Requests (``op``):
   load     {"cells": [str], "mode": "definitions" | "all"} -> {"defined": [...], "notes": [...]}
-  call     {"target": ref, "args": [...], "kwargs": {...}, "keep": bool}
+  call     {"target": ref, "args": [...], "kwargs": {...}, "keep": bool,
+            "no_grad": bool, "no_autograd": bool (autograd_guard.py: refused, whatever its name)}
   getattr  {"target": ref, "name": str, "keep": bool}
   setattr  {"target": ref, "name": str, "value": value}
   put      {"value": value}  -> a handle to the value, kept here
@@ -53,6 +54,7 @@ import torch.optim  # noqa: F401
 # (the sandbox package, for wire.py and magics.py) and never the course directory.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import wire  # noqa: E402
+from autograd_guard import call_without_autograd  # noqa: E402
 from magics import neutralise_magics  # noqa: E402
 from seeding import seed_torch  # noqa: E402
 
@@ -244,8 +246,11 @@ class Worker:
             if op == "call":
                 args = [self.decode(a) for a in request.get("args", [])]
                 kwargs = {k: self.decode(v) for k, v in request.get("kwargs", {}).items()}
-                with torch.no_grad() if request.get("no_grad") else contextlib.nullcontext():
-                    result = target(*args, **kwargs)
+                if request.get("no_autograd"):  # a3: refused whatever name reaches it
+                    result = call_without_autograd(target, args, kwargs)
+                else:
+                    with torch.no_grad() if request.get("no_grad") else contextlib.nullcontext():
+                        result = target(*args, **kwargs)
                 return self.reply(result, request.get("keep", False))
             if op == "getattr":
                 return self.reply(getattr(target, request["name"]), request.get("keep", False))

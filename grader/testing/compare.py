@@ -50,6 +50,27 @@ def assert_tensor(
         raise AssertionError(_mismatch(got_c, expected, close, what, rtol, atol))
 
 
+def assert_finite_where_expected(got: Any, expected: torch.Tensor, inputs: torch.Tensor, *,
+                                  what: str = "the result") -> None:  # fmt: skip
+    """``got`` holds no inf or nan where ``expected`` is finite, naming the input that made one.
+
+    Call it before ``assert_tensor`` on inputs that overflow a naive formula: "tanh(z) is
+    nan at z = 1e4" says more than a list of differing values. ``inputs`` has ``got``'s
+    shape (a shape that differs is left to ``assert_tensor``).
+    """
+    if not isinstance(got, torch.Tensor) or got.shape != expected.shape or not got.dtype.is_floating_point:
+        return
+    broken = torch.isfinite(expected.cpu()) & ~torch.isfinite(got.cpu())
+    if bool(broken.any()):
+        at = tuple(broken.nonzero()[0].tolist())
+        shown = sorted({_fmt(v) for v in inputs.cpu()[broken].tolist()}, key=float)[:PREVIEW]
+        raise AssertionError(
+            f"{what}: {_fmt(got.cpu()[at])} (not a finite number) where {_fmt(expected.cpu()[at])} "
+            f"was expected, for {got.dtype} inputs {', '.join(shown)}: a formula whose intermediate "
+            "values overflow (exp of a large number is inf, and inf / inf is nan) needs a stable form"
+        )
+
+
 def assert_scalar(got: Any, expected: float, *, rtol: float = 1e-5, atol: float = 1e-7,
                   what: str = "the result") -> None:  # fmt: skip
     """``got`` is a number (Python or 0-d tensor) close to ``expected``."""

@@ -28,3 +28,20 @@ def away_from_kinks(z: torch.Tensor, margin: float, kinks: tuple[float, ...] = (
         side = torch.where(out >= kink, 1.0, -1.0).to(out.dtype)
         out = torch.where(near, kink + side * margin, out)
     return out
+
+
+OVERFLOWING = (30.0, 100.0, 800.0, 1e4)
+"""Magnitudes at which a naive formula overflows: ``exp(z)`` is inf in float32 from 89 on,
+in float64 from 710 on, and a ratio of two infs is nan."""
+
+
+def extremes(dtype: torch.dtype, device: torch.device | str = "cpu", *, largest: bool = True) -> torch.Tensor:
+    """Both signs of ``OVERFLOWING``, exact zeros (the kink of most activations), ±1, and
+    with ``largest`` the dtype's largest finite values, where even ``z + |z|`` overflows.
+
+    Shape ``(2, k)``: the second row is the first negated, so both signs of every
+    magnitude meet the function in one call.
+    """
+    magnitudes = [0.0, 1.0, *OVERFLOWING] + ([torch.finfo(dtype).max] if largest else [])
+    row = torch.tensor(magnitudes, dtype=torch.float64).to(dtype)  # (k,)
+    return torch.stack([row, -row]).to(device)  # (2, k)

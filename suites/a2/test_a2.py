@@ -1,4 +1,4 @@
-"""Hidden suite for a2, the forward pass (30 points).
+"""Hidden suite for a2, the forward pass (35 points).
 
 Inputs come from the ``rng`` fixture, seeded from each test's name; expected values
 come from ``reference.a2`` on this, the trusted, side. Every call goes through
@@ -18,7 +18,7 @@ from itertools import pairwise
 import pytest
 import torch
 
-from grader.testing import assert_tensor, assert_unchanged, randn
+from grader.testing import assert_finite_where_expected, assert_tensor, assert_unchanged, extremes, randn
 from reference import a2 as ref
 
 DTYPES = [torch.float64, torch.float32]
@@ -104,6 +104,25 @@ def test_tanh(student, rng, device):
 def test_elu_default_and_other_alpha(student, rng, device):
     check_activation(student, rng, device, "elu")
     check_activation(student, rng, device, "elu", alpha=0.5)
+
+
+def check_at_extremes(student, device, name: str, **kwargs) -> None:
+    """``name`` at ``extremes``: both signs of magnitudes where a naive formula overflows
+    (``exp(z)`` past 88.7 in float32 and 709.8 in float64; ``z + |z|`` at the dtype's
+    largest value), and at exact zeros, in float64 and float32."""
+    for dtype in DTYPES:
+        z = extremes(dtype, device)
+        got = call(student, name, z, **kwargs)
+        expected = getattr(ref, name)(z, **kwargs)
+        what = f"{name}(z) for {dtype} z = ±[0, 1, 30, 100, 800, 1e4, {torch.finfo(dtype).max:.4g}]"
+        assert_finite_where_expected(got, expected, z, what=what)
+        assert_tensor(got, expected, **TOLERANCE[dtype], what=what)
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("name", ["relu", "leaky_relu", "tanh", "elu"])
+def test_activation_at_extreme_inputs(student, device, name):
+    check_at_extremes(student, device, name)
 
 
 # ----------------------------------------------------------------- softmax
@@ -432,6 +451,19 @@ def test_mse_loss(student, rng, device):
             got = call(student, "mse_loss", y_hat, y)
             what = f"mse_loss(y_hat, y) for {dtype} y_hat, y of shape {size}: the mean over all elements, 0-d"
             assert_tensor(got, ref.mse_loss(y_hat, y), **TOLERANCE[dtype], what=what)
+
+
+@pytest.mark.points(1)
+def test_mse_loss_at_large_magnitudes(student, rng, device):
+    # Targets of size 1e6, both signs, errors of size 1: (y_hat - y)**2 is exact enough, but
+    # y_hat**2 - 2 * y_hat * y + y**2 subtracts numbers of size 1e12 and keeps only rounding.
+    for dtype in DTYPES:
+        y = randn(rng, 6, 3, scale=1e6)
+        y_hat = (y + randn(rng, 6, 3)).to(dtype=dtype, device=device)
+        y = y.to(dtype=dtype, device=device)
+        got = call(student, "mse_loss", y_hat, y)
+        what = f"mse_loss(y_hat, y) for {dtype} y of size 1e6 and y_hat - y of size 1"
+        assert_tensor(got, ref.mse_loss(y_hat, y), **TOLERANCE[dtype], what=what)
 
 
 def labels(rng, n: int, n_classes: int, device) -> torch.Tensor:

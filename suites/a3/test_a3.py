@@ -1,4 +1,4 @@
-"""Hidden suite for a3, backpropagation by hand (30 points).
+"""Hidden suite for a3, backpropagation by hand (32 points).
 
 Every gradient is checked twice, in float64, on every element:
   * against the reference (``reference.a3``, run here on the trusted side);
@@ -15,20 +15,23 @@ inputs come back unchanged.
 Autograd is banned twice over. Each test first reads the submission's source for the
 graded names it checks (``assert_no_autograd``), which costs exactly those tests'
 points, with a message that says where. And every call into the worker runs under
-``torch.no_grad()`` (the autouse fixture below), where a ``backward()`` hidden from the
-reading has nothing to differentiate.
+``torch.no_grad()`` with autograd's engine and forward mode refused (the autouse fixture
+below, ``grader/sandbox/autograd_guard.py``): autograd hidden from the reading, even behind
+``torch.enable_grad()`` or a name computed at run time, fails the call.
 """
 
 import pytest
 import torch
 
 from grader.testing import (
+    assert_finite_where_expected,
     assert_gradient,
     assert_no_autograd,
     assert_scalar,
     assert_tensor,
     assert_unchanged,
     away_from_kinks,
+    extremes,
     numerical_gradient,
     randn,
 )
@@ -54,9 +57,10 @@ AUTOGRAD_RULE = (
 
 
 @pytest.fixture(autouse=True)
-def calls_run_under_no_grad(student):
-    """The ban's second line: under torch.no_grad(), backward() fails instead of working."""
-    with student.no_grad(explain=AUTOGRAD_RULE):
+def calls_refuse_autograd(student):
+    """The ban's second line: in the worker, each call runs under torch.no_grad() with
+    autograd refused whatever name reaches it (a refusal the call catches still fails it)."""
+    with student.no_autograd(explain=AUTOGRAD_RULE):
         yield
 
 
@@ -174,6 +178,23 @@ def test_activation_backward_float32_keeps_dtype_and_inputs(student, rng, device
     assert_tensor(got, expected, rtol=RTOL32, atol=ATOL32, what=f"{name}_backward for float32 inputs")
     assert_unchanged(dout, sent_dout.fetch(), "dout")
     assert_unchanged(z, sent_z.fetch(), "z")
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("name", ["sigmoid", "tanh"])
+def test_activation_backward_at_extreme_inputs(student, device, name):
+    # exp(z) overflows from 89 on in float32 and 710 on in float64: f'(z) through
+    # exp(z) / (1 + exp(z)) or a tanh made of exps is inf / inf = nan there, not 0.
+    assert_no_autograd(student, f"{name}_backward")
+    for dtype, rtol, atol in [(torch.float64, 1e-5, 1e-7), (torch.float32, RTOL32, ATOL32)]:
+        z = extremes(dtype, device)
+        dout = torch.ones_like(z)
+        got = getattr(student, f"{name}_backward")(dout, z)
+        expected = getattr(ref, f"{name}_backward")(dout.double(), z.double()).to(dtype)
+        largest = torch.finfo(dtype).max
+        what = f"{name}_backward(ones, z) for {dtype} z = ±[0, 1, 30, 100, 800, 1e4, {largest:.4g}]"
+        assert_finite_where_expected(got, expected, z, what=what)
+        assert_tensor(got, expected, rtol=rtol, atol=atol, what=what)
 
 
 # ----------------------------------------------------------------- cross_entropy_backward
