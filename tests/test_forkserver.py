@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from grader.sandbox import forkserver
+from grader.sandbox import forkserver, uids
 from grader.sandbox.forkserver import ForkServer
 from grader.sandbox.limits import Limits
 from grader.sandbox.process import WorkerDied, WorkerTimeout
@@ -67,8 +67,17 @@ def test_each_worker_is_pid_1_of_its_own_namespace_with_its_own_uid(server):
     first, second = start(server), start(server)
     a, b = call(first, "who"), call(second, "who")
     assert a["pid"] == b["pid"] == 1 and a["procs"] == b["procs"] == ["1"]  # nobody else in sight
-    assert a["uid"] != b["uid"] and min(a["uid"], b["uid"]) >= forkserver.UID_BASE
+    assert a["uid"] != b["uid"] and min(a["uid"], b["uid"]) >= uids.FIRST_UID
     first.kill(), second.kill()
+
+
+def test_no_two_workers_share_a_uid_however_many_come_one_after_another(server):
+    seen = []
+    for _ in range(12):  # uids once came round again after 8 workers
+        worker = start(server)
+        seen.append(call(worker, "who")["uid"])
+        worker.kill()
+    assert len(set(seen)) == len(seen)
 
 
 def test_what_a_worker_writes_to_tmp_is_gone_for_the_next(server):

@@ -354,8 +354,8 @@ def plant_secrets() -> Secrets:
 
 
 def _as_nobody() -> dict:
-    """Run as the user a cold worker becomes, where this process may choose."""
-    uid = LIMITS.sandbox_uid
+    """Run as nobody (65534), a user workers once shared, where this process may choose."""
+    uid = 65534
     return {"user": uid, "group": uid, "extra_groups": []} if os.getuid() == 0 else {}
 
 

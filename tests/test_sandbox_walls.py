@@ -10,11 +10,13 @@ knowing where anything is, graded in a batch.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import secrets
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -24,16 +26,17 @@ from click.testing import CliRunner
 from support import ROOT
 
 from grader.cli import main
-from grader.sandbox import forkserver, process, wire
+from grader.sandbox import forkserver, process, uids, wire
 from grader.sandbox.forkserver import ForkServer
 from grader.sandbox.limits import Limits
 from grader.sandbox.process import TMP_BYTES, WorkerProcess, isolation_warning
 
 IPC_KEY = 0x0D16_7AD0
 LIMITS = Limits()
+KEY_DESCRIPTION = "dlgrade-walls-login-token"
 
 PROBE = """
-import ctypes, os, resource, signal, socket
+import ctypes, errno, os, platform, re, resource, signal, socket, struct
 
 def _libc():
     libc = ctypes.CDLL(None, use_errno=True)
@@ -97,7 +100,81 @@ def _open_until_refused():
             os.close(fd)
 
 def leftovers(ipc_key):
-    return {"tmp": sorted(os.listdir("/tmp")), "ipc": _libc().shmget(ipc_key, 0, 0) >= 0}
+    return {"tmp": sorted(os.listdir("/tmp")), "ipc": _libc().shmget(ipc_key, 0, 0) >= 0,
+            "dev_shm": sorted(os.listdir("/dev/shm")), "uid": os.getuid(),
+            "keys": [line for line in open("/proc/keys") if "left-for-the-next" in line]}
+
+def _number(name):
+    # what an attacker calls: the numbers of this machine, as a student would look them up
+    return {
+    "x86_64": {"keyctl": 250, "add_key": 248, "request_key": 249, "ptrace": 101, "bpf": 321,
+               "perf_event_open": 298, "userfaultfd": 323, "unshare": 272, "clone": 56,
+               "mount": 165, "io_uring_setup": 425},
+    "aarch64": {"keyctl": 219, "add_key": 217, "request_key": 218, "ptrace": 117, "bpf": 280,
+                "perf_event_open": 241, "userfaultfd": 282, "unshare": 97, "clone": 220,
+                "mount": 40, "io_uring_setup": 425},
+    }[platform.machine()][name]
+
+KEYCTL_READ, KEYCTL_SEARCH, SESSION_KEYRING, USER_KEYRING = 11, 10, -3, -4
+
+def _raw(name, *args):
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    args = [a if a is None or isinstance(a, (bytes, ctypes.Array)) else ctypes.c_long(a) for a in args]
+    result = libc.syscall(ctypes.c_long(_number(name)), *args)
+    return result if result >= 0 else errno.errorcode[ctypes.get_errno()]
+
+def _read_key(key):
+    buffer = ctypes.create_string_buffer(4096)
+    size = _raw("keyctl", KEYCTL_READ, key, buffer, 4096)
+    return buffer.raw[:min(size, 4096)] if isinstance(size, int) else size
+
+def steal_keys(description):
+    \"\"\"Read every key of the session keyring this process was started with.\"\"\"
+    ids = _read_key(SESSION_KEYRING)
+    found = {"session_keyring": ids if isinstance(ids, str) else len(ids) // 4}
+    if not isinstance(ids, str):
+        found["payloads"] = [_read_key(key).decode(errors="replace")
+                             for key in struct.unpack(str(len(ids) // 4) + "i", ids)]
+    found["search"] = _raw("keyctl", KEYCTL_SEARCH, SESSION_KEYRING, b"user", description.encode(), 0)
+    found["listed"] = [line for line in open("/proc/keys") if description in line]
+    found["left_a_key"] = _raw("add_key", b"user", b"left-for-the-next", b"psst", 4, USER_KEYRING)
+    found["left_in_dev_shm"] = _try(lambda: open("/dev/shm/left-behind", "w").write("for the next"))
+    return found
+
+def _in_a_child(name, *args):
+    pid = os.fork()
+    if pid == 0:
+        result = _raw(name, *args)
+        os._exit(0 if isinstance(result, int) else getattr(errno, result))
+    return errno.errorcode.get(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), "allowed")
+
+def _clone_a_user_namespace():
+    result = _raw("clone", 0x10000000 | signal.SIGCHLD, 0, 0, 0, 0)
+    if result == 0:
+        os._exit(0)
+    if isinstance(result, int):
+        os.waitpid(result, 0)
+        return "allowed"
+    return result
+
+def forbidden_calls():
+    found = {
+        "keyctl": _raw("keyctl", 0, SESSION_KEYRING, 0),
+        "request_key": _raw("request_key", b"user", b"anything", None, 0),
+        "ptrace": _raw("ptrace", 7, 999999, 0, 0),
+        "bpf": _raw("bpf", 999, 0, 0),
+        "perf_event_open": _raw("perf_event_open", 0, 0, -1, -1, 0),
+        "userfaultfd": _raw("userfaultfd", 0),
+        "io_uring_setup": _raw("io_uring_setup", 1, 0),
+        "mount": _raw("mount", b"none", b"/tmp", b"tmpfs", 0, None),
+        "unshare(CLONE_NEWUSER)": _in_a_child("unshare", 0x10000000),
+        "clone(CLONE_NEWUSER)": _clone_a_user_namespace(),
+    }
+    status = open("/proc/self/status").read()
+    found["status"] = {key: re.search(key + r":\\s+(\\d+)", status).group(1)
+                       for key in ("Seccomp", "NoNewPrivs")}
+    return found
 
 def recurse():
     import sys
@@ -131,7 +208,7 @@ def outside():
     abstract = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     abstract.bind("\0" + abstract_name)
     abstract.listen()
-    uid = LIMITS.sandbox_uid  # a cold worker's own user, when the grader is root
+    uid = 65534  # nobody, a user every cold worker once shared
     user = {"user": uid, "group": uid, "extra_groups": []} if os.getuid() == 0 else {}
     victim = subprocess.Popen(["sleep", "600"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, **user)  # fmt: skip
@@ -153,11 +230,32 @@ def looked_for(outside) -> list[str]:
             "/home", "/root/.ssh", "/var", "/srv", "/run", "/mnt", "/opt", "/media"]  # fmt: skip
 
 
+@pytest.fixture(scope="module")
+def login_secret():
+    """A secret in this process's session keyring, where an instructor's login keeps one
+    (``keyctl add user token ... @s``): every worker is started from this process."""
+    seccomp = pytest.importorskip("pyseccomp", exc_type=ImportError)
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+
+    def keyctl_call(name, *args):
+        number = seccomp.resolve_syscall(seccomp.Arch.NATIVE, name)
+        return libc.syscall(ctypes.c_long(number), *args)
+
+    secret = f"dlgrade-secret-{secrets.token_hex(8)}".encode()
+    key = keyctl_call("add_key", b"user", KEY_DESCRIPTION.encode(), secret, ctypes.c_long(len(secret)),
+                      ctypes.c_long(-3))  # fmt: skip
+    if key < 0:
+        pytest.skip(f"this kernel keeps no keys: {os.strerror(ctypes.get_errno())}")
+    yield secret.decode()
+    keyctl_call("keyctl", ctypes.c_long(21), ctypes.c_long(key))  # KEYCTL_INVALIDATE
+
+
 # --------------------------------------------------------------------------- the two kinds of worker
 
 
 @pytest.fixture(scope="module", params=["cold", "warm"])
-def spawn(request, outside):
+def spawn(request, outside, login_secret):
     """Start a worker of the kind, hiding the secrets' student folder as grading would."""
     hide = (str(outside["canary"].parent),)
     if request.param == "cold":
@@ -189,6 +287,8 @@ def walls(spawn, outside):
             IPC_KEY]  # fmt: skip
     reply = call(first, "survey", *args)
     assert "ok" in reply, reply
+    keys, forbidden = call(first, "steal_keys", KEY_DESCRIPTION), call(first, "forbidden_calls")
+    first_uid = call(first, "leftovers", IPC_KEY)["ok"]["uid"]
     begun = time.monotonic()
     recursion = call(first, "recurse", timeout=60)
     recursion_seconds = time.monotonic() - begun
@@ -196,7 +296,8 @@ def walls(spawn, outside):
     second = started(spawn)
     after = call(second, "leftovers", IPC_KEY)
     second.kill()
-    found = {**reply["ok"], "after": after["ok"], "host_segments": host_segment_keys()}
+    found = {**reply["ok"], "after": after["ok"], "host_segments": host_segment_keys(),
+             "first_uid": first_uid, "keys": keys["ok"], "forbidden": forbidden["ok"]}  # fmt: skip
     return {**found, "recursion": recursion, "recursion_seconds": recursion_seconds}
 
 
@@ -273,6 +374,32 @@ def test_shared_memory_dies_with_the_worker_that_made_it(walls):
 
 
 @pytest.mark.sandbox
+def test_the_keyring_of_the_graders_login_is_out_of_reach(walls, login_secret):
+    """The attack of issue 15: ctypes and syscall(keyctl) read the session keyring."""
+    keys = walls["keys"]
+    assert login_secret not in repr(keys)
+    assert keys["session_keyring"] == keys["search"] == "EPERM"  # the filter refuses keyctl ...
+    assert keys["listed"] == []  # ... and the worker's own keyring does not even hold the key
+
+
+@pytest.mark.sandbox
+def test_calls_a_grader_never_needs_are_refused(walls):
+    forbidden = walls["forbidden"]
+    assert forbidden.pop("status") == {"Seccomp": "2", "NoNewPrivs": "1"}  # a filter, no set-uid way back
+    assert forbidden == dict.fromkeys(forbidden, "EPERM")
+
+
+@pytest.mark.sandbox
+def test_nothing_a_worker_leaves_in_the_kernel_reaches_the_next(walls):
+    """A key on its uid's keyring, a file in /dev/shm, a SysV segment: the next worker, of
+    another uid, finds none of them."""
+    assert walls["keys"]["left_a_key"] == "EPERM" and walls["after"]["keys"] == []
+    assert walls["keys"]["left_in_dev_shm"].startswith("denied") and walls["after"]["dev_shm"] == []
+    assert walls["ipc_made"] and walls["after"]["ipc"] is False
+    assert walls["after"]["uid"] != walls["first_uid"]
+
+
+@pytest.mark.sandbox
 def test_a_recursion_error_a_million_frames_deep_comes_back_in_time(walls):
     error = walls["recursion"]["error"]
     assert error["type"] == "RecursionError" and "<cell 1>" in error["traceback"]
@@ -313,3 +440,31 @@ def test_grading_without_bubblewrap_says_what_is_lost(monkeypatch):
     assert "warning: bubblewrap (bwrap) is not installed" in run.stderr
     for lost in ("PID namespace", "network isolation", "private view of the disk"):
         assert lost in run.stderr
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="only a grader running as root gives workers uids")
+def test_grading_processes_running_at_once_never_hand_out_the_same_uid(tmp_path):
+    """Two grading processes (``--workers``, or two batches) and a forked child each claim
+    a block of uids of their own."""
+    script = "from grader.sandbox.uids import next_worker_uid as n; print(n(), n(), flush=True); input()"
+    others = [subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True) for _ in range(2)]  # fmt: skip
+    handed_out = [int(uid) for other in others for uid in other.stdout.readline().split()]
+    handed_out += [uids.next_worker_uid(), uids.next_worker_uid()]
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.write(write, str(uids.next_worker_uid()).encode())
+        os._exit(0)
+    os.waitpid(child, 0)
+    handed_out.append(int(os.read(read, 100)))
+    for other in others:
+        other.communicate("")
+    assert len(set(handed_out)) == len(handed_out) == 7
+    assert min(handed_out) >= uids.FIRST_UID and max(handed_out) < 2**32 - 1
+
+
+def test_grading_without_libseccomp_says_what_is_lost(monkeypatch):
+    monkeypatch.setattr(process.syscalls, "available", lambda: False)
+    warning = isolation_warning() or ""
+    assert "without the seccomp filter" in warning and "libseccomp2" in warning

@@ -15,7 +15,6 @@ otherwise ``available()`` is false and sessions start cold workers as before.
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import select
@@ -36,10 +35,9 @@ from grader.sandbox.process import (
     bwrap_path,
     worker_rlimits,
 )
+from grader.sandbox.uids import next_worker_uid
 
 ZYGOTE_SCRIPT = Path(__file__).with_name("zygote.py")
-UID_BASE = 1_000_000
-UIDS_PER_SERVER = 8
 
 
 def available() -> bool:
@@ -63,8 +61,6 @@ class ForkServer:
         self._sock.settimeout(READY_SECONDS)
         self._reader = ours.makefile("rb")
         self._lock = threading.Lock()
-        self._uids = itertools.cycle(range(UIDS_PER_SERVER))
-        self._uid_base = UID_BASE + (os.getpid() % 100_000) * UIDS_PER_SERVER
         try:
             self._reply()  # {"ready": pid} once torch is imported
         except (OSError, WorkerError) as exc:
@@ -103,9 +99,6 @@ class ForkServer:
             raise WorkerDied("the fork server closed its socket")
         return json.loads(line)
 
-    def next_uid(self) -> int:
-        return self._uid_base + next(self._uids)
-
     def close(self) -> None:
         """Stop the server; bwrap's PID namespace takes every worker still running."""
         for closer in (self._reader.close, self._sock.close):
@@ -141,7 +134,8 @@ class ForkedWorker(Channel):
         output_read, output_write = os.pipe()
         try:
             options = {**worker_rlimits(limits), "threads": limits.threads}
-            message = {"op": "spawn", "uid": server.next_uid(), "limits": options}
+            self.uid = next_worker_uid()  # a uid of its own, never another worker's (uids.py)
+            message = {"op": "spawn", "uid": self.uid, "limits": options}
             reply = server.ask(message,
                                (call_read, reply_write, output_write))  # fmt: skip
         finally:

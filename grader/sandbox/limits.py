@@ -26,6 +26,5 @@ class Limits:
     max_file_mb: int = 64
     max_open_files: int = 256
     threads: int = 1
-    """torch intra-op threads per worker: parallelism comes from several workers."""
-    sandbox_uid: int = 65534
-    """The unprivileged user a worker becomes when the grader runs as root."""
+    """torch intra-op threads per worker: parallelism comes from several workers.
+    (A grader running as root gives each worker a uid of its own: ``uids.py``.)"""

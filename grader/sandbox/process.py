@@ -25,8 +25,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.sandbox import wire
+from grader.sandbox import syscalls, wire
 from grader.sandbox.limits import Limits
+from grader.sandbox.uids import next_worker_uid
 from grader.sandbox.watchdog import MemoryWatchdog
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
@@ -99,13 +100,19 @@ def _bwrap_can_build_the_view(path: str) -> bool:
 
 
 def isolation_warning() -> str | None:
-    """What the user should know when the worker runs without a PID and network namespace."""
+    """What the user should know when the worker runs without a PID and network namespace,
+    or without the seccomp filter."""
     if bwrap_path() is None:
         why = "is too old (it lacks --size and --perms)" if shutil.which("bwrap") else "is not installed"
         return (
             f"bubblewrap (bwrap) {why}: student code runs without a private PID namespace, "
             "network isolation or a private view of the disk; install a recent one "
             "(apt-get install bubblewrap)"
+        )
+    if not syscalls.available():
+        return (
+            "libseccomp is not installed: student code runs without the seccomp filter "
+            "(kernel keys, ptrace, bpf, new namespaces stay callable); apt-get install libseccomp2"
         )
     return None
 
@@ -126,27 +133,24 @@ def worker_rlimits(limits: Limits, gpu: bool = False) -> dict[str, int]:
 
 
 def _command(call_fd: int, reply_fd: int, limits: Limits, home: str, hide: tuple[str, ...],
-             gpu: bool = False) -> list[str]:  # fmt: skip
+             gpu: bool = False, uid: int | None = None) -> list[str]:  # fmt: skip
+    """``uid``: the worker's own, to drop to (the grader is root); None: keep the grader's."""
     rlimits = worker_rlimits(limits, gpu)
-    # RLIMIT_NPROC counts every process of the uid, and cold workers all share one uid
-    rlimits["max_processes"] += _process_count(_worker_uid(limits))
+    # RLIMIT_NPROC counts every process of the uid: the grader's own, when the worker keeps it
+    rlimits["max_processes"] += _process_count(uid if uid is not None else os.getuid())
     options = [arg for name, value in rlimits.items() for arg in (f"--{name.replace('_', '-')}", str(value))]
     worker = [
         sys.executable, "-I", str(WORKER_SCRIPT),
         "--call-fd", str(call_fd), "--reply-fd", str(reply_fd),
         *options, "--threads", str(limits.threads),
     ]  # fmt: skip
-    if os.getuid() == 0:
-        worker += ["--uid", str(limits.sandbox_uid)]
+    if uid is not None:
+        worker += ["--uid", str(uid)]
     bwrap = bwrap_path()
     if bwrap is None:
         return worker
     # home stays inside: the private /tmp (TMP_BYTES), never a folder on this machine's disk
     return [bwrap, *_bwrap_view(None, hide, gpu), "--", *worker]
-
-
-def _worker_uid(limits: Limits) -> int:
-    return limits.sandbox_uid if os.getuid() == 0 else os.getuid()
 
 
 def _process_count(uid: int) -> int:
@@ -346,12 +350,13 @@ class WorkerProcess(Channel):
         # Without bwrap, the worker's home is this folder; under bwrap it is only where bwrap
         # starts, and the worker's home is its private /tmp, gone with it.
         self._home = tempfile.mkdtemp(prefix="dlgrade-worker-")
-        if os.getuid() == 0:
-            os.chown(self._home, limits.sandbox_uid, limits.sandbox_uid)
+        self.uid = next_worker_uid() if os.getuid() == 0 else None  # a uid of its own (uids.py)
+        if self.uid is not None:
+            os.chown(self._home, self.uid, self.uid)
         call_read, call_write = os.pipe()
         reply_read, reply_write = os.pipe()
         self._proc = subprocess.Popen(
-            _command(call_read, reply_write, limits, self._home, hide, gpu),
+            _command(call_read, reply_write, limits, self._home, hide, gpu, self.uid),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

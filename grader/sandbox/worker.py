@@ -8,7 +8,8 @@ it only runs student code and sends back plain data, which the trusted side chec
 Start-up order matters and is the only trusted part of this file:
   1. import torch and friends (the unprivileged user may not be able to read them);
   2. drop root privileges, then set resource limits (RLIMIT_NPROC does not bind root);
-  3. say "ready"; from here on the process may be hostile.
+  3. join an empty session keyring and load the seccomp filter (``syscalls.py``);
+  4. say "ready"; from here on the process may be hostile.
 
 Requests (``op``):
   load     {"cells": [str], "mode": "definitions" | "all"} -> {"defined": [...], "notes": [...]}
@@ -53,6 +54,7 @@ import torch.optim  # noqa: F401
 # Isolated mode (-I) leaves the script's folder off sys.path; add exactly that folder
 # (the sandbox package, for wire.py and magics.py) and never the course directory.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import syscalls  # noqa: E402
 import wire  # noqa: E402
 from autograd_guard import call_without_autograd  # noqa: E402
 from magics import neutralise_magics  # noqa: E402
@@ -373,6 +375,7 @@ def main(argv: list[str]) -> None:
     torch.set_num_threads(args.threads)
     drop_privileges(args.uid)
     set_limits(args)
+    syscalls.lock_down()
     serve(args.call_fd, args.reply_fd)
 
 

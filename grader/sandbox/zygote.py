@@ -7,7 +7,8 @@ unprivileged uid:
     zygote (imports torch, set_num_threads(1): forking after OpenMP started can hang)
       └─ middle: unshare(PID, mount, network, IPC namespaces), fork, report, exit
            └─ worker: PID 1 of a fresh namespace; private /tmp and /proc; its own uid;
-                      rlimits; then the same request loop as a cold ``worker.py``
+                      rlimits; an empty keyring and the seccomp filter (``syscalls.py``);
+                      then the same request loop as a cold ``worker.py``
 
 Killing a worker (PID 1 of its namespace) kills everything it started. The zygote
 is a child subreaper, so each worker becomes the zygote's child when its middle
@@ -82,6 +83,7 @@ def become_worker(fds: list[int], uid: int, limits: dict) -> None:
     torch.set_num_threads(getattr(options, "threads", 1))  # the zygote never started OpenMP's pool
     worker.drop_privileges(uid)
     worker.set_limits(options)
+    worker.syscalls.lock_down()
     worker.serve(call_fd, reply_fd)
 
 
@@ -229,6 +231,8 @@ def _receive(sock: socket.socket) -> tuple[bytes, list[int]]:
 
 def main(argv: list[str]) -> None:
     torch.set_num_threads(1)  # before any fork: a forked OpenMP pool can hang
+    if worker.syscalls.available():
+        worker.syscalls.build_filter()  # once, here: each worker only loads it
     serve(int(argv[argv.index("--control-fd") + 1]))
 
 
