@@ -7,7 +7,16 @@ In a source notebook the solution sits between two marker lines:
         return z.clamp(min=0)
         ### END SOLUTION
 
-and the student sees ``raise NotImplementedError()`` at the same indentation.
+and the student sees ``raise NotImplementedError()`` at the same indentation. In a
+markdown or raw cell (a written answer) the region becomes ``YOUR ANSWER HERE``.
+nbgrader's ``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS`` regions are removed
+whole, in any cell.
+
+A marker is exactly ``### BEGIN SOLUTION`` (or END, or HIDDEN TESTS) alone on its line.
+Any other line that looks like one (``## BEGIN SOLUTION``, ``### BEGIN SOLUTION (relu)``,
+``### begin solution``, ``# END HIDDEN TEST``) is an error that names the cell and the
+line: read as text, it would leave the solution in the student's notebook.
+
 Each step is a small pure function on a cell; ``TRANSFORMS`` lists them in order.
 """
 
@@ -23,34 +32,60 @@ from grader.errors import DlgradeError
 
 BEGIN = re.compile(r"^(\s*)### BEGIN SOLUTION\s*$")
 END = re.compile(r"^\s*### END SOLUTION\s*$")
+BEGIN_HIDDEN = re.compile(r"^(\s*)### BEGIN HIDDEN TESTS\s*$")
+END_HIDDEN = re.compile(r"^\s*### END HIDDEN TESTS\s*$")
+MARKER_LIKE = re.compile(r"\b(?:BEGIN|END)[\s_-]*(?:SOLUTION|HIDDEN[\s_-]*TESTS?)", re.IGNORECASE)
+"""Whatever a person may have meant as a marker: any case, any prefix, anything after."""
 STUB = "raise NotImplementedError()"
+ANSWER = "YOUR ANSWER HERE"
 
 
-def strip_solution(source: str) -> str:
-    """Replace every solution region with a stub at the region's indentation."""
+class MarkerError(DlgradeError):
+    """A marker line the parser does not accept, or regions that do not pair up."""
+
+
+def strip_solution(source: str, replacement: str = STUB) -> str:
+    """Replace every solution region with ``replacement`` at the region's indentation, and
+    drop every hidden-tests region. A marker-like line that is not a marker is an error."""
     out: list[str] = []
-    indent: str | None = None
+    region: str | None = None  # "solution" or "hidden" while inside one
     for number, line in enumerate(source.splitlines(), start=1):
-        begin = BEGIN.match(line)
-        if begin:
-            if indent is not None:
-                raise DlgradeError(f"line {number}: BEGIN SOLUTION inside another solution region")
-            indent = begin.group(1)
-            out.append(indent + STUB)
-        elif END.match(line):
-            if indent is None:
-                raise DlgradeError(f"line {number}: END SOLUTION without BEGIN SOLUTION")
-            indent = None
-        elif indent is None:
-            out.append(line)
-    if indent is not None:
-        raise DlgradeError("a BEGIN SOLUTION region is never closed")
+        kind, opens = _marker(line, number)
+        if kind is None:
+            if region is None:
+                out.append(line)
+        elif opens:
+            if region is not None:
+                raise MarkerError(f"line {number}: {line.strip()!r} inside another region")
+            region = kind
+            if kind == "solution":
+                out.append(BEGIN.match(line).group(1) + replacement)
+        elif region != kind:
+            raise MarkerError(f"line {number}: {line.strip()!r} without its BEGIN")
+        else:
+            region = None
+    if region is not None:
+        name = "SOLUTION" if region == "solution" else "HIDDEN TESTS"
+        raise MarkerError(f"a BEGIN {name} region is never closed")
     return "\n".join(out)
 
 
+def _marker(line: str, number: int) -> tuple[str | None, bool]:
+    """(region kind, opens) of a marker line; (None, False) for any other line."""
+    for pattern, kind, opens in ((BEGIN, "solution", True), (END, "solution", False),
+                                 (BEGIN_HIDDEN, "hidden", True), (END_HIDDEN, "hidden", False)):  # fmt: skip
+        if pattern.match(line):
+            return kind, opens
+    if MARKER_LIKE.search(line):
+        raise MarkerError(f"line {number}: {line.strip()!r} looks like a marker but is not one; a marker is "
+                          "'### BEGIN SOLUTION', '### END SOLUTION', '### BEGIN HIDDEN TESTS' or "
+                          "'### END HIDDEN TESTS', alone on its line")  # fmt: skip
+    return None, False
+
+
 def remove_solutions(cell: dict) -> dict:
-    if cell["cell_type"] == "code":
-        cell["source"] = strip_solution(cell["source"])
+    replacement = STUB if cell["cell_type"] == "code" else ANSWER
+    cell["source"] = strip_solution(cell["source"], replacement)
     return cell
 
 
@@ -65,17 +100,29 @@ TRANSFORMS = [remove_solutions, clear_outputs]
 
 
 def student_notebook(source: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """The release version of an annotated notebook (the input is left untouched)."""
+    """The release version of an annotated notebook (the input is left untouched). A
+    marker error names the cell (counted from 1) and its line."""
     notebook = copy.deepcopy(source)
     for transform in TRANSFORMS:
-        notebook.cells = [transform(cell) for cell in notebook.cells]
+        notebook.cells = [_in_cell(transform, cell, index) for index, cell in enumerate(notebook.cells, 1)]
     return notebook
+
+
+def _in_cell(transform, cell: dict, index: int) -> dict:
+    try:
+        return transform(cell)
+    except MarkerError as exc:
+        raise MarkerError(f"cell {index} ({cell['cell_type']}), {exc}") from None
 
 
 def assign(source_path: str | Path, out_dir: str | Path) -> Path:
     """Write the student version of ``source_path`` into ``out_dir``; return its path."""
     source = nbformat.read(str(source_path), as_version=4)
+    try:
+        student = student_notebook(source)
+    except MarkerError as exc:
+        raise MarkerError(f"{source_path}: {exc}") from None
     target = Path(out_dir) / Path(source_path).name
     target.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(student_notebook(source), str(target))
+    nbformat.write(student, str(target))
     return target

@@ -1,5 +1,6 @@
 """`dlgrade release`: the student bundle, and the scan that keeps every secret out of it."""
 
+import base64
 import json
 import re
 import shutil
@@ -213,6 +214,104 @@ def test_a_bundle_that_would_leak_is_never_written(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["course"]  # no staging folder left behind
 
 
+# ---------------------------------------------------------------- planted mistakes: each is refused
+
+SIGMOID_SOLUTION = ("    e = torch.exp(-z.abs())  # in (0, 1]: never overflows\n"
+                    "    return torch.where(z >= 0, 1 / (1 + e), e / (1 + e))\n")  # fmt: skip
+
+
+@pytest.mark.parametrize("typo", ["## BEGIN SOLUTION", "### BEGIN SOLUTION (sigmoid)", "### begin solution"])
+def test_a_mistyped_marker_that_left_the_solution_in_the_notebook_is_refused(tmp_path, typo):
+    course = _small_course(tmp_path / "course")
+    source = course.root / "source/a1/a1.ipynb"
+    _edit_cell(source, "def sigmoid", lambda text: text.replace(
+        "    ### BEGIN SOLUTION\n    e = torch.exp", f"    {typo}\n    e = torch.exp"))  # fmt: skip
+    sigmoid = f'def sigmoid(z: Tensor) -> Tensor:\n    {typo}\n{SIGMOID_SOLUTION}    ### END SOLUTION'
+    _edit_cell(course.root / "assignments/a1/a1.ipynb", "def sigmoid", lambda text: text[
+        :text.index("def sigmoid")] + sigmoid)  # what a parser that read the typo as text would ship
+    leaks = _refused(course, tmp_path)
+    assert any(leak.kind == "marker" and typo in leak.text for leak in leaks)
+    assert any(leak.kind == "line" and "torch.where(z >= 0" in leak.text for leak in leaks)
+
+
+def test_an_nbgrader_hidden_tests_region_shipped_in_the_notebook_is_refused(tmp_path):
+    course = _small_course(tmp_path / "course")
+    hidden = ("### BEGIN HIDDEN TESTS\n"
+              "assert torch.equal(sign(torch.tensor([-3.0, 0.0, 2.0])), torch.tensor([-1.0, 0.0, 1.0]))\n"
+              "### END HIDDEN TESTS")  # fmt: skip
+    for notebook in ("source/a1/a1.ipynb", "assignments/a1/a1.ipynb"):
+        _append_cell(course.root / notebook, hidden)
+    leaks = _refused(course, tmp_path)
+    assert {(leak.kind, leak.origin.split(":")[0]) for leak in leaks} >= {
+        ("line", "source/a1/a1.ipynb"), ("marker", "a solution or hidden-tests marker")}  # fmt: skip
+
+
+def test_a_solution_region_in_a_markdown_cell_shipped_is_refused(tmp_path):
+    course = _small_course(tmp_path / "course")
+    answer = "Because exp of a large positive z overflows to inf in float32."
+    text = f"Why is sigmoid computed from exp(-|z|)?\n### BEGIN SOLUTION\n{answer}\n### END SOLUTION"
+    for notebook in ("source/a1/a1.ipynb", "assignments/a1/a1.ipynb"):
+        _append_cell(course.root / notebook, text, nbformat.v4.new_markdown_cell)
+    leaks = _refused(course, tmp_path)
+    assert any(leak.kind == "line" and leak.origin.startswith("source/a1/a1.ipynb") and answer in leak.text
+               for leak in leaks)  # fmt: skip
+
+
+def test_reference_code_in_a_base64_image_attachment_is_decoded_and_caught(leaky):
+    folder, secrets = leaky
+    code = (ROOT / "reference/a1/perceptron.py").read_bytes() + b"\n# padding so the file hash differs\n"
+    notebook = nbformat.read(str(folder / "a1.ipynb"), as_version=4)
+    cell = nbformat.v4.new_markdown_cell("![diagram](attachment:diagram.png)")
+    cell["attachments"] = {"diagram.png": {"image/png": base64.b64encode(code).decode()}}
+    notebook.cells.append(cell)
+    nbformat.write(notebook, str(folder / "a1.ipynb"))
+    leaks = scan(folder, secrets)
+    assert leaks and all(leak.encoded and leak.path == "a1.ipynb" for leak in leaks)
+    assert {leak.origin.split(":")[0] for leak in leaks} == {"reference/a1/perceptron.py"}
+    assert "(in base64)" in str(leaks[0])
+
+
+def test_reference_code_in_a_base64_output_split_over_lines_is_caught(leaky):
+    folder, secrets = leaky
+    encoded = base64.encodebytes((ROOT / "reference/a1/perceptron.py").read_bytes()[:-1]).decode()
+    notebook = nbformat.read(str(folder / "a1.ipynb"), as_version=4)
+    cell = nbformat.v4.new_code_cell("plot()")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"image/png": encoded.splitlines(True)})]
+    notebook.cells.append(cell)
+    nbformat.write(notebook, str(folder / "a1.ipynb"))
+    assert any(leak.encoded and leak.kind == "body" for leak in scan(folder, secrets))
+
+
+def test_hidden_test_names_and_constants_written_into_the_readme_are_caught(leaky):
+    folder, secrets = leaky
+    tip = "Tip: test_fit_learning_rate is strict; a5 wants ACCURACY_THRESHOLD, so 0.93, with DIGITS_SEED."
+    (folder / "README.md").write_text(tip + "\n")
+    found = {leak.origin for leak in scan(folder, secrets) if leak.kind == "token"}
+    assert {origin.split(":")[0] for origin in found} == {"suites/a1/test_a1.py", "suites/a5/test_a5.py"}
+    assert len(found) == 3  # the test, the threshold (by name and value), the seed
+    (folder / "README.md").write_text("Your model must reach 0.93 on the test split.\n")  # the value alone
+    assert [leak.kind for leak in scan(folder, secrets)] == ["token"]
+
+
+def test_the_public_checks_names_are_not_secret(bundle):
+    assert scan(bundle, secrets_for(Course(ROOT), "a1")) == []  # their test names are in the bundle
+
+
+def _refused(course, tmp_path):
+    """The leaks that stopped the release of a1, which wrote nothing."""
+    with pytest.raises(LeakError) as refused:
+        release(course=course, assignment="a1", out=tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    return refused.value.leaks
+
+
+def _edit_cell(path, holding, change):
+    notebook = nbformat.read(str(path), as_version=4)
+    cell = next(cell for cell in notebook.cells if holding in cell.source)
+    cell.source = change(cell.source)
+    nbformat.write(notebook, str(path))
+
+
 # ---------------------------------------------------------------- the command
 
 
@@ -233,7 +332,7 @@ def _small_course(root):
     return Course(root)
 
 
-def _append_cell(path, source):
+def _append_cell(path, source, new_cell=nbformat.v4.new_code_cell):
     notebook = nbformat.read(str(path), as_version=4)
-    notebook.cells.append(nbformat.v4.new_code_cell(source))
+    notebook.cells.append(new_cell(source))
     nbformat.write(notebook, str(path))
