@@ -33,6 +33,8 @@ from grader.sandbox.process import (
     _bwrap_view,
     _environment,
     bwrap_path,
+    paths_in_tmp,
+    readable_paths,
     worker_rlimits,
 )
 from grader.sandbox.uids import next_worker_uid
@@ -51,6 +53,7 @@ class ForkServer:
     def __init__(self, hide: tuple[str, ...] = ()):
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         zygote = [sys.executable, "-I", str(ZYGOTE_SCRIPT), "--control-fd", str(theirs.fileno())]
+        zygote += [arg for path in paths_in_tmp(readable_paths()) for arg in ("--keep-in-tmp", path)]
         command = [bwrap_path(), *_bwrap_view(None, hide), "--", *zygote]
         self._proc = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

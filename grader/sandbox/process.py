@@ -179,7 +179,7 @@ def _bwrap_view(home: str | None, hide: tuple[str, ...], gpu: bool = False) -> l
     args += ["--perms", "1777", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
     if gpu:
         args += [arg for node in _gpu_device_files() for arg in ("--dev-bind", node, node)]
-    readable = [*_python_paths(), str(WORKER_SCRIPT.parent), *(_library_folders() if gpu else [])]
+    readable = readable_paths(gpu)
     for path in readable:
         args += _readable_bind(path)
     covered = [h for h in hide if any(_within(h, shown) for shown in (*SYSTEM_PATHS, *readable))]
@@ -191,6 +191,19 @@ def _bwrap_view(home: str | None, hide: tuple[str, ...], gpu: bool = False) -> l
     args += ["--bind", home, home, "--chdir", home] if home else ["--chdir", "/tmp"]
     args += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--die-with-parent", "--new-session"]
     return args
+
+
+def readable_paths(gpu: bool = False) -> list[str]:
+    """What a worker must read besides the system: its Python, the sandbox's own folder and,
+    on a GPU, ``LD_LIBRARY_PATH``'s folders outside the system view."""
+    return [*_python_paths(), str(WORKER_SCRIPT.parent), *(_library_folders() if gpu else [])]
+
+
+def paths_in_tmp(paths: list[str]) -> list[str]:
+    """Those of ``paths`` inside /tmp, outermost only: a warm worker mounts a fresh /tmp
+    over the view and must bind these back (a virtual environment, dlgrade in a CI clone)."""
+    inside = sorted(p for p in paths if _within(p, "/tmp") and p != "/tmp")
+    return [p for p in inside if not any(q != p and _within(p, q) for q in inside)]
 
 
 def _within(path: str, folder: str) -> bool:

@@ -54,6 +54,7 @@ import torch.optim  # noqa: F401
 # Isolated mode (-I) leaves the script's folder off sys.path; add exactly that folder
 # (the sandbox package, for wire.py and magics.py) and never the course directory.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import reach  # noqa: E402
 import syscalls  # noqa: E402
 import wire  # noqa: E402
 from autograd_guard import call_without_autograd  # noqa: E402
@@ -121,6 +122,25 @@ def set_limits(args: argparse.Namespace) -> None:
     for which, value in limits.items():
         resource.setrlimit(which, (value, value))
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-big file fails with EFBIG, no kill
+
+
+def _needed_paths() -> list[str]:
+    """What this worker reads after dropping privileges: its Python (lazy imports such as
+    numpy.random), the sandbox's folder and its working folder."""
+    python = [sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable))]
+    return list(dict.fromkeys([*python, os.path.dirname(os.path.abspath(__file__)), os.getcwd()]))
+
+
+def _refuse_unreachable(needed: list[str]) -> None:
+    """Stop before "ready", saying why, when the worker cannot read its own Python: every
+    submission would otherwise fail its imports and be graded as broken."""
+    missing = reach.unreachable(needed)
+    if missing:
+        sys.exit(
+            f"dlgrade: the worker's user (uid {os.getuid()}) cannot read {', '.join(missing)}: it, or a "
+            "folder above it, is private to its owner. Install bubblewrap, make them readable "
+            "for others (chmod o+rx), or run dlgrade as their owner, without root."
+        )
 
 
 # --------------------------------------------------------------------------- loading
@@ -373,7 +393,11 @@ def serve(call_fd: int, reply_fd: int) -> None:
 def main(argv: list[str]) -> None:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
+    needed = _needed_paths()
+    if os.getuid() == 0 and args.uid:
+        reach.make_reachable(needed, args.uid, args.uid)  # a Python under a 0700 home, without bwrap
     drop_privileges(args.uid)
+    _refuse_unreachable(needed)
     set_limits(args)
     syscalls.lock_down()
     serve(args.call_fd, args.reply_fd)

@@ -38,6 +38,7 @@ import types
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -I leaves our folder off sys.path
+import reach  # noqa: E402
 import worker  # noqa: E402  (pre-imports torch.nn, torch.optim and wire, as a cold worker does)
 
 CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWIPC = 0x00020000, 0x20000000, 0x40000000, 0x08000000
@@ -70,7 +71,7 @@ def become_worker(fds: list[int], uid: int, limits: dict) -> None:
     """In the fresh namespaces: private /tmp and /proc, only our pipes, our uid, our limits."""
     call_fd, reply_fd, output_fd = fds
     _mount("none", "/", None, MS_REC | MS_PRIVATE, None)  # our mounts stay ours
-    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, TMP_SIZE)
+    _private_tmp(KEEP_IN_TMP)
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV, None)  # shows this namespace only
     os.dup2(output_fd, 1)
     os.dup2(output_fd, 2)
@@ -85,6 +86,18 @@ def become_worker(fds: list[int], uid: int, limits: dict) -> None:
     worker.set_limits(options)
     worker.syscalls.lock_down()
     worker.serve(call_fd, reply_fd)
+
+
+KEEP_IN_TMP: list[str] = []
+"""Folders of the view inside /tmp (``--keep-in-tmp``): a virtual environment, dlgrade in a clone."""
+
+
+def _private_tmp(keep: list[str]) -> None:
+    """A fresh /tmp, with the view's folders that live in /tmp still there, as bwrap bound
+    them (read-only): held open across the mount that hides them, then bound back."""
+    held = reach.hold(keep)
+    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, TMP_SIZE)
+    reach.bind_back(held)
 
 
 def _close_all_but(keep: set[int]) -> None:
@@ -233,6 +246,7 @@ def main(argv: list[str]) -> None:
     torch.set_num_threads(1)  # before any fork: a forked OpenMP pool can hang
     if worker.syscalls.available():
         worker.syscalls.build_filter()  # once, here: each worker only loads it
+    KEEP_IN_TMP.extend(argv[i + 1] for i, arg in enumerate(argv) if arg == "--keep-in-tmp")
     serve(int(argv[argv.index("--control-fd") + 1]))
 
 
