@@ -70,6 +70,16 @@ def test_a_bundle_with_one_assignment_needs_no_guess(tmp_path):
     assert guess_assignment(bundle, set()) == "a2"
 
 
+@pytest.mark.parametrize("assignment", ["a1", "a2", "a3", "a4", "a5"])
+def test_every_public_check_says_what_it_looked_at_and_which_function_to_look_at(assignment):
+    checks = describe(ROOT / "assignments" / assignment / "checks")
+    assert checks
+    for info in checks.values():
+        assert len(info.hint) > 40, f"{info.name} has no docstring, so a failure gets a generic hint"
+        assert any(name in info.hint for name in info.functions), f"{info.name}'s docstring names none of " \
+            f"the functions it checks ({', '.join(info.functions)})"  # fmt: skip
+
+
 # ---------------------------------------------------------------- running them (sandboxed workers)
 
 
@@ -79,7 +89,7 @@ def test_check_names_the_failing_function_with_expected_got_and_a_hint():
     assert run.exit_code == 1
     assert "  FAIL  test_sign_of_negative_zero_positive    sign\n" in run.output
     assert "expected: [-1, 0, 1]" in run.output and "got:      [-1, 1, 1]" in run.output
-    assert "        hint: " in run.output
+    assert "        hint: sign of [-2.5, 0, 3] is [-1, 0, 1], in z's dtype. Look at sign: " in run.output
     assert "5 of 6 public checks passed. Still to fix: sign." in run.output
     assert "hidden tests" in run.output
 

@@ -23,6 +23,8 @@ def calls_run_under_no_grad(student):
 
 @pytest.mark.points(1)
 def test_dense_backward_small_example(student):
+    """dense_backward on a worked example: dx = dout @ W.T, dW = x.T @ dout, db = dout summed
+    over the batch. Look at dense_backward: the shapes of dx, dW and db match x, W and b."""
     assert_no_autograd(student, "dense_backward")
     x = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])  # (n=2, d_in=3)
     W = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, -1.0]])  # (d_in=3, d_out=2)
@@ -35,6 +37,8 @@ def test_dense_backward_small_example(student):
 
 @pytest.mark.points(1)
 def test_relu_backward_is_zero_at_zero(student):
+    """relu_backward passes dout where z > 0 and gives 0 elsewhere, also at z = 0. Look at
+    relu_backward: the mask is z > 0, not z >= 0."""
     assert_no_autograd(student, "relu_backward")
     z = torch.tensor([[-2.0, 0.0, 3.0]])
     got = student.relu_backward(torch.full((1, 3), 5.0), z)
@@ -43,6 +47,9 @@ def test_relu_backward_is_zero_at_zero(student):
 
 @pytest.mark.points(1)
 def test_sigmoid_and_tanh_backward_at_zero(student):
+    """At z = 0, sigmoid' = 0.25 and tanh' = 1, each times dout. Look at sigmoid_backward and
+    tanh_backward: compute the derivative from z (s * (1 - s), 1 - tanh(z)**2) and multiply by
+    dout."""
     assert_no_autograd(student, "sigmoid_backward", "tanh_backward")
     z, dout = torch.zeros(1, 2), torch.tensor([[2.0, -4.0]])
     # sigmoid'(0) = 0.5 * (1 - 0.5) = 0.25 and tanh'(0) = 1 - 0**2 = 1
@@ -54,6 +61,8 @@ def test_sigmoid_and_tanh_backward_at_zero(student):
 
 @pytest.mark.points(1)
 def test_cross_entropy_backward_with_equal_logits(student):
+    """The gradient of the mean cross-entropy is (softmax - one-hot) / n. Look at
+    cross_entropy_backward: subtract 1 at each row's label and divide by the batch size."""
     assert_no_autograd(student, "cross_entropy_backward")
     logits, y = torch.zeros(2, 4), torch.tensor([0, 3])
     # softmax is 1/4 everywhere; subtract the one-hot labels, divide by n = 2 (the batch mean)
@@ -64,6 +73,9 @@ def test_cross_entropy_backward_with_equal_logits(student):
 
 @pytest.mark.points(1)
 def test_mlp_loss_and_grads_against_finite_differences(student):
+    """dW of the first layer, compared with finite differences of your own mlp_forward and
+    cross_entropy. Look at mlp_loss_and_grads: go backwards through every layer, through the
+    activation's backward, in the right order."""
     assert_no_autograd(student, "mlp_loss_and_grads")
     g = torch.Generator().manual_seed(0)
     x, y = torch.randn(5, 3, generator=g, dtype=torch.float64), torch.tensor([0, 1, 1, 0, 1])

@@ -14,6 +14,8 @@ from grader.testing import assert_tensor
 
 @pytest.mark.points(1)
 def test_sgd_one_step(student):
+    """One SGD step: p -= lr * g with lr = 0.1. Look at SGD.update: change p in place, by lr
+    times the gradient."""
     p = student.put(torch.tensor([1.0, -2.0, 3.0]))
     opt = student.keep("SGD", [p], lr=0.1)
     p.set("grad", torch.tensor([10.0, 1.0, -5.0]))
@@ -24,6 +26,8 @@ def test_sgd_one_step(student):
 
 @pytest.mark.points(1)
 def test_momentum_first_step_is_one_minus_beta_times_lr_g(student):
+    """The first Momentum step, the lecture's form: v = beta * v + (1 - beta) * g, then p -= lr
+    * v. Look at Momentum.update: the (1 - beta) factor, and v kept in the state between steps."""
     p = student.put(torch.zeros(3))
     opt = student.keep("Momentum", [p], lr=0.1, beta=0.9)
     p.set("grad", torch.tensor([1.0, -2.0, 4.0]))
@@ -35,6 +39,9 @@ def test_momentum_first_step_is_one_minus_beta_times_lr_g(student):
 
 @pytest.mark.points(1)
 def test_adam_first_step_has_size_lr(student):
+    """After Adam's bias correction the first step moves every element by lr against its
+    gradient's sign. Look at Adam.update: the bias correction of m and v, with the step count
+    starting at 1."""
     p = student.put(torch.zeros(4))
     opt = student.keep("Adam", [p], lr=0.5)
     p.set("grad", torch.tensor([0.3, -2.0, 7.0, -0.5]))
@@ -46,6 +53,9 @@ def test_adam_first_step_has_size_lr(student):
 
 @pytest.mark.points(1)
 def test_a_tensor_without_grad_is_skipped(student):
+    """RMSProp with two tensors, one without a gradient: that one stays as it is, the other
+    moves. Look at step: skip a tensor whose .grad is None, and RMSProp.update's square root of
+    the running average."""
     a, b = student.put(torch.ones(2)), student.put(torch.ones(3))
     opt = student.keep("RMSProp", [a, b], lr=0.1)
     a.set("grad", torch.tensor([1.0, -1.0]))  # b.grad stays None
@@ -58,6 +68,8 @@ def test_a_tensor_without_grad_is_skipped(student):
 
 @pytest.mark.points(1)
 def test_zero_grad_clears_the_gradients(student):
+    """After zero_grad() of an SGD optimizer, each tensor's .grad is None (or zeros). Look at
+    Optimizer.zero_grad, which SGD inherits: set .grad of every tensor the optimizer holds."""
     p = student.put(torch.zeros(3))
     opt = student.keep("SGD", [p])
     p.set("grad", torch.ones(3))
