@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import TextIO
 
-from grader import public_checks
+from grader import public_checks, safe_text
 from grader.public_checks import CheckInfo
 from grader.results import SubmissionResult, TestResult
 
@@ -26,14 +26,18 @@ def _points(value: float) -> str:
 
 
 def result_line(result: SubmissionResult) -> str:
-    """One line per graded submission, for batch runs."""
-    line = f"{result.submission}: {_points(result.score)}/{_points(result.max_score)} [{result.status}]"
-    return f"{line} {result.message}" if result.message else line
+    """One line per graded submission, for batch runs. The path and the message may carry
+    what a student chose (a file name, a notebook field): one line, with no control
+    character that could rewrite the terminal (``safe_text.line``)."""
+    path, status = safe_text.line(result.submission), safe_text.line(result.status, 40)
+    message = safe_text.line(result.message, 1000)
+    line = f"{path}: {_points(result.score)}/{_points(result.max_score)} [{status}]"
+    return f"{line} {message}" if message else line
 
 
 def graded_line(student: str, result: SubmissionResult, reused: bool = False) -> str:
     """A batch line naming the student; ``reused``: the gradebook had it already."""
-    line = f"{student}: {result_line(result)}"
+    line = f"{safe_text.line(student)}: {result_line(result)}"
     return f"{line} (unchanged since last graded: from the gradebook)" if reused else line
 
 

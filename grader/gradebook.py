@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from grader import safe_text
 from grader.results import SubmissionResult, TestResult
 
 FILENAME = "gradebook.sqlite"
@@ -114,7 +115,11 @@ class Gradebook:
 
     def record(self, result: SubmissionResult, *, student: str, suite_version: str,
                device: str = "cpu", versions: dict | None = None, submitted_at: str = "") -> int:  # fmt: skip
-        """Store one finished attempt in one transaction; returns its id."""
+        """Store one finished attempt in one transaction; returns its id. Every text the
+        student controls is made safe first (``safe_text``): SQLite refuses lone surrogates,
+        and reports turn these rows into HTML, CSV and terminal lines."""
+        result = safe_text.result(result)
+        student = safe_text.line(student)
         row = (
             student, result.assignment, result.suite, result.submission, result.sha256,
             suite_version, result.status, result.score, result.max_score, result.message,

@@ -23,13 +23,14 @@ import hashlib
 import random
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pytest
 import torch
 from _pytest.runner import runtestprotocol
 
+from grader import safe_text
 from grader.errors import LoadFailed, NotebookError, StudentProblem
 from grader.notebook import read_cells
 from grader.results import SubmissionResult, TestResult
@@ -37,7 +38,7 @@ from grader.sandbox.limits import Limits
 from grader.sandbox.remote import Student
 from grader.sandbox.seeding import seed_torch
 from grader.sandbox.session import Session
-from grader.submissions import content_hash
+from grader.submissions import content_hash, refusal
 
 MESSAGE_CHARS = 1500
 
@@ -94,7 +95,7 @@ class GradingPlugin:
         if self.collection_errors or not session.items:
             return True  # grading.py reports the suite as broken
         for job in self.jobs:
-            self.on_result(self._grade(job, session.items))
+            self.on_result(self._grade_safely(job, session.items))
         return True
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
@@ -131,9 +132,28 @@ class GradingPlugin:
 
     # ------------------------------------------------------------------ grading
 
+    def _grade_safely(self, job: Job, items: list[pytest.Item]) -> SubmissionResult:
+        """``_grade``, where nothing about one submission can stop the batch: an exception
+        grading it makes it an ``error`` (dlgrade's failure, graded again next time), and
+        every text its student controls is made safe for the sinks (``safe_text``). The
+        path stays as given: callers find their submission by it."""
+        try:
+            result = self._grade(job, items)
+        except Exception as exc:  # noqa: BLE001  (a bug of ours, or one a submission found)
+            why = f"dlgrade failed while grading this submission: {type(exc).__name__}: {exc}"
+            result = SubmissionResult(submission=job.path, assignment=job.assignment, suite=job.suite,
+                                      status="error", message=f"{why}; grade this submission again",
+                                      tests=_unrun(items, "skipped", "not run: dlgrade failed"),
+                                      sha256=content_hash(job.path))  # fmt: skip
+        return replace(safe_text.result(result), submission=job.path)
+
     def _grade(self, job: Job, items: list[pytest.Item]) -> SubmissionResult:
         started = time.monotonic()
         base = {"submission": job.path, "assignment": job.assignment, "suite": job.suite}
+        refused = refusal(job.path)
+        if refused:
+            return SubmissionResult(**base, status="refused", message=refused,
+                                    tests=_unrun(items, "skipped", f"not run: {refused}"))  # fmt: skip
         try:
             cells = read_cells(job.path)
         except NotebookError as exc:
@@ -143,9 +163,16 @@ class GradingPlugin:
         session = Session(cells, mode=job.mode, limits=job.limits, hide=job.hide, spawn=self.spawn)
         self._device = torch.device(job.device)
         try:
+            return self._grade_loaded(job, items, session, base, started)
+        finally:
+            session.close()
+            self._student = None
+
+    def _grade_loaded(self, job: Job, items: list[pytest.Item], session: Session, base: dict,
+                      started: float) -> SubmissionResult:  # fmt: skip
+        try:
             report = session.start()
         except LoadFailed as exc:
-            session.close()
             return SubmissionResult(
                 **base, status=exc.status, message=exc.message,
                 tests=_unrun(items, "skipped", f"not run: {exc.message}"),
@@ -153,11 +180,8 @@ class GradingPlugin:
                 sha256=content_hash(job.path),
             )  # fmt: skip
         self._student = Student(session)
-        try:
-            tests = tuple(self._run(item, session) for item in items)
-        finally:
-            session.close()
-            self._student = None
+        tests = tuple(self._run(item, session) for item in items)
+        session.close()  # the last worker's output is in, before it is read
         spent = session.budget_left() <= 0
         return SubmissionResult(
             **base, status="timeout" if spent else "graded", tests=tests,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from grader import safe_text
 from grader.submissions import content_hash
 
 SCHEMA_VERSION = 1
@@ -23,7 +24,7 @@ JOURNAL_SUFFIX = ".partial.jsonl"  # results.json -> results.json.partial.jsonl,
 OUTCOMES = (
     "passed", "failed", "error", "timeout", "crashed", "not_implemented", "missing", "skipped",
 )  # fmt: skip
-STATUSES = ("graded", "timeout", "killed", "invalid_notebook", "error")
+STATUSES = ("graded", "timeout", "killed", "invalid_notebook", "refused", "error")
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ class ResultsFile:
         return {
             "schema_version": SCHEMA_VERSION,
             "assignment": self.assignment,
-            "results": [result.to_dict() for result in self.results],
+            "results": [safe_text.result(result).to_dict() for result in self.results],
         }
 
     def document(self) -> str:

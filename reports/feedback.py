@@ -49,6 +49,8 @@ STATUS_HINTS = {
               "at the top level.",
     "invalid_notebook": "The file could not be read as a notebook: hand in the .ipynb file as "
                         "Jupyter saves it.",
+    "refused": "Your submission was a link, or not a file, and was not graded: hand in the notebook "
+               "file itself.",
     "error": "The grader could not grade this submission; this is not your fault, and your "
              "instructors have been told.",
 }  # fmt: skip

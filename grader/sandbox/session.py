@@ -95,7 +95,11 @@ class Session:
         except WorkerDied as exc:
             self._retire()
             raise LoadFailed("killed", f"loading the notebook ended the worker: {exc.reason}") from None
-        self.report = _load_report(reply)
+        try:
+            self.report = _load_report(reply)
+        except WorkerDied as exc:
+            self._retire()
+            raise LoadFailed("killed", f"loading the notebook broke its worker: {exc.reason}") from None
         return self.report
 
     def close(self) -> None:
@@ -211,8 +215,24 @@ class Session:
 
 
 def _load_report(reply: dict) -> LoadReport:
-    """Plain-data check of the load reply; the lists are shown to people, nothing more."""
-    body = reply.get("ok") if type(reply.get("ok")) is dict else {}
-    defined = [str(n)[:200] for n in body.get("defined", []) if type(n) is str][:10_000]
-    notes = [str(n)[:500] for n in body.get("notes", []) if type(n) is str][:200]
-    return LoadReport(defined=defined, notes=notes)
+    """The load reply, checked by type before anything reads it: the student's code ran in
+    the worker and may have replaced what writes its replies.
+
+    ``{"ok": {"defined": [str, ...], "notes": [str, ...]}}`` is a report; anything else
+    that claims to be one is a broken protocol (``WorkerDied``). An error reply (the worker
+    could not list the names: a namespace with a key that is not a string, say) is an empty
+    report with a note: the tests still call the names, and find what is there.
+    """
+    if type(reply.get("error")) is dict:
+        error = reply["error"]
+        why = f"{str(error.get('type', ''))[:100]}: {str(error.get('message', ''))[:300]}"
+        return LoadReport(notes=[f"the worker could not list what the notebook defines: {why}"])
+    body = reply.get("ok")
+    if type(body) is not dict or not _strings(body.get("defined")) or not _strings(body.get("notes")):
+        raise WorkerDied("the worker broke the protocol (its load reply is not two lists of strings)")
+    return LoadReport(defined=[n[:200] for n in body["defined"][:10_000]],
+                      notes=[n[:500] for n in body["notes"][:200]])  # fmt: skip
+
+
+def _strings(value) -> bool:
+    return type(value) is list and all(type(item) is str for item in value)
