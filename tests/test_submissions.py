@@ -1,8 +1,9 @@
 """Each layout instructors get names the right student, one submission each."""
 
 import os
+import threading
 
-from grader.submissions import discover, student_of
+from grader.submissions import content_hash, discover, refusal, student_of
 
 
 def touch(path, mtime=None):
@@ -53,3 +54,46 @@ def test_files_given_one_by_one(tmp_path):
     assert student_of(tmp_path / "carol" / "a1.ipynb", "a1") == "carol"
     assert student_of(tmp_path / "dave.ipynb", "a1") == "dave"
     assert students(tmp_path, str(touch(tmp_path / "erin.ipynb"))) == {"erin": "erin.ipynb"}
+
+
+# --------------------------------------------------------------------------- links and odd files
+
+
+def test_a_student_folder_that_links_elsewhere_is_listed_as_the_link_and_never_searched(tmp_path):
+    solutions = touch(tmp_path / "course" / "source" / "a1" / "a1.ipynb").parent
+    given = tmp_path / "submissions"
+    touch(given / "alice" / "a1.ipynb")
+    (given / "mallory").mkdir(parents=True)
+    (given / "mallory" / "a1").symlink_to(solutions)  # inside a student's folder
+    (given / "root").symlink_to("/")  # a whole folder: searching it would never end
+    (given / "trudy.ipynb").symlink_to(solutions / "a1.ipynb")
+    found = students(tmp_path, str(given))
+    assert found == {"alice": "submissions/alice/a1.ipynb", "mallory": "submissions/mallory/a1",
+                     "root": "submissions/root", "trudy": "submissions/trudy.ipynb"}  # fmt: skip
+    for student in ("mallory", "root", "trudy"):
+        assert "symbolic link" in refusal(tmp_path / found[student])
+    assert refusal(tmp_path / found["alice"]) == ""
+
+
+def test_a_file_beats_a_link_of_the_same_student(tmp_path):
+    touch(tmp_path / "bob" / "a1.ipynb", mtime=1)
+    (tmp_path / "bob" / "newer.ipynb").symlink_to(tmp_path / "bob" / "a1.ipynb")
+    assert students(tmp_path, str(tmp_path)) == {"bob": "bob/a1.ipynb"}
+
+
+def test_a_fifo_is_refused_and_hashing_it_does_not_wait_for_a_writer(tmp_path):
+    fifo = tmp_path / "eve.ipynb"
+    os.mkfifo(fifo)
+    assert "not a regular file" in refusal(fifo)
+    assert "not a regular file" in refusal(tmp_path)
+    hashed = []
+    reader = threading.Thread(target=lambda: hashed.append(content_hash(fifo)), daemon=True)
+    reader.start()
+    reader.join(timeout=5)
+    assert hashed == [""], "reading a FIFO waits forever: one file would stop the batch"
+
+
+def test_a_student_id_from_a_hostile_file_name_is_safe(tmp_path):
+    touch(tmp_path / os.fsdecode(b"m\xfcller.ipynb"))
+    touch(tmp_path / "\x1b]0;title\x07\x1b[2K\rmallory.ipynb")
+    assert set(students(tmp_path, str(tmp_path))) == {"m\\xfcller", "\\x1b]0;title\\x07\\x1b[2K\\x0dmallory"}
