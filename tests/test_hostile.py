@@ -64,8 +64,10 @@ import jsonschema
 import pytest
 from support import ROOT
 
+from grader import console, safe_text
 from grader.console import result_line
 from grader.course import Course
+from grader.gradebook import Gradebook
 from grader.grading import grade
 from grader.notebook import read_cells
 from grader.plugin import MESSAGE_CHARS
@@ -107,8 +109,19 @@ NOTEBOOKS = [
     "buggy_sign", "loop_top_level", "loop_class_body", "loop_in_function", "exit_top_level",
     "exit_in_function", "alloc_12gb", "flood_stdout", "huge_outputs", "fork_200", "killer",
     "disk_filler", "thief", "connector", "deep_recursion", "forger", "patcher", "liar_tensor",
-    "lying_eq",
+    "lying_eq", "surrogate_message", "forged_load_reply", "terminal_escapes", "ansi_nbformat",
 ]  # fmt: skip
+# Submissions whose name or kind is the attack, made by the batch (git cannot hold a FIFO, and
+# a checkout on another system could not hold these names): the honest notebook under a name
+# that rewrites a terminal line ("/" cannot be in a name: a division slash looks the same) and
+# under a name that is not UTF-8 (an archive made on a Latin-1 system); a link to the course's
+# solution; a FIFO, which a reader waits on forever.
+ANSI_NAME = "\x1b[2K\rmallory: 23\u221523 [graded]\x1b]0;all graded\x07\x1b]52;c;cm0gLXJmIH4=\x07.ipynb"
+LATIN1_NAME = os.fsdecode(b"m\xfcller.ipynb")
+LINK, FIFO = "linked_solution.ipynb", "fifo.ipynb"
+SOLUTION = ROOT / "source" / "a1" / "a1.ipynb"
+# Every control character, lone surrogate and bidirectional override: none may reach a result
+UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 ALL_MODE_NOTEBOOKS = ["loop_top_level", "exit_top_level", "forger"]
 
 # name -> (status, score): what each submission must end with, exactly
@@ -132,6 +145,14 @@ EXPECTED = {
     "patcher": ("graded", 0.0),
     "liar_tensor": ("graded", 0.0),
     "lying_eq": ("graded", 0.0),
+    "surrogate_message": ("graded", 17.0),  # sign (4) and predict (2), which calls it, raise
+    "forged_load_reply": ("killed", 0.0),
+    "terminal_escapes": ("graded", 17.0),  # the same six points
+    "ansi_nbformat": ("invalid_notebook", 0.0),
+    Path(ANSI_NAME).stem: ("graded", FULL),
+    Path(LATIN1_NAME).stem: ("graded", FULL),
+    Path(LINK).stem: ("refused", 0.0),
+    Path(FIFO).stem: ("refused", 0.0),
     "perceptron": ("graded", FULL),
 }
 MUST_SCORE_ZERO = ("forger", "patcher", "liar_tensor", "lying_eq")
@@ -414,6 +435,8 @@ class Batch:
     secrets: Secrets | None = None
     fork_servers: int = 0  # fork servers started for the batch (0 with cold workers)
     segments_after: set = field(default_factory=set)  # SysV keys on this machine afterwards
+    stored: dict = field(default_factory=dict)  # student -> result, as the gradebook gives it back
+    lines: list = field(default_factory=list)  # what the CLI prints for each result
 
 
 @pytest.fixture(scope="module")
@@ -428,24 +451,42 @@ def batch(tmp_path_factory: pytest.TempPathFactory, planted: Secrets) -> Batch:
     out = tmp_path_factory.mktemp("hostile-results")
     results_file = ResultsFile(out / "results.json", "a1")
     paths = [str(planted.submissions / f"{name}.ipynb") for name in NOTEBOOKS]
+    for name in (ANSI_NAME, LATIN1_NAME):
+        shutil.copy(HOSTILE / "honest.ipynb", planted.submissions / name)
+    (planted.submissions / LINK).symlink_to(SOLUTION)
+    os.mkfifo(planted.submissions / FIFO)
+    made = [planted.submissions / name for name in (ANSI_NAME, LATIN1_NAME, LINK, FIFO)]
+    paths += [str(path) for path in made]
     paths += [str(planted.submissions / REFERENCE.name)]
+    gradebook = Gradebook(out / "gradebook.sqlite")
+    lines: list[str] = []
     forker_left_alive: list = []
 
     def on_result(result: SubmissionResult) -> None:
-        results_file.add(result)
+        results_file.add(result)  # every sink takes every result: a results file, the gradebook,
+        gradebook.record(result, student=name_of(result), suite_version="hostile")
+        lines.append(console.graded_line(name_of(result), result))  # and the lines the CLI prints
         if name_of(result) == "fork_200":
             forker_left_alive.extend(marker_processes())
 
     assert not marker_processes(), "marker processes from an earlier run are still alive"
     assert IPC_KEY not in sysv_segment_keys(), f"an earlier run left a SysV segment: ipcrm -M {IPC_KEY:#x}"
     started = time.monotonic()
-    with children_seen_at_close() as seen, fork_servers_started() as servers, imports_restored():
-        results = grade(paths, assignment="a1", course=planted.course, limits=LIMITS,
-                        on_result=on_result)  # fmt: skip
+    try:
+        with children_seen_at_close() as seen, fork_servers_started() as servers, imports_restored():
+            results = grade(paths, assignment="a1", course=planted.course, limits=LIMITS,
+                            on_result=on_result)  # fmt: skip
+    finally:  # gone once graded: the thief's own test reads (and prints) every file there
+        for path in made:
+            path.unlink()
     seconds = time.monotonic() - started
     results_file.write()  # the document, once, as at the end of `dlgrade grade --json`
     assert [r.submission for r in results] == paths
+    with gradebook:
+        stored = {attempt.student: attempt.result for attempt in gradebook.attempts("a1")}
     return Batch(
+        stored=stored,
+        lines=lines,
         results={name_of(r): r for r in results},
         seconds=seconds,
         results_path=results_file.path,
@@ -621,10 +662,9 @@ def test_results_file_is_valid_holds_the_real_scores_and_was_not_forged(batch):
     data = json.loads(batch.results_path.read_text())
     jsonschema.validate(data, json.loads(SCHEMA_PATH.read_text()))
     assert FORGED_MARKER not in batch.results_path.read_text()
-    in_order = [batch.results[name] for name in [*NOTEBOOKS, "perceptron"]]
+    in_order = list(batch.results.values())  # as graded: as given
     assert data == ResultsFile(batch.results_path, "a1", in_order).to_dict()
-    scores = {Path(r["submission"]).stem: r["score"] for r in data["results"]}
-    assert scores == {name: score for name, (_, score) in EXPECTED.items()}
+    assert [r["score"] for r in data["results"]] == [EXPECTED[name][1] for name in batch.results]
     for record in data["results"]:
         if Path(record["submission"]).stem in MUST_SCORE_ZERO:
             assert record["score"] == 0.0 and all(t["points"] == 0.0 for t in record["tests"])
@@ -772,7 +812,7 @@ def test_huge_messages_and_returns_are_capped_and_fake_verdicts_stay_data(batch)
     assert all("RecursionError" in t.message for t in result.tests if t.name.startswith("test_predict"))
     assert all("expected shape" in t.message for t in result.tests if t.name.startswith("test_fit"))
     # what it printed is there, as text: it changes neither the score nor the batch's line
-    assert "Score: 23/23" in result.output and "\x1b[2J" in result.output
+    assert "Score: 23/23" in result.output and "\\x1b[2J" in result.output  # visible, inert
     assert result_line(result) == f"{result.submission}: 4/23 [graded]"
     written, kept = truncation(result.output)
     assert written > kept == LIMITS.max_output_bytes
@@ -839,3 +879,84 @@ def test_forger_top_level_code_changes_nothing_when_every_statement_runs(all_mod
     assert "Score: 100/100 -- All tests passed 100/100" in forger.output  # top-level code ran
     reference = all_mode.results["perceptron"]
     assert (reference.status, reference.score) == ("graded", FULL)
+
+
+# --------------------------------------------------------------------------- what it sends, what it is named
+
+
+def test_no_text_a_submission_controls_reaches_a_result_unescaped(batch):
+    for name, result in batch.results.items():
+        shown = everything_shown(result) + "".join(t.name for t in result.tests)
+        assert not UNSAFE.search(shown), (name, UNSAFE.search(shown))
+
+
+def test_every_sink_takes_every_result_with_its_exact_score_and_no_control_character(batch):
+    """The gradebook (SQLite refuses a lone surrogate), the results file (strict UTF-8 JSON)
+    and the lines the command line prints (one line each, nothing a terminal obeys)."""
+    assert list(batch.stored) == [safe_text.line(name) for name in batch.results]
+    for name in batch.results:
+        stored = batch.stored[safe_text.line(name)]
+        assert (stored.status, stored.score) == EXPECTED[name]
+        texts = [stored.submission, everything_shown(stored)]
+        assert not any(UNSAFE.search(text) for text in texts), name
+    raw = batch.results_path.read_bytes().decode("utf-8")
+    assert not UNSAFE.search(json.dumps(json.loads(raw), ensure_ascii=False).encode("utf-8").decode())
+    assert len(batch.lines) == len(batch.results)
+    for line in batch.lines:
+        assert not UNSAFE.search(line) and "\n" not in line, line
+
+
+def test_a_lone_surrogate_costs_only_the_tests_it_fails(batch):
+    result = batch.results["surrogate_message"]
+    assert (result.status, result.score) == ("graded", 17.0)
+    raised = outcomes_of(result, "test_sign", "test_predict")
+    assert len(raised) == 4 and set(raised.values()) == {"failed"}
+    assert all("raised ValueError: \\ud800" in t.message for t in result.tests if t.outcome == "failed")
+    # the class body's; \udcff is what a byte that is not UTF-8 becomes in a file name: shown as one
+    assert any("ValueError: \\ud800 \\xff" in note for note in result.notes)
+
+
+def test_a_forged_load_reply_is_a_broken_protocol_not_a_broken_suite(batch):
+    result = batch.results["forged_load_reply"]
+    assert (result.status, result.score) == ("killed", 0.0)
+    assert "broke its worker" in result.message and "load reply" in result.message
+    assert set(outcomes(result).values()) == {"skipped"}
+
+
+def test_terminal_escapes_arrive_as_visible_text_and_fake_no_line(batch):
+    result = batch.results["terminal_escapes"]
+    assert (result.status, result.score) == ("graded", 17.0)
+    escaped = ("\\x1b[2K\\x0dmallory: 23/23 [graded]\\x1b]0;all graded\\x07"
+               "\\x1b]52;c;cm0gLXJmIH4=\\x07\\u009b2J")  # fmt: skip
+    assert escaped in result.output  # what sigmoid printed
+    assert any(escaped in note for note in result.notes)  # what the class body raised
+    sign = [t for t in result.tests if t.name.startswith("test_sign")]
+    assert all(escaped + "\\u202e" in t.message and len(t.message) <= MESSAGE_CHARS for t in sign)
+    assert result_line(result) == f"{safe_text.line(result.submission)}: 17/23 [graded]"
+    assert not any(line.startswith("mallory") for line in batch.lines)
+
+
+def test_a_notebook_field_that_carries_escapes_is_shown_as_text(batch):
+    result = batch.results["ansi_nbformat"]
+    assert (result.status, result.score) == ("invalid_notebook", 0.0)
+    assert "Unsupported nbformat version \\x1b[2K\\x0dmallory: 23/23 [graded]\\x1b]0;" in result.message
+    line = next(line for line in batch.lines if line.startswith("ansi_nbformat: "))
+    assert "[invalid_notebook] the notebook cannot be read" in line and not UNSAFE.search(line)
+
+
+def test_file_names_that_rewrite_a_terminal_or_are_not_utf8_are_graded_and_shown_escaped(batch):
+    for name in (ANSI_NAME, LATIN1_NAME):
+        result = batch.results[Path(name).stem]
+        assert (result.status, result.score) == ("graded", FULL)  # the honest notebook inside
+        assert batch.stored[safe_text.line(Path(name).stem)].submission.endswith(safe_text.line(name))
+    assert batch.stored["m\\xfcller"].submission.endswith("/m\\xfcller.ipynb")
+    line = next(line for line in batch.lines if line.startswith("\\x1b[2K\\x0dmallory"))
+    assert line.endswith(": 23/23 [graded]") and not UNSAFE.search(line)
+
+
+def test_a_link_to_the_solution_and_a_fifo_are_refused_never_read(batch):
+    for name, why in ((LINK, "symbolic link"), (FIFO, "not a regular file")):
+        result = batch.results[Path(name).stem]
+        assert (result.status, result.score) == ("refused", 0.0)
+        assert why in result.message and result.output == ""
+        assert set(outcomes(result).values()) == {"skipped"}

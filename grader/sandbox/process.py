@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader import safe_text
 from grader.sandbox import syscalls, wire
 from grader.sandbox.limits import Limits
 from grader.sandbox.uids import next_worker_uid
@@ -78,7 +79,9 @@ class CappedOutput:
         self.total += len(chunk)
 
     def text(self) -> str:
-        body = self.kept.decode("utf-8", errors="replace")
+        """What was kept, as safe text: escapes a terminal would obey are shown as visible
+        text (``safe_text``), and cut to the same limit, so they cannot make it longer."""
+        body = safe_text.text(self.kept.decode("utf-8", errors="replace"), self.limit)
         if self.total > len(self.kept):
             body += f"\n[output truncated: {self.total} bytes written, {len(self.kept)} kept]"
         return body

@@ -43,6 +43,17 @@ into an import cell and one cell per function, and then does one hostile thing:
                           worker's own reply loop, so that every reply says "ok: True"
     lying_eq              nothing implemented; returns objects whose ``__eq__`` says yes: a plain
                           object, float / list / ndarray subclasses, and a forged handle
+    surrogate_message     ``sign`` raises ``ValueError("\\ud800")`` (a lone surrogate, which SQLite and
+                          strict JSON refuse) and a class body leaves one in the load notes
+    forged_load_reply     a class body replaces the worker's frame writer, so that the load reply
+                          says ``{"ok": {"defined": null}}``
+    terminal_escapes      the reference, but a class body's exception, ``sign``'s 1 MB exception and
+                          what ``sigmoid`` prints carry escapes that erase the instructor's line, print
+                          "mallory: 23/23 [graded]", set the window title and write the clipboard
+    ansi_nbformat         not a notebook: its ``nbformat`` field is that same terminal attack
+    honest                the reference as a notebook: the test copies it under hostile file names
+                          (terminal escapes; bytes that are not UTF-8), links to the course's
+                          solution and leaves a FIFO beside it, none of which can be committed
 
 The markers below are what the test looks for (process command lines, forged files).
 """
@@ -50,6 +61,7 @@ The markers below are what the test looks for (process command lines, forged fil
 from __future__ import annotations
 
 import ast
+import json
 from pathlib import Path
 
 import nbformat
@@ -954,6 +966,69 @@ def sign(z: Tensor) -> Tensor:
 '''
 
 
+# --------------------------------------------------------------------------- text the trusted side writes
+
+# On the instructor's terminal: erase the line, print a fake verdict, set the window title,
+# write the clipboard (OSC 52), and a one-character CSI (U+009B) for terminals that take it.
+TERMINAL_ATTACK = "\x1b[2K\rmallory: 23/23 [graded]\x1b]0;all graded\x07\x1b]52;c;cm0gLXJmIH4=\x07\u009b2J"
+
+SURROGATE_NOTE = """\
+class Unlucky:
+    # a class body runs at load: what it raises becomes one of the result's notes
+    raise ValueError("\\ud800 \\udcff")
+"""
+
+SIGN_RAISES_A_SURROGATE = '''\
+def sign(z: Tensor) -> Tensor:
+    """A message that no UTF-8 encoder accepts."""
+    raise ValueError("\\ud800")
+'''
+
+FORGED_LOAD_REPLY = """\
+class Forge:
+    # runs at load, before the load reply is written: every reply that lists the names
+    # defined becomes {"ok": {"defined": None}}
+    import sys
+
+    wire = sys.modules["wire"]
+
+    def forged(fd, message, write=wire.write_frame):
+        if isinstance(message.get("ok"), dict) and "defined" in message["ok"]:
+            message = {"ok": {"defined": None}}
+        write(fd, message)
+
+    wire.write_frame = forged
+"""
+
+ESCAPES_AT_LOAD = f"""\
+ATTACK = {TERMINAL_ATTACK!r}
+
+
+class Loud:
+    raise ValueError(ATTACK)
+"""
+
+SIGN_RAISES_ESCAPES = '''\
+def sign(z: Tensor) -> Tensor:
+    """One megabyte of terminal escapes, and bidirectional overrides that reorder a line."""
+    raise ValueError((ATTACK + "\\u202e") * 10_000)
+'''
+
+SIGMOID_PRINTS_ESCAPES = '''\
+def sigmoid(z: Tensor) -> Tensor:
+    """The reference's, after printing the attack."""
+    print(ATTACK, flush=True)
+    e = torch.exp(-z.abs())
+    return torch.where(z >= 0, 1 / (1 + e), e / (1 + e))
+'''
+
+
+def raw_files() -> dict[str, str]:
+    """Files that are not notebooks nbformat would write: {file name: text}."""
+    not_a_notebook = {"nbformat": TERMINAL_ATTACK, "nbformat_minor": 0, "metadata": {}, "cells": []}
+    return {"ansi_nbformat.ipynb": json.dumps(not_a_notebook, indent=1) + "\n"}
+
+
 def notebooks() -> dict[str, nbformat.NotebookNode]:
     return {
         "loop_top_level": notebook(
@@ -1009,6 +1084,18 @@ def notebooks() -> dict[str, nbformat.NotebookNode]:
         ),
         "patcher": notebook("Wrong answers; patches every comparison and the worker's replies.", [PATCHER]),
         "lying_eq": notebook("Nothing implemented; objects whose `__eq__` says yes.", [LYING_EQ]),
+        "surrogate_message": notebook(
+            "`sign` raises a lone surrogate; so does a class body, at load.",
+            [*reference_with(sign=SIGN_RAISES_A_SURROGATE), SURROGATE_NOTE],
+        ),
+        "forged_load_reply": notebook(
+            "The reference, but the load reply is forged.", [*reference_with(), FORGED_LOAD_REPLY]
+        ),
+        "terminal_escapes": notebook(
+            "Terminal escapes in a note, in `sign`'s exception and in what `sigmoid` prints.",
+            reference_plus(ESCAPES_AT_LOAD, sign=SIGN_RAISES_ESCAPES, sigmoid=SIGMOID_PRINTS_ESCAPES),
+        ),
+        "honest": notebook("The reference, as a student hands it in.", reference_with()),
     }
 
 
@@ -1017,6 +1104,9 @@ def main() -> None:
         nbformat.validate(nb)
         nbformat.write(nb, HERE / f"{name}.ipynb")
         print(f"wrote {HERE.name}/{name}.ipynb")
+    for name, text in raw_files().items():
+        (HERE / name).write_text(text)
+        print(f"wrote {HERE.name}/{name}")
 
 
 if __name__ == "__main__":
