@@ -127,21 +127,21 @@ class ResultsFile:
         if self._journal is None:  # a journal left by a batch that died is started afresh
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._journal = open(self.journal, "w", encoding="utf-8")  # noqa: SIM115 (closed in write)
-        self._journal.write(json.dumps(result.to_dict()) + "\n")
+        self._journal.write(json.dumps(_record(result)) + "\n")
         self._journal.flush()
 
     def to_dict(self) -> dict:
         return {
             "schema_version": SCHEMA_VERSION,
             "assignment": self.assignment,
-            "results": [safe_text.result(result).to_dict() for result in self.results],
+            "results": [_record(result) for result in self.results],
         }
 
     def document(self) -> str:
         """``to_dict`` as text, one result a line: readable, and encoded by json's C encoder
         (``indent`` would switch to its pure-Python one, 2 ms a result)."""
         head = json.dumps({"schema_version": SCHEMA_VERSION, "assignment": self.assignment})
-        records = ",\n".join(json.dumps(result.to_dict()) for result in self.results)
+        records = ",\n".join(json.dumps(_record(result)) for result in self.results)
         return f'{head[:-1]}, "results": [\n{records}\n]}}\n'
 
     def write(self) -> None:
@@ -159,6 +159,12 @@ class ResultsFile:
         if self._journal is not None:
             self._journal.close()
             self._journal = None
+
+
+def _record(result: SubmissionResult) -> dict:
+    """A result as the file holds it: every text its student controls made safe for the
+    programs that read it (strict UTF-8 JSON, no terminal escapes: ``safe_text``)."""
+    return safe_text.result(result).to_dict()
 
 
 def load_results(path: str | Path) -> list[SubmissionResult]:
