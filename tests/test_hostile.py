@@ -62,9 +62,11 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from click.testing import CliRunner
 from support import ROOT
 
 from grader import console, safe_text
+from grader.cli import main
 from grader.console import result_line
 from grader.course import Course
 from grader.gradebook import Gradebook
@@ -960,3 +962,41 @@ def test_a_link_to_the_solution_and_a_fifo_are_refused_never_read(batch):
         assert (result.status, result.score) == ("refused", 0.0)
         assert why in result.message and result.output == ""
         assert set(outcomes(result).values()) == {"skipped"}
+
+
+def test_the_command_line_grades_hostile_names_refuses_links_and_prints_no_escape(tmp_path):
+    """``dlgrade grade`` on a folder as an LMS archive may unpack it: the honest notebook under
+    hostile names and in a student folder, a student folder that is a link to the course's
+    solutions, a link to the solution notebook, a FIFO and a notebook field with escapes."""
+    given = tmp_path / "submissions"
+    (given / "alice").mkdir(parents=True)
+    for path in (given / "alice" / "a1.ipynb", given / ANSI_NAME, given / LATIN1_NAME):
+        shutil.copy(HOSTILE / "honest.ipynb", path)
+    shutil.copy(HOSTILE / "ansi_nbformat.ipynb", given)
+    (given / "mallory").symlink_to(SOLUTION.parent)
+    (given / "trudy.ipynb").symlink_to(SOLUTION)
+    os.mkfifo(given / "eve.ipynb")
+    out, book = tmp_path / "results.json", tmp_path / "gradebook.sqlite"
+    arguments = ["grade", "-a", "a1", "-j", "1", "--json", str(out), "--gradebook", str(book),
+                 "--course", str(ROOT), "--test-timeout", "5", str(given)]  # fmt: skip
+    run = CliRunner().invoke(main, arguments)
+    assert run.exit_code == 0, run.output
+    assert not UNSAFE.search(run.output)
+    entries = [line.split("] ", 1)[1] for line in run.output.splitlines() if line.startswith("[")]
+    expected = {
+        "alice": "23/23 [graded]",
+        safe_text.line(Path(ANSI_NAME).stem): "23/23 [graded]",
+        "m\\xfcller": "23/23 [graded]",
+        "ansi_nbformat": "0/23 [invalid_notebook] the notebook cannot be read",
+        "mallory": "0/23 [refused] the submission is a symbolic link",
+        "trudy": "0/23 [refused] the submission is a symbolic link",
+        "eve": "0/23 [refused] the submission is not a regular file",
+    }
+    assert len(entries) == len(expected)
+    for student, verdict in expected.items():
+        assert [e for e in entries if e.startswith(f"{student}: ") and verdict in e], (student, entries)
+    data = json.loads(out.read_bytes().decode("utf-8"))
+    jsonschema.validate(data, json.loads(SCHEMA_PATH.read_text()))
+    statuses = {student: verdict.split("[")[1].split("]")[0] for student, verdict in expected.items()}
+    with Gradebook(book) as gradebook:
+        assert {a.student: a.result.status for a in gradebook.attempts("a1")} == statuses
