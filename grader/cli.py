@@ -43,7 +43,7 @@ limit_options = [
                  default=DEFAULTS.submission_seconds, show_default=True,
                  help="Seconds one whole submission may take."),
     click.option("--memory-mb", type=int, default=DEFAULTS.memory_mb, show_default=True,
-                 help="Address-space limit of a student's worker."),
+                 help="Memory a student's code may add to its worker (beyond what torch took)."),
     click.option("--threads", type=click.IntRange(min=1), default=DEFAULTS.threads, show_default=True,
                  help="torch threads in each student's worker (parallelism comes from --workers)."),
     click.option("--run-all", is_flag=True,

@@ -26,6 +26,7 @@ from grader.sandbox.process import bwrap_path
 pytestmark = pytest.mark.sandbox
 
 PROBE_MODULE = "dlgrade_env_probe"
+CORRECT_A1 = ROOT / "examples" / "submissions" / "a1" / "alice.ipynb"
 
 # Run by the environment's own Python, from this checkout: start a worker of the kind given
 # in argv[1] ("cold", "warm" or "bare": cold without bubblewrap), load a cell that imports a
@@ -150,3 +151,38 @@ def test_a_worker_that_cannot_read_its_python_refuses_to_start_and_says_why(tmp_
     venv.chmod(0o700)
     died = probe(venv / "bin" / "python", venv, ["bare"])["bare"]["died"]
     assert f"cannot read {venv}" in died and "Install bubblewrap" in died
+
+
+RESERVES_LIKE_CUDA = '''\
+"""Reserve 3.5 GiB of address space at start-up and never touch it, as ``import torch``
+does in the CUDA build (3.2 GB) on a machine without a GPU."""
+import mmap
+
+RESERVED = mmap.mmap(-1, 3584 << 20, flags=mmap.MAP_PRIVATE, prot=0)  # PROT_NONE
+'''
+
+
+def grade_with(python: Path, tmp_path: Path, *paths: Path, workers: str = "1") -> dict:
+    """``dlgrade grade --assignment a1`` run by ``python``; the results file, read back."""
+    results = tmp_path / "results.json"
+    command = [str(python), "-m", "grader.cli", "grade", "--assignment", "a1", "--workers", workers,
+               "--json", str(results), "--gradebook", str(tmp_path / "gradebook.sqlite"),
+               *map(str, paths)]  # fmt: skip
+    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert results.exists(), run.stdout[-2000:] + run.stderr[-2000:]
+    return {Path(r["submission"]).stem: r for r in json.loads(results.read_text())["results"]}
+
+
+def test_a_python_that_reserves_gigabytes_at_start_like_the_cuda_build_still_grades_correct_work(tmp_path):
+    tmp_path.chmod(0o755)
+    venv = make_venv(tmp_path)
+    purelib = sysconfig.get_path("purelib", vars={"base": str(venv), "platbase": str(venv)})
+    Path(purelib, "sitecustomize.py").write_text(RESERVES_LIKE_CUDA)
+    show = "import sitecustomize; print(sitecustomize.RESERVED)"
+    reserved = subprocess.run([venv / "bin" / "python", "-I", "-c", show], capture_output=True, text=True)
+    assert "mmap" in reserved.stdout, reserved.stderr  # every process of this Python reserves it
+    hog = ROOT / "tests" / "hostile" / "alloc_12gb.ipynb"
+    results = grade_with(venv / "bin" / "python", tmp_path, CORRECT_A1, hog)
+    assert (results["alice"]["score"], results["alice"]["max_score"]) == (23, 23), results["alice"]
+    sigmoid = [t for t in results["alloc_12gb"]["tests"] if t["name"].startswith("test_sigmoid")]
+    assert sigmoid and all("can't allocate memory" in t["message"] for t in sigmoid)  # as it always ended

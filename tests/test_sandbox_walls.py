@@ -356,7 +356,8 @@ def test_tmp_is_home_private_bounded_and_gone_with_the_worker(walls):
 def test_every_resource_limit_applies(walls):
     mib = 1024 * 1024
     rlimits = walls["rlimits"]
-    assert rlimits["RLIMIT_AS"] == LIMITS.memory_mb * mib
+    # counted from what the worker had mapped once torch was imported (worker.address_space_bytes)
+    assert LIMITS.memory_mb * mib < rlimits["RLIMIT_AS"] < (LIMITS.memory_mb + 8192) * mib
     assert rlimits["RLIMIT_CPU"] == LIMITS.submission_seconds + LIMITS.load_seconds + 10
     assert rlimits["RLIMIT_FSIZE"] == LIMITS.max_file_mb * mib and rlimits["RLIMIT_CORE"] == 0
     assert rlimits["RLIMIT_NOFILE"] == LIMITS.max_open_files

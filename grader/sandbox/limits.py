@@ -18,7 +18,9 @@ class Limits:
     submission_seconds: float = 300.0
     """Wall clock for the whole submission; tests after it runs out score 0."""
     memory_mb: int = 3072
-    """Address space of the worker (RLIMIT_AS); torch alone takes about 650 MB."""
+    """Memory the student's code may add to the worker: address space beyond what the worker
+    held once torch was imported (RLIMIT_AS, set from there: the CUDA build of torch
+    reserves 3.2 GB it never uses on a CPU), and, for GPU workers, resident memory."""
     max_processes: int = 16
     """Processes the student code may start (RLIMIT_NPROC, binding once privileges drop)."""
     max_output_bytes: int = 64 * 1024

@@ -114,7 +114,7 @@ def set_limits(args: argparse.Namespace) -> None:
         resource.RLIMIT_CORE: 0,
     }
     if args.memory_mb > 0:  # 0: a GPU worker, whose memory the trusted side watches instead
-        limits[resource.RLIMIT_AS] = args.memory_mb * mib
+        limits[resource.RLIMIT_AS] = address_space_bytes() + args.memory_mb * mib
     if os.getuid() != 0:
         # The kernel counts every process of this uid on the machine; the trusted side,
         # which sees them all (this PID namespace does not), added them in.
@@ -122,6 +122,20 @@ def set_limits(args: argparse.Namespace) -> None:
     for which, value in limits.items():
         resource.setrlimit(which, (value, value))
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-big file fails with EFBIG, no kill
+
+
+def address_space_bytes() -> int:
+    """What this process has mapped so far (VmSize): what importing torch reserved.
+
+    The address-space limit counts from here, so ``memory_mb`` is what the student's code
+    may add. The CUDA build of torch reserves about 3.2 GB at ``import torch`` that it
+    never touches on a CPU; a limit that counted it left nothing for seeding to import.
+    """
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
 def _needed_paths() -> list[str]:
