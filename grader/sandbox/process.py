@@ -32,6 +32,7 @@ from grader.sandbox.uids import next_worker_uid
 from grader.sandbox.watchdog import MemoryWatchdog
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
+PROC = "/proc"  # Linux's process table; other systems have none
 READY_SECONDS = 60.0
 TMP_BYTES = 256 * 1024 * 1024
 """A worker's private /tmp, which is also its home: all it may write, together (tmpfs)."""
@@ -158,11 +159,13 @@ def _command(call_fd: int, reply_fd: int, limits: Limits, home: str, hide: tuple
 
 def _process_count(uid: int) -> int:
     """Processes ``uid`` already runs: RLIMIT_NPROC counts them against the worker."""
+    if not os.path.isdir(PROC):  # macOS: no /proc, and no RLIMIT_NPROC worth counting for
+        return 0
     count = 0
-    for entry in os.listdir("/proc"):
+    for entry in os.listdir(PROC):
         if entry.isdigit():
             try:
-                count += os.stat(f"/proc/{entry}").st_uid == uid
+                count += os.stat(os.path.join(PROC, entry)).st_uid == uid
             except OSError:
                 pass
     return count

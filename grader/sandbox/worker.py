@@ -39,11 +39,15 @@ import importlib
 import linecache
 import os
 import random
-import resource
 import signal
 import sys
 import traceback
 import types
+
+try:
+    import resource
+except ImportError:  # Windows has no rlimits; see set_limits
+    resource = None
 
 import numpy as np
 import torch
@@ -106,6 +110,12 @@ def _private_ipc() -> None:
 
 
 def set_limits(args: argparse.Namespace) -> None:
+    """The rlimits of ``args``. On Linux each one is required. Elsewhere, where a student
+    runs the public checks on a laptop (advice, not a verdict), they are best effort:
+    Windows has no ``resource`` at all, and macOS refuses some (RLIMIT_AS beyond what it
+    allows); the trusted side's wall-clock deadlines still hold everywhere."""
+    if resource is None:
+        return
     mib = 1024 * 1024
     limits = {
         resource.RLIMIT_CPU: args.cpu_seconds,
@@ -120,8 +130,13 @@ def set_limits(args: argparse.Namespace) -> None:
         # which sees them all (this PID namespace does not), added them in.
         limits[resource.RLIMIT_NPROC] = args.max_processes
     for which, value in limits.items():
-        resource.setrlimit(which, (value, value))
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-big file fails with EFBIG, no kill
+        try:
+            resource.setrlimit(which, (value, value))
+        except (ValueError, OSError):
+            if sys.platform.startswith("linux"):
+                raise
+    if hasattr(signal, "SIGXFSZ"):
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-big file fails with EFBIG, no kill
 
 
 def address_space_bytes() -> int:
