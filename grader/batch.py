@@ -1,34 +1,44 @@
 """Grading a class: find each student's submission, skip what the gradebook already has,
 grade the rest, and record every result the moment it is finished.
 
-The gradebook is written before the next submission starts, so a batch killed at
-any point loses nothing finished; running the same command again grades only what
-is missing (or what a changed suite must see again).
+Each result is recorded as it arrives, before anything else is done with it, so a
+batch killed at any point loses nothing finished; running the same command again
+grades only what is missing, what a changed suite must see again, and what ended in
+``error`` (dlgrade could not grade it, so there is no verdict to keep). Two batches
+on one gradebook split the class: each claims its students before grading them,
+and waits for those another one holds (``Gradebook.claim``).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 
 from grader.course import Course
 from grader.devices import resolve
-from grader.gradebook import FILENAME, Gradebook, suite_version
+from grader.errors import GradebookError
+from grader.gradebook import FILENAME, Attempt, Gradebook, suite_version
 from grader.grading import grade
 from grader.results import SubmissionResult
 from grader.sandbox.limits import Limits
 from grader.submissions import Submission, content_hash, discover
 
+WAIT_SECONDS = 0.5
+
 
 @dataclass(frozen=True)
 class Graded:
-    """One student's result in this batch; ``reused`` when it came from the gradebook."""
+    """One student's result in this batch; ``reused`` when it came from the gradebook;
+    not ``saved`` when the gradebook could not store it (the batch stops there)."""
 
     submission: Submission
     result: SubmissionResult
     reused: bool = False
+    saved: bool = True
 
 
 def grade_class(
@@ -45,55 +55,111 @@ def grade_class(
     scheduler: str | None = None,
     on_graded: Callable[[Graded], None] | None = None,
     on_start: Callable[[int], None] | None = None,
+    on_wait: Callable[[list[str]], None] | None = None,
 ) -> list[Graded]:
     """Grade every student's submission among ``arguments`` (files and folders).
 
     ``workers``: grading processes on this machine; ``scheduler``: the address of a Dask
     cluster to grade on instead. ``on_start`` hears how many submissions there are;
-    ``on_graded`` each one as it ends.
+    ``on_graded`` each one as it ends; ``on_wait`` the students another batch on the same
+    gradebook is grading right now, whose results this one waits for instead of grading
+    them twice. A result the gradebook cannot store stops the batch with a
+    ``GradebookError`` that says so; everything recorded before it stays.
     """
     course = course or Course.find()
-    version = suite_version(course.suite_files(assignment), course.root)
+    run = _Run(assignment, gradebook, suite_version(course.suite_files(assignment), course.root), force,
+               on_graded)  # fmt: skip
     submissions = discover(arguments, assignment)
     if on_start is not None:
         on_start(len(submissions))
-    # (student, content hash) -> the last result this suite version gave it
-    known = {(a.student, a.result.sha256): a.result
-             for a in gradebook.attempts(assignment, suite_version=version)}  # fmt: skip
-    done: list[Graded] = []
 
-    def finish(item: Graded) -> None:
-        done.append(item)
-        if on_graded is not None:
-            on_graded(item)
+    def grade_these(todo: list[Submission]) -> None:
+        record = partial(run.record, {str(s.path): s for s in todo}, ",".join(resolve(device)))
+        paths = [str(s.path) for s in todo]
+        if scheduler:
+            from grader.distributed import grade_on_dask
 
-    todo = []
-    for submission in submissions:
-        stored = known.get((submission.student, content_hash(submission.path)))
-        if stored is not None and not force:
-            finish(Graded(submission, replace(stored, submission=str(submission.path)), reused=True))
+            grade_on_dask(paths, assignment=assignment, course=course, mode=mode, limits=limits,
+                          device=device, scheduler=scheduler, on_result=record)  # fmt: skip
         else:
-            todo.append(submission)
+            grade(paths, assignment=assignment, course=course, mode=mode, limits=limits, device=device,
+                  workers=workers, on_result=record)  # fmt: skip
 
-    by_path = {str(s.path): s for s in todo}
-    devices = ",".join(resolve(device))  # what the gradebook says the verdicts were computed on
-
-    def record(result: SubmissionResult) -> None:
-        submission = by_path[result.submission]
-        gradebook.record(result, student=submission.student, suite_version=version, device=devices,
-                         submitted_at=submitted_at(submission.path))
-        finish(Graded(submission, result))
-
-    if todo and scheduler:
-        from grader.distributed import grade_on_dask
-
-        grade_on_dask([str(s.path) for s in todo], assignment=assignment, course=course, mode=mode,
-                      limits=limits, device=device, scheduler=scheduler, on_result=record)  # fmt: skip
-    elif todo:
-        grade([str(s.path) for s in todo], assignment=assignment, course=course, mode=mode,
-              limits=limits, device=device, workers=workers, on_result=record)  # fmt: skip
+    pending = submissions
+    try:
+        while pending:
+            todo, pending = run.take(pending)
+            if todo:
+                grade_these(todo)
+            if pending:
+                _wait_for_other_batches(gradebook, assignment, pending, on_wait)
+    finally:
+        gradebook.release(assignment)
     order = {submission.path: i for i, submission in enumerate(submissions)}
-    return sorted(done, key=lambda item: order[item.submission.path])  # as discovered, however they finished
+    return sorted(run.done, key=lambda item: order[item.submission.path])  # as discovered, not as finished
+
+
+@dataclass
+class _Run:
+    """One batch's dealings with the gradebook: what to reuse, what to claim, what to record."""
+
+    assignment: str
+    gradebook: Gradebook
+    version: str
+    force: bool
+    on_graded: Callable[[Graded], None] | None
+    done: list[Graded] = field(default_factory=list)
+
+    def finish(self, item: Graded) -> None:
+        self.done.append(item)
+        if self.on_graded is not None:
+            self.on_graded(item)
+
+    def take(self, submissions: list[Submission]) -> tuple[list[Submission], list[Submission]]:
+        """Reuse what the gradebook has; claim the rest. Returns (to grade now, held by
+        another batch at this moment)."""
+        verdicts = {} if self.force else self.gradebook.verdicts(self.assignment, self.version)
+        handed_in = self.gradebook.handed_in(self.assignment)
+        unknown = []
+        for submission in submissions:
+            stored = verdicts.get((submission.student, content_hash(submission.path)))
+            if stored is None:
+                unknown.append(submission)
+            else:
+                self.reuse(submission, stored, handed_in)
+        held = self.gradebook.claim(self.assignment, [s.student for s in unknown])
+        return [s for s in unknown if s.student not in held], [s for s in unknown if s.student in held]
+
+    def reuse(self, submission: Submission, stored: Attempt, handed_in: set) -> None:
+        """The gradebook's verdict on this very content; recorded again as the student's
+        current attempt when this is a new hand-in of it (A, then B, then A again)."""
+        when = submitted_at(submission.path)
+        if (submission.student, stored.result.sha256, when) not in handed_in:
+            self.gradebook.repeat(stored, submission=str(submission.path), submitted_at=when)
+        self.finish(Graded(submission, replace(stored.result, submission=str(submission.path)), reused=True))
+
+    def record(self, by_path: dict[str, Submission], devices: str, result: SubmissionResult) -> None:
+        """Store one finished result before anything else happens to it."""
+        submission = by_path[result.submission]
+        try:
+            self.gradebook.record(result, student=submission.student, suite_version=self.version,
+                                  device=devices, submitted_at=submitted_at(submission.path))  # fmt: skip
+        except GradebookError as exc:
+            self.finish(Graded(submission, result, saved=False))
+            raise GradebookError(f"{exc}. {submission.student}'s result was not saved: run the same "
+                                 "command again to grade it and the rest") from None  # fmt: skip
+        self.finish(Graded(submission, result))
+
+
+def _wait_for_other_batches(gradebook: Gradebook, assignment: str, pending: list[Submission],
+                            on_wait: Callable[[list[str]], None] | None) -> None:  # fmt: skip
+    """Wait until no other live batch holds any of ``pending``'s students; their results are
+    then in the gradebook (reused), or their batch died (its claims are taken over)."""
+    students = [s.student for s in pending]
+    if on_wait is not None:
+        on_wait(sorted(gradebook.claimed(assignment, students)))
+    while gradebook.claimed(assignment, students):
+        time.sleep(WAIT_SECONDS)
 
 
 def submitted_at(path: Path) -> str:

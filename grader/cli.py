@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -29,6 +30,7 @@ from grader.sandbox.limits import Limits
 from grader.sandbox.process import isolation_warning
 
 DEFAULTS = Limits()
+EXIT_NOT_GRADED = 2  # as `dlgrade check` and `dlgrade ci`: something could not be graded
 
 
 def _limits(test_seconds: float, submission_seconds: float, memory_mb: int, threads: int) -> Limits:
@@ -86,6 +88,8 @@ def grade(assignment, json_path, gradebook_path, force, workers, device, schedul
 
     Every result goes into the gradebook as soon as it is finished; a submission the
     gradebook already has (same content, same suite version) is not graded again.
+    Exit code 0: every submission has a verdict; 2: some ended in `error` (dlgrade could
+    not grade them; the same command grades them again); 1: the batch could not run.
     """
     _warn_isolation()
     course = _course(course_dir)
@@ -103,28 +107,54 @@ def grade(assignment, json_path, gradebook_path, force, workers, device, schedul
             results_file.add(item.result)
         progress[0].add(console.graded_line(item.submission.student, item.result, item.reused))
 
-    with Gradebook(gradebook_path or default_gradebook(course)) as gradebook:
-        try:
-            graded = grade_class(list(submissions), assignment=assignment, gradebook=gradebook,
-                                 course=course, force=force, mode="all" if run_all else "definitions",
-                                 limits=_limits(test_seconds, submission_seconds, memory_mb, threads),
-                                 device=device, scheduler=scheduler,
-                                 workers=workers or _default_workers(devices),
-                                 on_graded=on_graded,
-                                 on_start=lambda n: progress.append(console.Progress(n)))  # fmt: skip
-        except DlgradeError as exc:
-            raise click.ClickException(str(exc)) from None
-        finally:
-            for bar in progress:
-                bar.close()
-            if results_file:
-                results_file.close()
+    def on_wait(students):
+        if students:
+            click.echo(f"waiting for another dlgrade that is grading {len(students)} of these students "
+                       f"({_few(students)})", err=True)  # fmt: skip
+
+    book = Path(gradebook_path) if gradebook_path else default_gradebook(course)
+    try:
+        with Gradebook(book) as gradebook:
+            try:
+                graded = grade_class(list(submissions), assignment=assignment, gradebook=gradebook,
+                                     course=course, force=force, mode="all" if run_all else "definitions",
+                                     limits=_limits(test_seconds, submission_seconds, memory_mb, threads),
+                                     device=device, scheduler=scheduler,
+                                     workers=workers or _default_workers(devices),
+                                     on_graded=on_graded, on_wait=on_wait,
+                                     on_start=lambda n: progress.append(console.Progress(n)))  # fmt: skip
+            finally:
+                for bar in progress:
+                    bar.close()
+                if results_file:
+                    results_file.close()
+    except DlgradeError as exc:
+        raise click.ClickException(str(exc)) from None
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted: {resume_hint(book)}", err=True)
+        sys.exit(130)
     click.echo(console.batch_summary([item.result for item in graded]))
     if results_file:
         results_file.results = [item.result for item in graded]  # in the order given, not as finished
         results_file.write()
         click.echo(f"results written to {results_file.path}")
-    click.echo(f"gradebook: {gradebook.path}")
+    click.echo(f"gradebook: {book}")
+    errors = [item.submission.student for item in graded if item.result.status == "error"]
+    if errors:
+        click.echo(f"{len(errors)} submission(s) could not be graded (status error: not the students' "
+                   f"doing): {_few(errors)}. "
+                   "Run the same command again to grade them again.", err=True)  # fmt: skip
+        sys.exit(EXIT_NOT_GRADED)
+
+
+def _few(names: list[str], shown: int = 10) -> str:
+    return ", ".join(names[:shown]) + (", ..." if len(names) > shown else "")
+
+
+def resume_hint(book: Path) -> str:
+    """What Ctrl-C leaves behind, and how to go on from there."""
+    return (f"every result finished so far is in the gradebook {book}. Run the same command again "
+            "to go on: what is there is not graded again, the rest is.")  # fmt: skip
 
 
 @main.command()

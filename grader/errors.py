@@ -3,6 +3,9 @@
     DlgradeError
     ├── NotebookError          the file is not a notebook we can read      -> status "invalid_notebook"
     ├── SuiteError             a hidden suite or assignment is broken      -> status "error"
+    │   └── PreflightFailed        the reference itself loses points here: the batch stops
+    ├── HarnessFailure         one of dlgrade's own steps failed           -> outcome and status "error"
+    ├── GradebookError         the gradebook file cannot be read or written: one line, the file named
     ├── LoadFailed             the submission's code could not be loaded   -> status "timeout" / "killed"
     └── StudentProblem         raised inside a hidden test: that test loses its points
         ├── StudentRaised          the student's function raised an exception
@@ -31,6 +34,30 @@ class NotebookError(DlgradeError):
 
 class SuiteError(DlgradeError):
     """The hidden suite itself is broken; no submission is to blame."""
+
+
+class PreflightFailed(SuiteError):
+    """The assignment's own reference does not get full marks in this sandbox, device and
+    limits: every student would be graded wrong, so no student is graded at all."""
+
+
+class HarnessFailure(DlgradeError):
+    """One of dlgrade's own steps failed while grading (starting or restarting a worker,
+    seeding it, sending a request): no verdict on the student's code.
+
+    The test's outcome and the submission's status are ``error``, which the gradebook
+    never reuses: the next run grades the submission again. Raised inside a hidden test,
+    it is not an AssertionError, so pytest reports it as an error, not a failed test.
+    """
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class GradebookError(DlgradeError):
+    """The gradebook file cannot be opened, read or written (read-only, full disk, corrupt,
+    locked): a one-line message that names the file."""
 
 
 class LoadFailed(DlgradeError):

@@ -109,6 +109,8 @@ def grade_stream(paths: Iterable[str], options: GradingOptions,
     finally:
         if pool is not None:
             pool.close()
+    if plugin.stopped_by is not None:
+        raise plugin.stopped_by
     if plugin.collection_errors:
         errors = "\n".join(plugin.collection_errors)
         raise SuiteError(f"the {options.suite} suite for {options.assignment} is broken:\n{errors}")
@@ -124,6 +126,8 @@ def _run_pytest(folder: Path, course: Course, plugin: GradingPlugin) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("default")
         code = pytest.main(args, plugins=[plugin])
+    if code == pytest.ExitCode.INTERRUPTED:  # Ctrl-C, which pytest caught: the caller says how to resume
+        raise KeyboardInterrupt
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED) and not plugin.collection_errors:
         raise SuiteError(f"pytest could not run the suite in {folder} (exit code {int(code)})")
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:

@@ -31,7 +31,7 @@ import torch
 from _pytest.runner import runtestprotocol
 
 from grader import safe_text
-from grader.errors import LoadFailed, NotebookError, StudentProblem
+from grader.errors import HarnessFailure, LoadFailed, NotebookError, StudentProblem, StudentRaised
 from grader.notebook import read_cells
 from grader.results import SubmissionResult, TestResult
 from grader.sandbox.limits import Limits
@@ -71,8 +71,13 @@ class GradingPlugin:
     on_result: Callable[[SubmissionResult], None]
     spawn: Callable | None = None  # starts a worker for a Session; None: cold processes
     collection_errors: list[str] = field(default_factory=list)
+    stopped_by: Exception | None = None
+    """What ``on_result`` raised (the gradebook could not store a result): the batch stops,
+    and ``grading.grade_stream`` raises it once pytest has finished, as itself, not as
+    pytest's INTERNALERROR."""
     _student: Student | None = None
     _device: torch.device = torch.device("cpu")
+    _harness_failures: list[str] = field(default_factory=list)  # of the submission being graded
 
     # ------------------------------------------------------------------ pytest hooks
 
@@ -95,7 +100,12 @@ class GradingPlugin:
         if self.collection_errors or not session.items:
             return True  # grading.py reports the suite as broken
         for job in self.jobs:
-            self.on_result(self._grade_safely(job, session.items))
+            result = self._grade_safely(job, session.items)
+            try:
+                self.on_result(result)
+            except Exception as exc:  # noqa: BLE001  (saving failed: grading.py raises it after pytest)
+                self.stopped_by = exc
+                break
         return True
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
@@ -103,13 +113,17 @@ class GradingPlugin:
         seed_torch(seed)
         np.random.seed(seed)
         random.seed(seed)
-        self._student.seed(seed)
+        try:
+            self._student.seed(seed)
+        except StudentRaised as exc:  # the worker's own seeding step, before the test's code
+            raise HarnessFailure(f"seeding the worker failed: {exc.message}") from None
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         report = yield
         if call.excinfo is not None:
             report.dlgrade = _classify(call.excinfo.value)
+            report.dlgrade_harness = isinstance(call.excinfo.value, HarnessFailure)
         return report
 
     # ------------------------------------------------------------------ fixtures
@@ -180,12 +194,12 @@ class GradingPlugin:
                 sha256=content_hash(job.path),
             )  # fmt: skip
         self._student = Student(session)
+        self._harness_failures = []
         tests = tuple(self._run(item, session) for item in items)
         session.close()  # the last worker's output is in, before it is read
-        spent = session.budget_left() <= 0
+        status, message = _status(job, session, self._harness_failures)
         return SubmissionResult(
-            **base, status="timeout" if spent else "graded", tests=tests,
-            message=f"the time budget of {job.limits.submission_seconds:g} s ran out" if spent else "",
+            **base, status=status, tests=tests, message=message,
             notes=tuple(report.notes), output=session.output(),
             seconds=time.monotonic() - started, sha256=content_hash(job.path),
         )  # fmt: skip
@@ -197,11 +211,29 @@ class GradingPlugin:
         item._initrequest()  # fresh fixtures for every submission, as pytest-rerunfailures does
         reports = runtestprotocol(item, log=False, nextitem=None)
         outcome, message = _verdict(reports)
+        if any(getattr(report, "dlgrade_harness", False) for report in reports):
+            self._harness_failures.append(f"{test_name(item)}: {message}")
         return TestResult(test_name(item), points, outcome, message[:MESSAGE_CHARS])
+
+
+def _status(job: Job, session: Session, harness_failures: list[str]) -> tuple[str, str]:
+    """The submission's status and message once its tests have run.
+
+    A failure of dlgrade's own steps makes the whole submission ``error``: its score is
+    not a verdict on the student's code, and the gradebook will not reuse it.
+    """
+    if harness_failures:
+        more = f" (and {len(harness_failures) - 1} more)" if len(harness_failures) > 1 else ""
+        return "error", f"dlgrade could not grade it: {harness_failures[0][:500]}{more}; grade again"
+    if session.budget_left() <= 0:
+        return "timeout", f"the time budget of {job.limits.submission_seconds:g} s ran out"
+    return "graded", ""
 
 
 def _classify(exc: BaseException) -> tuple[str, str]:
     """(outcome, message) for an exception raised in a hidden test."""
+    if isinstance(exc, HarnessFailure):
+        return "error", f"dlgrade could not run this test: {exc.message}"
     if isinstance(exc, StudentProblem):
         return exc.outcome, exc.message + (f"\n{exc.student_traceback}" if exc.student_traceback else "")
     if isinstance(exc, AssertionError):

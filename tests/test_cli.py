@@ -1,6 +1,13 @@
 """The command line, driven through click's CliRunner."""
 
 import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 
 import jsonschema
 import pytest
@@ -66,3 +73,30 @@ def test_limits_given_on_the_command_line_reach_the_grader(tmp_path, monkeypatch
     assert run.exit_code == 0, run.output
     limits = seen["limits"]
     assert (limits.threads, limits.memory_mb, limits.test_seconds, seen["workers"]) == (4, 2048, 3.0, 1)
+
+
+def test_ctrl_c_says_what_is_kept_and_how_to_go_on(tmp_path):
+    folder = tmp_path / "class"
+    for student in ("s1", "s2", "s3", "s4", "s5", "s6"):
+        (folder / student).mkdir(parents=True)
+        shutil.copy(SAMPLES / "alice.ipynb", folder / student / "a1.ipynb")
+    book = tmp_path / "book.sqlite"
+    command = [sys.executable, "-m", "grader.cli", "grade", "-a", "a1", "--gradebook", str(book),
+               "--workers", "1", str(folder)]  # fmt: skip
+    batch = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)  # fmt: skip
+    while not _attempts(book) and batch.poll() is None:
+        time.sleep(0.05)
+    os.killpg(batch.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends: the whole foreground group
+    out, err = batch.communicate(timeout=60)
+    assert batch.returncode == 130, (out, err)
+    assert f"every result finished so far is in the gradebook {book}" in err
+    assert "Run the same command again" in err and "Traceback" not in err
+
+
+def _attempts(path) -> int:
+    try:
+        with sqlite3.connect(path) as db:
+            return db.execute("SELECT count(*) FROM attempts").fetchone()[0]
+    except sqlite3.Error:
+        return 0

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from grader.errors import (
     BudgetExhausted,
+    HarnessFailure,
     LoadFailed,
     StudentCrashed,
     StudentProblem,
@@ -203,6 +204,8 @@ class Session:
         try:
             self.start()
         except LoadFailed as exc:
+            if exc.status == "error":  # the sandbox itself would not start: not the student's doing
+                raise HarnessFailure(f"the worker could not be restarted: {exc.message}") from None
             raise StudentCrashed(f"the worker could not be restarted: {exc.message}") from None
 
     def decode(self, value, handle_factory):
