@@ -47,8 +47,8 @@ def test_grade_exits_2_naming_who_could_not_be_graded(tmp_path, monkeypatch):
     course = one_test_course(tmp_path / "course")
     path = submission(tmp_path / "class" / "alice.py", 42)
     book = tmp_path / "book.sqlite"
-    run = CliRunner().invoke(main, ["grade", "-a", "t9", "--course", str(course.root), "--gradebook", str(book),
-                                    "--workers", "1", str(path)])  # fmt: skip
+    run = CliRunner().invoke(main, ["grade", "-a", "t9", "--course", str(course.root), "--gradebook",
+                                    str(book), "--workers", "1", str(path)])  # fmt: skip
     assert run.exit_code == 2, run.output
     assert "1 submission(s) could not be graded" in run.output and "alice" in run.output
     assert "Run the same command again" in run.output
