@@ -53,14 +53,17 @@ def grade_class(
     device: str = "cpu",
     workers: int = 1,
     scheduler: str | None = None,
+    min_workers: int = 1,
     on_graded: Callable[[Graded], None] | None = None,
     on_start: Callable[[int], None] | None = None,
     on_wait: Callable[[list[str]], None] | None = None,
+    on_waiting: Callable[[int, int], None] | None = None,
 ) -> list[Graded]:
     """Grade every student's submission among ``arguments`` (files and folders).
 
     ``workers``: grading processes on this machine; ``scheduler``: the address of a Dask
-    cluster to grade on instead. ``on_start`` hears how many submissions there are;
+    cluster to grade on instead, once ``min_workers`` Dask workers have joined
+    (``on_waiting(connected, wanted)`` hears the wait). ``on_start`` hears how many submissions there are;
     ``on_graded`` each one as it ends; ``on_wait`` the students another batch on the same
     gradebook is grading right now, whose results this one waits for instead of grading
     them twice. A result the gradebook cannot store stops the batch with a
@@ -74,14 +77,20 @@ def grade_class(
         on_start(len(submissions))
 
     def grade_these(todo: list[Submission]) -> None:
-        record = partial(run.record, {str(s.path): s for s in todo}, ",".join(resolve(device)))
+        by_path = {str(s.path): s for s in todo}
         paths = [str(s.path) for s in todo]
         if scheduler:
             from grader.distributed import grade_on_dask
 
+            def record_from_dask(result: SubmissionResult, on) -> None:  # on: where a worker graded it
+                run.record(by_path, on.device, result, versions=on.versions)
+
             grade_on_dask(paths, assignment=assignment, course=course, mode=mode, limits=limits,
-                          device=device, scheduler=scheduler, on_result=record)  # fmt: skip
+                          device=device, scheduler=scheduler, on_result=record_from_dask,
+                          min_workers=min_workers, on_waiting=on_waiting)  # fmt: skip
         else:
+            # what the gradebook says the verdicts were computed on
+            record = partial(run.record, by_path, ",".join(resolve(device)))
             grade(paths, assignment=assignment, course=course, mode=mode, limits=limits, device=device,
                   workers=workers, on_result=record)  # fmt: skip
 
@@ -138,12 +147,15 @@ class _Run:
             self.gradebook.repeat(stored, submission=str(submission.path), submitted_at=when)
         self.finish(Graded(submission, replace(stored.result, submission=str(submission.path)), reused=True))
 
-    def record(self, by_path: dict[str, Submission], devices: str, result: SubmissionResult) -> None:
-        """Store one finished result before anything else happens to it."""
+    def record(self, by_path: dict[str, Submission], devices: str, result: SubmissionResult,
+               versions: dict | None = None) -> None:  # fmt: skip
+        """Store one finished result before anything else happens to it. ``devices`` and
+        ``versions``: what computed it (default versions: this machine's)."""
         submission = by_path[result.submission]
         try:
             self.gradebook.record(result, student=submission.student, suite_version=self.version,
-                                  device=devices, submitted_at=submitted_at(submission.path))  # fmt: skip
+                                  device=devices, versions=versions,
+                                  submitted_at=submitted_at(submission.path))  # fmt: skip
         except GradebookError as exc:
             self.finish(Graded(submission, result, saved=False))
             raise GradebookError(f"{exc}. {submission.student}'s result was not saved: run the same "

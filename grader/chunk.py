@@ -1,25 +1,43 @@
-"""One grading process for a chunk of submissions, started by a Dask task.
+"""One grading process for a chunk of submissions, started by a Dask task (``dask_task.py``).
 
     echo '{"assignment": "a1", "paths": [...], "results": "out.jsonl", ...}' | python -m grader.chunk
 
 It reads its request (JSON) on stdin, grades with ``grading.grade_stream`` and appends
 one JSON line per finished submission to the results file, so a chunk that dies
-half-way still hands back what it finished. Its stdout is not used: a suite may print.
+half-way still hands back what it finished, and the task can pass each line on as it
+comes. Its stdout is not used: a suite may print. It dies with the Dask worker that
+started it (``PR_SET_PDEATHSIG``): a killed worker leaves no grading behind.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
-from grader.distributed import chunk_options
+from grader.course import Course
 from grader.errors import SuiteError
-from grader.grading import grade_stream
+from grader.grading import GradingOptions, grade_stream, hidden_paths
+from grader.parallel import _die_with_parent
 from grader.results import SubmissionResult
+from grader.sandbox import forkserver
+from grader.sandbox.limits import Limits
+
+
+def chunk_options(request: dict) -> GradingOptions:
+    """The options of a chunk, rebuilt from its JSON request on the Dask worker."""
+    course = Course(Path(request["course_root"]))
+    return GradingOptions(
+        assignment=request["assignment"], course_root=str(course.root), suite=request["suite"],
+        mode=request["mode"], limits=Limits(**request["limits"]), device=request["device"],
+        hide=(*hidden_paths(course, request["paths"]), request["workspace"]), warm=forkserver.available(),
+    )  # fmt: skip
 
 
 def main() -> None:
     request = json.loads(sys.stdin.read())
+    if "parent" in request:
+        _die_with_parent(request["parent"])
     options = chunk_options(request)
     with open(request["results"], "a", encoding="utf-8") as results:
 

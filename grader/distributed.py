@@ -3,42 +3,59 @@
 Dask moves the work; it does not grade. Each task carries a chunk of submissions
 (their bytes) and the files the verdicts depend on (the suite and the reference),
 so a Dask worker needs dlgrade installed and nothing else: no shared disk, no
-copy of the course. On the worker, the task writes both into a private temporary
-folder and runs an ordinary grading process on them (``python -m grader.chunk``):
-the same pytest session, the same sandbox, the same limits as on one machine.
-Only plain dictionaries come back; the gradebook is written here, by the caller.
+copy of the course. On the worker, ``dask_task.grade_chunk`` runs an ordinary grading
+process on them: the same pytest session, sandbox and limits as on one machine. Only
+plain dictionaries come back; the gradebook is written here, by the caller.
 
-Why a subprocess and not the task's own thread: a Dask worker runs several tasks
-at once in threads, and pytest is not made to run twice in one process.
+    client ──(chunk: submissions' bytes + suite files + client's versions)──▶ Dask worker
+       ▲                                                    └─ python -m grader.chunk ─▶ sandboxed workers
+       ├──────── each result as it is finished (a Dask event) ────┘
+       └──────── the whole chunk when the task ends (the same results: the first one heard counts)
 
-    client ──(chunk: submissions' bytes + suite files)──▶ Dask worker
-                                                         └─ python -m grader.chunk ─▶ sandboxed workers
-    client ◀──────────────(plain result dicts)──────────┘
+What this side guarantees: every submission it was given reaches ``on_result`` exactly
+once, graded or as an ``error`` to "grade this submission again", whatever happens to
+the cluster. A Dask worker that dies mid-chunk has its chunk run again elsewhere (Dask
+retries it); what it had finished was already heard. If the scheduler goes away, or the
+client loses it, the submissions not yet heard are reported as errors to grade again,
+then ``SchedulerError`` says in one line what happened.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
-import subprocess
-import sys
-import tempfile
-from collections.abc import Callable
-from dataclasses import asdict
+import queue
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from grader.course import Course
 from grader.errors import DlgradeError, SuiteError
-from grader.grading import GradingOptions
+from grader.gradebook import library_versions
 from grader.results import SubmissionResult
 from grader.sandbox.limits import Limits
 
-CHUNKS_PER_THREAD = 4  # small enough to balance the load, large enough to pay a fork server once
+CHUNKS_PER_THREAD = 4  # small enough to balance the load, large enough to pay a grading process once
 MAX_CHUNK = 25
+POLL_SECONDS = 0.2
 
 
 class SchedulerError(DlgradeError):
-    """The Dask scheduler cannot be reached, or dask.distributed is not installed."""
+    """The Dask scheduler cannot be reached or went away, or dask.distributed is not installed."""
+
+
+@dataclass(frozen=True)
+class GradedOn:
+    """Where a result was computed, as the gradebook records it: the Dask worker's device and
+    library versions (with its address and host), not the client's. Empty for a submission
+    that was never graded."""
+
+    device: str = ""
+    versions: dict | None = None
 
 
 def grade_on_dask(
@@ -51,58 +68,64 @@ def grade_on_dask(
     mode: str = "definitions",
     limits: Limits = Limits(),
     device: str = "cpu",
-    on_result: Callable[[SubmissionResult], None] | None = None,
+    on_result: Callable[[SubmissionResult, GradedOn], None] | None = None,
     connect_seconds: float = 20,
+    min_workers: int = 1,
+    on_waiting: Callable[[int, int], None] | None = None,
+    chunk_size: int | None = None,
 ) -> list[SubmissionResult]:
     """Grade ``paths`` on the Dask cluster at ``scheduler``; results in the order of ``paths``.
 
-    ``on_result`` hears each result as its chunk comes back.
+    ``on_result`` hears each result, and where it was computed, as soon as the worker
+    has finished it. ``device`` is resolved on each worker, where the GPUs are.
+    ``min_workers``: wait until that many Dask workers have joined before sizing the
+    chunks (``on_waiting(connected, wanted)`` hears the wait), so that a cluster whose
+    workers are still queued as Slurm jobs gets chunks for all of them.
+    ``chunk_size``: submissions per task (default: about four tasks per worker thread).
     """
-    client = _connect(scheduler, connect_seconds)
     course = course or Course.find()
-    try:
-        files = course_files(course, assignment, suite)
+    files = course_files(course, assignment, suite)
+    with _quiet_dask(), _connected(scheduler, connect_seconds) as client:
+        client.register_plugin(_reaper(), name="dlgrade-reaper")
+        threads = wait_for_workers(client, min_workers, on_waiting)
+        batch = _Batch(paths, assignment, suite, on_result)
+        topic = f"dlgrade-{uuid.uuid4().hex}"
+        client.subscribe_topic(topic, batch.hear)
         options = {"assignment": assignment, "suite": suite, "mode": mode, "limits": asdict(limits),
-                   "device": device}  # fmt: skip
-        chunks = _chunks(list(enumerate(paths)), _threads(client))
-        futures = [client.submit(grade_chunk, [(i, p, Path(p).read_bytes()) for i, p in chunk], files,
-                                 options, pure=False) for chunk in chunks]  # fmt: skip
-        return _gather(client, futures, paths, on_result)
-    finally:
-        client.close()
+                   "device": device, "versions": library_versions(), "topic": topic}  # fmt: skip
+        try:
+            for chunk in chunks(list(enumerate(paths)), threads, chunk_size):
+                batch.submit(client, chunk, files, options)
+            batch.collect()
+        except _ClusterLost as lost:
+            missing = batch.give_up(f"the Dask scheduler at {scheduler} went away mid-batch ({lost})")
+            raise SchedulerError(
+                f"the Dask scheduler at {scheduler} went away mid-batch ({lost}): {missing} of {len(paths)} "
+                "submissions were not graded and are reported as errors; run the same command again "
+                "once the cluster is back to grade them"
+            ) from None
+        finally:
+            _unsubscribe(client, topic)
+    return batch.in_order()
 
 
-def _connect(scheduler: str, seconds: float):
-    try:
-        from dask.distributed import Client
-    except ImportError:
-        raise SchedulerError("--scheduler needs dask.distributed: pip install 'dlgrade[dask]'") from None
-    try:
-        return Client(scheduler, timeout=f"{seconds}s")
-    except (OSError, TimeoutError) as exc:
-        raise SchedulerError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+def wait_for_workers(client, wanted: int, on_waiting: Callable[[int, int], None] | None = None) -> int:
+    """Wait until ``wanted`` Dask workers have joined; returns their threads, for sizing chunks."""
+    told = None
+    while True:
+        workers = client.scheduler_info(n_workers=-1)["workers"]
+        if len(workers) >= max(1, wanted):
+            return max(1, sum(w["nthreads"] for w in workers.values()))
+        if on_waiting is not None and told != len(workers):
+            on_waiting(len(workers), max(1, wanted))
+            told = len(workers)
+        time.sleep(POLL_SECONDS * 5)
 
 
-def _threads(client) -> int:
-    return max(1, sum(client.nthreads().values()))
-
-
-def _chunks(items: list, threads: int) -> list[list]:
-    size = max(1, min(MAX_CHUNK, math.ceil(len(items) / (threads * CHUNKS_PER_THREAD))))
+def chunks(items: list, threads: int, size: int | None = None) -> list[list]:
+    """``items`` cut into chunks: about ``CHUNKS_PER_THREAD`` per worker thread, at most ``MAX_CHUNK``."""
+    size = size or max(1, min(MAX_CHUNK, math.ceil(len(items) / (threads * CHUNKS_PER_THREAD))))
     return [items[start : start + size] for start in range(0, len(items), size)]
-
-
-def _gather(client, futures, paths: list[str], on_result) -> list[SubmissionResult]:
-    from dask.distributed import as_completed
-
-    results: dict[int, SubmissionResult] = {}
-    for future in as_completed(futures):
-        for index, data in future.result():
-            result = SubmissionResult.from_dict({**data, "submission": paths[index]})
-            results[index] = result
-            if on_result is not None:
-                on_result(result)
-    return [results[i] for i in sorted(results)]
 
 
 def course_files(course: Course, assignment: str, suite: str) -> dict[str, bytes]:
@@ -116,77 +139,158 @@ def course_files(course: Course, assignment: str, suite: str) -> dict[str, bytes
     }  # fmt: skip
 
 
-# ---------------------------------------------------------------- on the Dask worker
+class _ClusterLost(Exception):
+    """The client has lost the scheduler: no pending task will report back."""
 
 
-def grade_chunk(submissions: list[tuple[int, str, bytes]], files: dict[str, bytes],
-                options: dict) -> list[tuple[int, dict]]:  # fmt: skip
-    """A Dask task: grade these submissions here, in a fresh grading process.
+class _Batch:
+    """The client's view of one batch: each submission heard exactly once."""
 
-    Returns (index, result dict) for each; a submission the grading process never
-    reported (it died) comes back as an ``error``, never as a silent gap.
-    """
-    with tempfile.TemporaryDirectory(prefix="dlgrade-dask-") as tmp:
-        root = Path(tmp)
-        course = root / "course"
-        for relative, data in files.items():
-            (course / relative).parent.mkdir(parents=True, exist_ok=True)
-            (course / relative).write_bytes(data)
-        local = {}
-        for index, name, data in submissions:
-            path = root / "submissions" / str(index) / Path(name).name
-            path.parent.mkdir(parents=True)
-            path.write_bytes(data)
-            local[index] = path
-        reported = _run_chunk(list(local.values()), course, options, root / "results.jsonl")
-        results = [(i, reported.get(str(path)) or _lost(str(path), options)) for i, path in local.items()]
-        return [(i, _with_isolation_note(data)) for i, data in results]
+    def __init__(self, paths: list[str], assignment: str, suite: str, on_result):
+        self.paths = paths
+        self.assignment = assignment
+        self.suite = suite
+        self.on_result = on_result
+        self.results: dict[int, SubmissionResult] = {}
+        self.events: queue.SimpleQueue = queue.SimpleQueue()  # filled by Dask's thread, read by ours
+        self.futures: dict = {}  # future -> the indexes of its chunk
+
+    def submit(self, client, chunk: list[tuple[int, str]], files: dict[str, bytes], options: dict) -> None:
+        submissions = [(index, path, Path(path).read_bytes()) for index, path in chunk]
+        future = client.submit(_task(), submissions, files, options, pure=False)
+        self.futures[future] = [index for index, _ in chunk]
+
+    def hear(self, event: tuple) -> None:
+        """A Dask event from a worker: one result, finished just now (runs in Dask's thread)."""
+        message = json.loads(event[1])
+        self.events.put((message["index"], message["result"], message["on"]))
+
+    def collect(self) -> None:
+        """Take results as they come, until every task has ended."""
+        pending = list(self.futures)
+        while pending:
+            self._take_events()
+            still = []
+            for future in pending:
+                if future.done():
+                    self._take_task(future)
+                else:
+                    still.append(future)
+            pending = still
+            if pending:
+                time.sleep(POLL_SECONDS)
+        self._take_events()
+
+    def _take_events(self) -> None:
+        while True:
+            try:
+                index, data, on = self.events.get_nowait()
+            except queue.Empty:
+                return
+            self._keep(index, data, GradedOn(on["device"], on["versions"]))
+
+    def _take_task(self, future) -> None:
+        if future.status == "cancelled":
+            raise _ClusterLost(_cancel_reason(future))
+        try:
+            chunk = future.result()
+        except SuiteError:
+            raise
+        except Exception as exc:  # the task failed: its workers kept dying (KilledWorker), or worse
+            for index in self._indexes(future):
+                self._keep_lost(index, f"its Dask task failed ({_one_line(exc)})")
+            return
+        on = GradedOn(chunk["on"]["device"], chunk["on"]["versions"])
+        for index, data in chunk["results"]:
+            self._keep(index, data, on)
+
+    def _indexes(self, future) -> list[int]:
+        return [i for i in self.futures[future] if i not in self.results]
+
+    def _keep(self, index: int, data: dict, on: GradedOn) -> None:
+        if index in self.results:  # heard already, as an event or from a first try of the chunk
+            return
+        result = SubmissionResult.from_dict({**data, "submission": self.paths[index]})
+        self.results[index] = result
+        if self.on_result is not None:
+            self.on_result(result, on)
+
+    def _keep_lost(self, index: int, why: str) -> None:
+        lost = SubmissionResult.lost(self.paths[index], self.assignment, self.suite, why)
+        self._keep(index, lost.to_dict(), GradedOn("", {}))  # computed nowhere
+
+    def give_up(self, why: str) -> int:
+        """Report every submission not heard yet as an error to grade again; returns how many."""
+        self._take_events()
+        missing = [i for i in range(len(self.paths)) if i not in self.results]
+        for index in missing:
+            self._keep_lost(index, why)
+        return len(missing)
+
+    def in_order(self) -> list[SubmissionResult]:
+        return [self.results[i] for i in range(len(self.paths))]
 
 
-def _with_isolation_note(data: dict) -> dict:
-    """A Dask node without the full sandbox still grades, but every result says so."""
-    from grader.sandbox.process import isolation_warning
-
-    warning = isolation_warning()
-    if warning is None:
-        return data
-    note = f"graded on a Dask worker without the full sandbox: {warning}"
-    return {**data, "notes": [*data.get("notes", []), note]}
-
-
-def _run_chunk(paths: list[Path], course: Path, options: dict, results: Path) -> dict[str, dict]:
-    request = {**options, "course_root": str(course), "paths": [str(p) for p in paths],
-               "results": str(results), "workspace": str(results.parent)}  # fmt: skip
-    budget = len(paths) * (options["limits"]["submission_seconds"] + options["limits"]["load_seconds"]) + 120
+def _cancel_reason(future) -> str:
     try:
-        subprocess.run([sys.executable, "-m", "grader.chunk"], input=json.dumps(request).encode(),
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=budget,
-                       check=False)  # fmt: skip
-    except subprocess.TimeoutExpired:
-        pass  # what was finished is in the results file; the rest is reported as lost
-    reported = {}
-    if results.exists():
-        for line in results.read_text().splitlines():
-            data = json.loads(line)
-            if "suite_error" in data:
-                raise SuiteError(data["suite_error"])
-            reported[data["submission"]] = data
-    return reported
+        future.result()  # done: returns or raises at once
+    except Exception as exc:  # FutureCancelledError says why: "scheduler-connection-lost"
+        text = str(exc)
+        return "the client lost its connection" if "connection-lost" in text else _one_line(exc)
+    return "cancelled"
 
 
-def _lost(path: str, options: dict) -> dict:
-    why = "the grading process on the Dask worker died"
-    return SubmissionResult.lost(path, options["assignment"], options["suite"], why).to_dict()
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:300]
 
 
-def chunk_options(request: dict) -> GradingOptions:
-    """The options of a chunk, rebuilt from its JSON request on the Dask worker."""
-    from grader.grading import hidden_paths
-    from grader.sandbox import forkserver
+def _task():
+    from grader.dask_task import grade_chunk
 
-    course = Course(Path(request["course_root"]))
-    return GradingOptions(
-        assignment=request["assignment"], course_root=str(course.root), suite=request["suite"],
-        mode=request["mode"], limits=Limits(**request["limits"]), device=request["device"],
-        hide=(*hidden_paths(course, request["paths"]), request["workspace"]), warm=forkserver.available(),
-    )  # fmt: skip
+    return grade_chunk
+
+
+def _reaper():
+    from grader.dask_task import Reaper
+
+    return Reaper()
+
+
+@contextmanager
+def _connected(scheduler: str, seconds: float) -> Iterator:
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise SchedulerError("--scheduler needs dask.distributed: pip install 'dlgrade[dask]'") from None
+    try:
+        client = Client(scheduler, timeout=f"{seconds}s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise SchedulerError(f"cannot reach the Dask scheduler at {scheduler}: {_one_line(exc)}") from None
+    try:
+        yield client
+    finally:
+        client.close(timeout=seconds)
+
+
+def _unsubscribe(client, topic: str) -> None:
+    try:
+        client.unsubscribe_topic(topic)
+    except Exception:  # noqa: BLE001 (the scheduler is gone: nothing to unsubscribe from)
+        pass
+
+
+@contextmanager
+def _quiet_dask() -> Iterator[None]:
+    """dask.distributed logs a lost connection with whole tracebacks; dlgrade says what
+    happened in one line instead, so its loggers are quiet while a batch runs."""
+    names = ["distributed", *(n for n in logging.root.manager.loggerDict if n.startswith("distributed."))]
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)

@@ -1,69 +1,245 @@
-"""Grading on a Dask cluster gives the verdicts grading here gives, and the gradebook gets them.
+"""Grading on a Dask cluster gives the verdicts grading here gives, the gradebook gets them,
+and nothing is lost or left behind when the cluster fails under the batch.
 
-CI starts a local Dask cluster (one worker process, two threads): the same code path
-as a cluster of many machines, minus the network.
+A real ``LocalCluster``: two worker processes of one thread each, under a nanny, as on a
+cluster of many machines minus the network. Its workers' temporary folder is the test's,
+so what a task leaves on the node can be seen.
 """
 
 from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from support import ROOT
 
 from grader.cli import main
-from grader.distributed import SchedulerError, grade_on_dask
+from grader.course import Course
+from grader.distributed import SchedulerError, chunks, grade_on_dask, wait_for_workers
 from grader.gradebook import Gradebook
 from grader.grading import grade
 
+dask = pytest.importorskip("dask", reason="install dlgrade[dask] to test grading on Dask")
 distributed = pytest.importorskip("dask.distributed", reason="install dlgrade[dask] to test grading on Dask")
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 SAMPLES = ROOT / "examples" / "submissions" / "a1"
 PATHS = [str(SAMPLES / f"{name}.ipynb") for name in ("alice", "bob", "carol", "erin")]
 
 
+def local_cluster(node: Path):
+    return distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                    dashboard_address=":0", env={"TMPDIR": str(node)})  # fmt: skip
+
+
 @pytest.fixture(scope="module")
-def cluster():
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True,
-                                  dashboard_address=None) as local:  # fmt: skip
+def node(tmp_path_factory) -> Path:
+    """The workers' temporary folder."""
+    return tmp_path_factory.mktemp("dask-node")
+
+
+@pytest.fixture(scope="module")
+def cluster(node):
+    with local_cluster(node) as local:
         yield local
+
+
+def leftovers(node: Path) -> list[Path]:
+    return sorted((node / "dlgrade-dask").glob("chunk-*"))
 
 
 def verdicts(results):
     return [(r.submission, r.status, r.sha256, [(t.name, t.outcome) for t in r.tests]) for r in results]
 
 
+def tiny_course(root: Path, suite: str) -> Course:
+    (root / "suites" / "t1").mkdir(parents=True)
+    (root / "reference").mkdir()
+    (root / "suites" / "t1" / "test_t1.py").write_text(
+        "import os, time, pytest\n"
+        "@pytest.mark.points(1)\n"
+        "def test_f(student):\n"
+        f"    answer = student.f()\n{suite}"
+        "    assert answer in (1, 2)\n"
+    )  # fmt: skip
+    return Course(root)
+
+
+def answers(folder: Path, *values: int) -> list[str]:
+    folder.mkdir()
+    paths = []
+    for number, value in enumerate(values):
+        path = folder / f"s{number}.py"
+        path.write_text(f"def f():\n    return {value}\n")
+        paths.append(str(path))
+    return paths
+
+
+# ---------------------------------------------------------------- the verdicts, and where they came from
+
+
 def test_a_dask_worker_gives_the_verdicts_grading_here_gives(cluster, course):
     heard = []
     on_dask = grade_on_dask(PATHS, assignment="a1", course=course, scheduler=cluster.scheduler_address,
-                            on_result=heard.append)  # fmt: skip
+                            on_result=lambda result, on: heard.append((result, on)),
+                            chunk_size=2)  # fmt: skip
     here = grade(PATHS, assignment="a1", course=course, workers=1)
     assert verdicts(on_dask) == verdicts(here)
-    assert sorted(r.submission for r in heard) == sorted(PATHS)
+    assert sorted(result.submission for result, _ in heard) == sorted(PATHS)
+    workers = set(cluster.scheduler_info["workers"])
+    for _, on in heard:  # computed on a worker, which says so; not the client's versions
+        assert on.device == "cpu" and on.versions["dask_worker"] in workers
+        assert {"dlgrade", "torch", "numpy", "python", "host"} <= set(on.versions)
 
 
-def test_the_cli_records_what_the_cluster_graded(cluster, tmp_path):
+def test_the_cli_records_what_the_cluster_graded_and_where(cluster, tmp_path):
     book = tmp_path / "book.sqlite"
     run = CliRunner().invoke(main, ["grade", "-a", "a1", "--scheduler", cluster.scheduler_address,
-                                    "--gradebook", str(book), *PATHS])  # fmt: skip
+                                    "--gradebook", str(book), PATHS[1], PATHS[3]])  # fmt: skip
     assert run.exit_code == 0, run.output
     with Gradebook(book) as gradebook:
-        scores = {a.student: (a.result.status, a.result.score) for a in gradebook.attempts("a1")}
-    assert scores == {"alice": ("graded", 23), "bob": ("graded", 18), "carol": ("graded", 0),
-                      "erin": ("invalid_notebook", 0)}  # fmt: skip
+        attempts = gradebook.attempts("a1")
+    scores = {a.student: (a.result.status, a.result.score) for a in attempts}
+    assert scores == {"bob": ("graded", 18), "erin": ("invalid_notebook", 0)}
+    assert {a.versions["dask_worker"] for a in attempts} <= set(cluster.scheduler_info["workers"])
 
 
-def test_an_unreachable_scheduler_is_a_clear_error():
-    with pytest.raises(SchedulerError, match="cannot reach the Dask scheduler"):
-        grade_on_dask(PATHS[:1], assignment="a1", scheduler="tcp://127.0.0.1:9", connect_seconds=2)
+def test_results_arrive_while_their_chunk_is_still_grading(cluster, tmp_path, node):
+    # s1 is graded only once the client has heard s0's result, in the same chunk:
+    # results that came back only with their chunk would leave s1 waiting in vain
+    heard_s0 = tmp_path / "heard-s0"
+    course = tiny_course(tmp_path / "course", (
+        "    if answer == 2:\n"
+        f"        for _ in range(200):\n"
+        f"            if os.path.exists({str(heard_s0)!r}):\n"
+        "                break\n"
+        "            time.sleep(0.1)\n"
+        f"        assert os.path.exists({str(heard_s0)!r}), 'the client had not heard s0'\n"
+    ))  # fmt: skip
+    paths = answers(tmp_path / "class", 1, 2)
+
+    def on_result(result, on):
+        if result.submission == paths[0]:
+            heard_s0.touch()
+
+    results = grade_on_dask(paths, assignment="t1", course=course, scheduler=cluster.scheduler_address,
+                            on_result=on_result, chunk_size=2)  # fmt: skip
+    assert [(r.status, r.score) for r in results] == [("graded", 1), ("graded", 1)], results[1].tests
+    assert leftovers(node) == []
 
 
-def test_a_dask_node_without_the_full_sandbox_says_so_in_every_result(monkeypatch):
+# ---------------------------------------------------------------- refusing what would give other verdicts
+
+
+def test_a_worker_with_other_library_versions_is_refused(cluster, course, monkeypatch):
     from grader import distributed as module
-    from grader.sandbox import process
 
-    monkeypatch.setattr(process, "isolation_warning", lambda: "bubblewrap is not installed")
-    data = module._with_isolation_note({"notes": ["cell 2: skipped"]})
-    assert data["notes"] == ["cell 2: skipped",
-                             "graded on a Dask worker without the full sandbox: bubblewrap is not installed"]
-    monkeypatch.setattr(process, "isolation_warning", lambda: None)
-    assert module._with_isolation_note({"notes": []}) == {"notes": []}
+    theirs = dict(module.library_versions(), torch="1.0.0")
+    monkeypatch.setattr(module, "library_versions", lambda: theirs)
+    results = grade_on_dask(PATHS[:2], assignment="a1", course=course, scheduler=cluster.scheduler_address)
+    for result in results:
+        assert result.status == "error" and "grade this submission again" in result.message
+        assert "refused by tcp://" in result.message and "(the client has 1.0.0)" in result.message
+
+
+def test_cuda_is_the_workers_business_not_the_clients(cluster, course):
+    # this client has no GPU, and neither have the workers: they say so, the client does not refuse
+    results = grade_on_dask(PATHS[:1], assignment="a1", course=course, scheduler=cluster.scheduler_address,
+                            device="cuda")  # fmt: skip
+    assert results[0].status == "error"
+    assert "no CUDA GPU is visible here" in results[0].message and "refused by tcp://" in results[0].message
+
+
+# ---------------------------------------------------------------- failures of the cluster
+
+
+def test_a_killed_worker_loses_nothing_and_leaves_no_hidden_tests_behind(cluster, tmp_path, node):
+    killed = tmp_path / "killed"
+    course = tiny_course(tmp_path / "course", wait_for(killed))  # s1 and s2 wait until s0's worker is killed
+    paths = answers(tmp_path / "class", 1, 2, 2)
+    heard = []
+    with distributed.Client(cluster.scheduler_address) as client:
+        pids = client.run(os.getpid)
+
+        def on_result(result, on):
+            if not heard:  # the worker that graded s0 is still grading s1: kill it
+                kill(pids[on.versions["dask_worker"]])
+                killed.touch()
+            heard.append(result.submission)
+
+        results = grade_on_dask(paths, assignment="t1", course=course, scheduler=cluster.scheduler_address,
+                                on_result=on_result, chunk_size=3)  # fmt: skip
+        client.wait_for_workers(2, timeout=120)  # the nanny restarts the killed one, for the next tests
+    assert sorted(heard) == sorted(paths)  # each once: the first try's result is not repeated
+    assert [(r.status, r.score) for r in results] == [("graded", 1)] * 3
+    assert leftovers(node) == []  # the killed task's workspace (suite, reference) was removed
+
+
+def wait_for(marker: Path, seconds: int = 60) -> str:
+    """Suite code (trusted side): a submission answering 2 waits for ``marker``."""
+    return (
+        "    if answer == 2:\n"
+        f"        for _ in range({seconds * 10}):\n"
+        f"            if os.path.exists({str(marker)!r}):\n"
+        "                break\n"
+        "            time.sleep(0.1)\n"
+    )
+
+
+def kill(pid: int) -> None:
+    os.kill(pid, signal.SIGKILL)
+    while Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text():
+        time.sleep(0.05)
+
+
+def test_a_stopped_scheduler_reports_every_submission_and_says_so_in_one_line(tmp_path, capfd):
+    course = tiny_course(tmp_path / "course", wait_for(tmp_path / "never"))
+    paths = answers(tmp_path / "class", 1, 2, 2, 2)  # s0 is graded, the others wait until the end
+    heard = []
+    quick = {"distributed.comm.timeouts.connect": "2s"}  # its nannies give up on the scheduler soon
+    with dask.config.set(quick), local_cluster(tmp_path / "node") as doomed:
+
+        def on_result(result, on):
+            heard.append(result)
+            if len(heard) == 1:
+                doomed.sync(doomed.scheduler.close)
+
+        with pytest.raises(SchedulerError) as stopped:
+            grade_on_dask(paths, assignment="t1", course=course, scheduler=doomed.scheduler_address,
+                          on_result=on_result, chunk_size=2)  # fmt: skip
+    assert sorted(r.submission for r in heard) == paths  # every one heard, once
+    assert heard[0].status == "graded"
+    for result in heard[1:]:
+        assert result.status == "error" and result.message.endswith("grade this submission again")
+    message = str(stopped.value)
+    assert "went away mid-batch" in message and "3 of 4 submissions were not graded" in message
+    assert "\n" not in message
+    assert "Traceback" not in capfd.readouterr().err
+
+
+# ---------------------------------------------------------------- sizing chunks for the workers to come
+
+
+class GrowingCluster:
+    """A stand-in client whose workers join one by one, as Slurm jobs start."""
+
+    def __init__(self):
+        self.asked = 0
+
+    def scheduler_info(self, n_workers=-1):
+        self.asked += 1
+        return {"workers": {f"tcp://node{i}:1": {"nthreads": 16} for i in range(min(self.asked - 1, 8))}}
+
+
+def test_chunks_are_sized_for_the_workers_waited_for(monkeypatch):
+    from grader import distributed as module
+
+    monkeypatch.setattr(module, "POLL_SECONDS", 0)
+    waits = []
+    threads = wait_for_workers(GrowingCluster(), 8, lambda connected, wanted: waits.append(connected))
+    assert threads == 128 and waits == list(range(8))
+    assert len(chunks(list(range(300)), threads)) == 300  # one each: every thread gets work
+    assert len(chunks(list(range(300)), 16)) == 60  # sized for one node: 60 chunks of 5
