@@ -79,6 +79,33 @@ def test_the_readme_install_gives_a_dlgrade_command_whose_exit_codes_tell_the_no
     assert "0 of 6 public checks passed." in runs["untouched"].stdout
 
 
+KERNEL = """
+import sys
+import nbformat
+from IPython.core.interactiveshell import InteractiveShell
+released, work = (nbformat.read(path, as_version=4) for path in sys.argv[1:3])
+shell = InteractiveShell.instance()
+first, *_, last = released.cells
+cells = [first.source, *(cell.source for cell in work.cells if cell.cell_type == "code"), last.source]
+for source in cells:
+    result = shell.run_cell(source, store_history=True)  # as a Jupyter kernel does
+    if not result.success:
+        raise SystemExit(f"a cell failed: {source[:80]!r}")
+"""
+
+
+def test_dlgrade_check_in_a_kernel_with_the_notebook_alone_finds_the_installed_checks(installed, tmp_path):
+    """As in Colab or VS Code with a notebook opened on its own: the first cell (dlgrade is
+    installed, so it installs nothing), the student's work, then the last cell's check."""
+    bundle, bin_folder = installed
+    work = Path(shutil.copy(SAMPLES / "alice.ipynb", tmp_path / "my-work.ipynb"))
+    run = subprocess.run([str(bin_folder / "python"), "-c", KERNEL, str(bundle / "a1.ipynb"), str(work)],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                         env={"PATH": f"{bin_folder}:/usr/bin:/bin", "HOME": str(tmp_path)})  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "6 of 6 public checks passed." in run.stdout and "hidden tests" in run.stdout
+
+
 def test_checking_works_without_resource_bubblewrap_or_root_as_on_macos_and_windows(installed, tmp_path):
     bundle, bin_folder = installed
     notebooks = _notebooks(bundle, tmp_path)

@@ -123,7 +123,9 @@ def set_limits(args: argparse.Namespace) -> None:
         resource.RLIMIT_NOFILE: args.max_open_files,
         resource.RLIMIT_CORE: 0,
     }
-    if args.memory_mb > 0:  # 0: a GPU worker, whose memory the trusted side watches instead
+    # 0: a GPU worker, whose memory the trusted side watches instead. Off Linux, none: macOS
+    # has no /proc to measure from and maps hundreds of GB of address space it never uses.
+    if args.memory_mb > 0 and sys.platform.startswith("linux"):
         limits[resource.RLIMIT_AS] = address_space_bytes() + args.memory_mb * mib
     if os.getuid() != 0:
         # The kernel counts every process of this uid on the machine; the trusted side,
