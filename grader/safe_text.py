@@ -44,20 +44,15 @@ TEST_MESSAGE_CHARS = 1500  # plugin.MESSAGE_CHARS
 NOTES = 200  # notes kept per submission
 CUT = "... [{} characters cut]"
 
-_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-_SEPARATORS = "\u2028\u2029"
-_UNSAFE_IN_TEXT = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}{_SEPARATORS}\ud800-\udfff]")
-_UNSAFE_IN_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}{_SEPARATORS}\ud800-\udfff]")
-
 
 def text(value: object, limit: int = TEXT_CHARS) -> str:
     """Text of many lines, safe for every sink: see the module's docstring."""
-    return _cap(_UNSAFE_IN_TEXT.sub(_escape, _as_str(value, limit)), limit)
+    return _cap(_as_str(value, limit).translate(_IN_TEXT), limit)
 
 
 def line(value: object, limit: int = LINE_CHARS) -> str:
     """One line of text (a name, a path, a terminal line): newlines and tabs escaped too."""
-    return _cap(_UNSAFE_IN_LINE.sub(_escape, _as_str(value, limit)), limit)
+    return _cap(_as_str(value, limit).translate(_IN_LINE), limit)
 
 
 def result(submitted: SubmissionResult) -> SubmissionResult:
@@ -92,8 +87,7 @@ def _as_str(value: object, limit: int) -> str:
     return value
 
 
-def _escape(match: re.Match) -> str:
-    point = ord(match.group())
+def _escape(point: int) -> str:
     if 0xDC80 <= point <= 0xDCFF:  # a byte that was not UTF-8, kept by surrogateescape
         return f"\\x{point - 0xDC00:02x}"
     return f"\\x{point:02x}" if point < 0x80 else f"\\u{point:04x}"
@@ -117,3 +111,10 @@ def _cut_marker(count: int) -> str:
 
 
 _CUT_AT_END = re.compile(r"\.\.\. \[(\d+) characters cut\]\Z")
+
+
+# What is escaped, as ``str.translate`` tables (a C loop: 64 KiB of escapes in about a ms)
+_UNSAFE = [*range(0x00, 0x20), *range(0x7F, 0xA0), 0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F),
+           *range(0x2066, 0x206A), 0x2028, 0x2029, *range(0xD800, 0xE000)]  # fmt: skip
+_IN_LINE = {point: _escape(point) for point in _UNSAFE}
+_IN_TEXT = {point: escaped for point, escaped in _IN_LINE.items() if chr(point) not in "\n\t"}
