@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -26,10 +27,12 @@ from click.testing import CliRunner
 from support import ROOT
 
 from grader.cli import main
+from grader.errors import StudentCrashed
 from grader.sandbox import forkserver, process, uids, wire
 from grader.sandbox.forkserver import ForkServer
 from grader.sandbox.limits import Limits
 from grader.sandbox.process import TMP_BYTES, WorkerProcess, isolation_warning
+from grader.sandbox.session import Session
 
 IPC_KEY = 0x0D16_7AD0
 LIMITS = Limits()
@@ -175,6 +178,17 @@ def forbidden_calls():
     found["status"] = {key: re.search(key + r":\\s+(\\d+)", status).group(1)
                        for key in ("Seccomp", "NoNewPrivs")}
     return found
+
+def reply_with_a_frame_of(megabytes):
+    # student code replaces the worker's frame writer: its reply is megabytes of numbers
+    import sys
+    def flood(fd, message, *args):
+        body = b'{"ok":[' + b"0," * (megabytes << 19) + b"0]}"
+        data = memoryview(struct.pack(">I", len(body)) + body)
+        while data:
+            data = data[os.write(fd, data):]
+    sys.modules["wire"].write_reply = flood
+    return "sent"
 
 def recurse():
     import sys
@@ -406,6 +420,29 @@ def test_a_recursion_error_a_million_frames_deep_comes_back_in_time(walls):
     assert error["type"] == "RecursionError" and "<cell 1>" in error["traceback"]
     assert len(error["traceback"]) <= 4000
     assert walls["recursion_seconds"] < LIMITS.test_seconds / 2  # the traceback is not walked for seconds
+
+
+@pytest.mark.sandbox
+@pytest.mark.parametrize("megabytes", [4, 16, 64])
+def test_a_flood_of_a_reply_crashes_the_test_at_once_and_costs_the_grader_little(spawn, megabytes):
+    """16 MB of JSON once cost a grading process 1 GB and 30 s, outside the deadline. Now
+    a reply over 8 MiB is refused by its length, and 4 MB of two million numbers by its
+    count of values, before a byte of it is parsed: the test ends ``crashed``."""
+    session = Session([PROBE], limits=LIMITS, spawn=lambda limits: spawn())
+    session.start()
+    session.begin_test()
+    message = {"op": "call", "target": {"name": "reply_with_a_frame_of"}, "args": [megabytes], "kwargs": {}}
+    tracemalloc.start()
+    begun = time.monotonic()
+    try:
+        with pytest.raises(StudentCrashed, match="exceeds the limit|values"):
+            session.request(message, "reply_with_a_frame_of")
+        seconds, peak = time.monotonic() - begun, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        session.close()
+    assert seconds < LIMITS.test_seconds  # it ended: no timeout
+    assert peak < 32 << 20  # the grading process allocated at most what one reply may hold
 
 
 # --------------------------------------------------------------------------- without a sandbox worker

@@ -102,3 +102,32 @@ def test_a_decoded_tensor_is_not_a_view():
     back = roundtrip(torch.ones(2, 3))
     assert back._base is None
     back.detach_()  # raises "Can't detach views in-place" on a view
+
+
+def test_a_reply_of_too_many_values_is_refused_before_it_is_parsed(monkeypatch):
+    body = b'{"ok":[' + b"[]," * wire.MAX_REPLY_VALUES + b"[]]}"  # 300 kB: far below the byte cap
+    monkeypatch.setattr(wire.json, "loads", lambda *args: pytest.fail("parsed"))
+    with pytest.raises(wire.WireError, match="values"):
+        wire.unpack(body, wire.MAX_REPLY_VALUES)
+
+
+def test_the_worker_refuses_to_send_what_the_trusted_side_would_refuse():
+    with pytest.raises(wire.WireError, match="exceeds"):
+        wire.pack({"ok": "x" * wire.MAX_REPLY_BYTES}, wire.MAX_REPLY_BYTES)
+    with pytest.raises(wire.WireError, match="values"):
+        wire.pack({"ok": [0] * (wire.MAX_REPLY_VALUES + 1)}, wire.MAX_REPLY_BYTES, wire.MAX_REPLY_VALUES)
+    assert wire.unpack(wire.pack({"ok": [0] * 1000}, wire.MAX_REPLY_BYTES, wire.MAX_REPLY_VALUES)[4:])
+
+
+def test_reading_a_reply_is_part_of_the_deadline(monkeypatch):
+    """A reply that arrives in time but is still being parsed when the deadline passes is late."""
+    import os
+    import time
+
+    read, write = os.pipe()
+    wire.write_frame(write, {"ok": 1})
+    slow = wire.unpack
+    monkeypatch.setattr(wire, "unpack", lambda *args: (time.sleep(0.3), slow(*args))[1])
+    with pytest.raises(wire.WireTimeout):
+        wire.read_reply(read, time.monotonic() + 0.1)
+    os.close(read), os.close(write)

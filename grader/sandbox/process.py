@@ -319,7 +319,7 @@ class Channel:
 
     def _read(self, deadline: float) -> dict:
         try:
-            return wire.read_frame(self._reply_read, deadline)
+            return wire.read_reply(self._reply_read, deadline)
         except wire.WireTimeout:
             self.kill()
             raise WorkerTimeout("no answer before the deadline") from None

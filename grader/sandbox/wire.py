@@ -12,7 +12,8 @@ Values are JSON, plus tagged objects for what JSON cannot say:
 
 Decoding is strict because the worker side is untrusted: unknown tags, dtypes
 outside ``ALLOWED_DTYPES``, shapes that disagree with the byte count, devices
-this machine lacks and over-long frames are all ``WireError``s. A decoded
+this machine lacks, and replies over ``MAX_REPLY_BYTES`` or ``MAX_REPLY_VALUES``
+are all ``WireError``s. A decoded
 tensor is always a fresh, plain ``torch.Tensor`` built from bytes, so a tensor
 subclass sent by a student can never reach a comparison on the trusted side.
 """
@@ -31,6 +32,15 @@ import numpy as np
 import torch
 
 MAX_FRAME_BYTES = 256 * 1024 * 1024
+"""Requests: built by the trusted side (the notebook's code, a test's inputs)."""
+MAX_REPLY_BYTES = 8 * 1024 * 1024
+"""Replies, which the trusted side must parse: the suites' largest is 1.8 MB (an a2 test's
+tensors), their next below 20 kB. A frame of 16 MB once cost a grading process 1 GB and
+30 s of JSON parsing, outside any deadline; now its length alone makes it a WireError."""
+MAX_REPLY_VALUES = 100_000
+"""Values in one reply (each list item, dict entry and tagged object counts): the suites'
+largest holds about 200. Bytes alone do not bound the cost: 8 MiB of ``[[],[],...`` is
+4 million lists."""
 MAX_DIMS = 8
 
 ALLOWED_DTYPES: dict[str, torch.dtype] = {
@@ -220,16 +230,31 @@ def _checked_device(name: Any) -> torch.device:
 # --------------------------------------------------------------------------- frames
 
 
-def pack(message: dict) -> bytes:
+def pack(message: dict, max_bytes: int = MAX_FRAME_BYTES, max_values: int | None = None) -> bytes:
     """Serialise one message as a length-prefixed JSON frame."""
     body = json.dumps(message, separators=(",", ":")).encode("utf-8")
-    if len(body) > MAX_FRAME_BYTES:
-        raise WireError(f"frame of {len(body)} bytes exceeds {MAX_FRAME_BYTES}")
+    if len(body) > max_bytes:
+        raise WireError(f"frame of {len(body)} bytes exceeds the limit of {max_bytes}")
+    _check_values(body, max_values)
     return struct.pack(">I", len(body)) + body
 
 
-def unpack(body: bytes) -> dict:
+def _check_values(body: bytes, max_values: int | None) -> None:
+    """Refuse, before parsing, a body that could hold more than ``max_values`` values.
+
+    Every value but the first follows a ``,`` or opens with ``[`` or ``{``, so counting
+    those bytes (in C: milliseconds for a whole frame) bounds them from above; the same
+    bytes inside strings count too, which only errs on the safe side.
+    """
+    if max_values is not None:
+        count = body.count(b",") + body.count(b"[") + body.count(b"{")
+        if count > max_values:
+            raise WireError(f"a frame of more than {max_values} values ({count} separators)")
+
+
+def unpack(body: bytes, max_values: int | None = None) -> dict:
     """Parse a frame body; anything but a JSON object is a protocol error."""
+    _check_values(body, max_values)
     try:
         message = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
@@ -239,20 +264,37 @@ def unpack(body: bytes) -> dict:
     return message
 
 
-def write_frame(fd: int, message: dict) -> None:
-    data = memoryview(pack(message))
+def write_frame(fd: int, message: dict, max_bytes: int = MAX_FRAME_BYTES,
+                max_values: int | None = None) -> None:  # fmt: skip
+    data = memoryview(pack(message, max_bytes, max_values))
     while data:
         written = os.write(fd, data)
         data = data[written:]
 
 
-def read_frame(fd: int, deadline: float | None = None, max_bytes: int = MAX_FRAME_BYTES) -> dict:
-    """Read one whole frame; with a deadline (``time.monotonic()`` based), raise WireTimeout."""
+def read_frame(fd: int, deadline: float | None = None, max_bytes: int = MAX_FRAME_BYTES,
+               max_values: int | None = None) -> dict:  # fmt: skip
+    """Read one whole frame; with a deadline (``time.monotonic()`` based), raise WireTimeout,
+    also when parsing it ends after the deadline: reading a reply is part of the test's time."""
     header = _read_exactly(fd, 4, deadline)
     (length,) = struct.unpack(">I", header)
     if length > max_bytes:
         raise WireError(f"frame of {length} bytes exceeds the limit of {max_bytes}")
-    return unpack(_read_exactly(fd, length, deadline))
+    message = unpack(_read_exactly(fd, length, deadline), max_values)
+    if deadline is not None and time.monotonic() > deadline:
+        raise WireTimeout("the reply was not read before the deadline")
+    return message
+
+
+def read_reply(fd: int, deadline: float | None = None) -> dict:
+    """A worker's reply, within the caps on what it may cost the trusted side to read."""
+    return read_frame(fd, deadline, MAX_REPLY_BYTES, MAX_REPLY_VALUES)
+
+
+def write_reply(fd: int, message: dict) -> None:
+    """The worker's side of ``read_reply``: a reply over the cap is a WireError here, so that
+    a legitimate but huge return value becomes a clear error instead of a broken protocol."""
+    write_frame(fd, message, MAX_REPLY_BYTES, MAX_REPLY_VALUES)
 
 
 def _read_exactly(fd: int, count: int, deadline: float | None) -> bytes:

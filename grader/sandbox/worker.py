@@ -408,7 +408,7 @@ def _student_traceback(exc: BaseException) -> str:
 
 def serve(call_fd: int, reply_fd: int) -> None:
     worker = Worker()
-    wire.write_frame(reply_fd, {"ok": "ready", "pid": os.getpid()})
+    wire.write_reply(reply_fd, {"ok": "ready", "pid": os.getpid()})
     while True:
         try:
             request = wire.read_frame(call_fd)
@@ -416,9 +416,9 @@ def serve(call_fd: int, reply_fd: int) -> None:
             return
         reply = worker.handle(request)
         try:
-            wire.write_frame(reply_fd, reply)
+            wire.write_reply(reply_fd, reply)
         except (TypeError, ValueError, wire.WireError) as exc:
-            wire.write_frame(reply_fd, _error("unsupported", exc))
+            wire.write_reply(reply_fd, _error("unsupported", exc))
 
 
 def main(argv: list[str]) -> None:
