@@ -992,10 +992,10 @@ class Forge:
 
     wire = sys.modules["wire"]
 
-    def forged(fd, message, write=wire.write_frame):
+    def forged(fd, message, *caps, write=wire.write_frame):
         if isinstance(message.get("ok"), dict) and "defined" in message["ok"]:
             message = {"ok": {"defined": None}}
-        write(fd, message)
+        write(fd, message, *caps)
 
     wire.write_frame = forged
 """
