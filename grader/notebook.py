@@ -25,7 +25,8 @@ def read_cells(path: str | Path) -> list[str]:
     """The code cells of a submission, in notebook order."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:  # one byte past the limit says "too large": never all of it
+            raw = handle.read(MAX_NOTEBOOK_BYTES + 1)
     except OSError as exc:
         raise NotebookError(f"cannot read the file: {exc.strerror}") from None
     if len(raw) > MAX_NOTEBOOK_BYTES:

@@ -133,6 +133,7 @@ def content_hash(path: str | Path) -> str:
     try:
         if not stat.S_ISREG(os.lstat(path).st_mode):
             return ""
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        with open(path, "rb") as handle:  # in chunks: a 10 GB file costs time, not 10 GB of memory
+            return hashlib.file_digest(handle, "sha256").hexdigest()
     except OSError:
         return ""

@@ -2,7 +2,12 @@
 
 import os
 import threading
+import tracemalloc
 
+import pytest
+
+from grader.errors import NotebookError
+from grader.notebook import read_cells
 from grader.submissions import content_hash, discover, refusal, student_of
 
 
@@ -97,3 +102,19 @@ def test_a_student_id_from_a_hostile_file_name_is_safe(tmp_path):
     touch(tmp_path / os.fsdecode(b"m\xfcller.ipynb"))
     touch(tmp_path / "\x1b]0;title\x07\x1b[2K\rmallory.ipynb")
     assert set(students(tmp_path, str(tmp_path))) == {"m\\xfcller", "\\x1b]0;title\\x07\\x1b[2K\\x0dmallory"}
+
+
+def test_a_huge_file_is_hashed_and_refused_without_being_held_in_memory(tmp_path):
+    huge = tmp_path / "zed.ipynb"
+    with open(huge, "wb") as handle:
+        handle.truncate(200 * 2**20)  # sparse: 200 MB of zeros, no disk used
+    tracemalloc.start()
+    try:
+        digest = content_hash(huge)
+        with pytest.raises(NotebookError, match="larger than 20 MB"):
+            read_cells(huge)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert digest == "72abf2ca8f36943ebe2e49ca3a51d409ca5f0bfcffab6c9d25643c17c32889da"  # sha256 of the zeros
+    assert peak < 40 * 2**20, f"{peak / 2**20:.0f} MB held to read a 200 MB file"
