@@ -44,7 +44,7 @@ ZYGOTE_SCRIPT = Path(__file__).with_name("zygote.py")
 
 def available() -> bool:
     """Whether this machine can run warm workers (else: cold ones, same guarantees)."""
-    return os.getuid() == 0 and bwrap_path() is not None and sys.platform == "linux"
+    return sys.platform == "linux" and os.getuid() == 0 and bwrap_path() is not None
 
 
 class ForkServer:

@@ -115,7 +115,7 @@ def _make_folders(path: str) -> None:
         os.chmod(folder, 0o755)
 
 
-_libc = ctypes.CDLL(None, use_errno=True)
+_libc = ctypes.CDLL(None, use_errno=True) if os.name == "posix" else None  # Windows: never root
 
 
 def _check(result: int, what: str) -> None:

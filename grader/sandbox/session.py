@@ -21,7 +21,7 @@ from grader.errors import (
     StudentTimeout,
     rebuild,
 )
-from grader.sandbox import wire
+from grader.sandbox import portable, wire
 from grader.sandbox.limits import Limits
 from grader.sandbox.process import (
     CappedOutput,
@@ -33,6 +33,14 @@ from grader.sandbox.process import (
 )
 
 MODES = ("definitions", "all")
+
+
+def cold_worker(limits: Limits, hide: tuple[str, ...]) -> Channel:
+    """A fresh worker process; on Windows one that talks over its standard streams
+    (``portable.py``), since a child there inherits no other pipe."""
+    if portable.NEEDED:
+        return portable.StdioWorker(limits)
+    return WorkerProcess(limits, hide)
 STALE_HANDLE = (
     "an object kept in the worker was lost: the worker ended after it was made "
     "(a crash or a timeout of an earlier call), and a fresh worker does not have it"
@@ -64,7 +72,7 @@ class Session:
         self.mode = mode
         self.limits = limits
         self.hide = hide
-        self._spawn = spawn or (lambda limits: WorkerProcess(limits, hide))
+        self._spawn = spawn or (lambda limits: cold_worker(limits, hide))
         self.generation = 0
         self.restarts = 0
         self.report = LoadReport()

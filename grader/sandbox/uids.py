@@ -15,10 +15,14 @@ than ``BLOCK`` workers (a million) claims another block.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import tempfile
 import threading
+
+try:
+    import fcntl
+except ImportError:  # Windows: never root, so no worker uids to hand out
+    fcntl = None
 
 FIRST_UID = 0x8000_0000
 """2**31: above the ranges distributions, systemd and container tools hand out."""

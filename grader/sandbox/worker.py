@@ -65,6 +65,9 @@ from autograd_guard import call_without_autograd  # noqa: E402
 from magics import neutralise_magics  # noqa: E402
 from seeding import seed_torch  # noqa: E402
 
+if not hasattr(os, "getuid"):  # Windows: no uids, so never root; the checks below read it
+    os.getuid = lambda: -1
+
 CLONE_NEWIPC = 0x08000000
 LIB_PREFIXES = ("torch.", "builtins.", "math.")
 LIB_MODULES = ("torch", "builtins", "math")
@@ -75,8 +78,9 @@ LIB_MODULES = ("torch", "builtins", "math")
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--call-fd", type=int, required=True)
-    parser.add_argument("--reply-fd", type=int, required=True)
+    parser.add_argument("--call-fd", type=int)
+    parser.add_argument("--reply-fd", type=int)
+    parser.add_argument("--stdio", action="store_true", help="requests on stdin, replies on stdout")
     parser.add_argument("--uid", type=int, default=None)
     parser.add_argument("--memory-mb", type=int, required=True)
     parser.add_argument("--cpu-seconds", type=int, required=True)
@@ -421,8 +425,23 @@ def serve(call_fd: int, reply_fd: int) -> None:
             wire.write_reply(reply_fd, _error("unsupported", exc))
 
 
+def stdio_pipes() -> tuple[int, int]:
+    """(call fd, reply fd) of a worker started by ``portable.py`` (Windows, where a child
+    inherits no pipes but its standard ones): requests come on stdin, replies go on stdout.
+    What the student's code prints must not reach either: fd 1 becomes the output stream
+    (stderr), and fd 0 reads nothing."""
+    call, reply = os.dup(0), os.dup(1)
+    os.dup2(2, 1)
+    nothing = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(nothing, 0)
+    os.close(nothing)
+    return call, reply
+
+
 def main(argv: list[str]) -> None:
     args = parse_args(argv)
+    if args.stdio:
+        args.call_fd, args.reply_fd = stdio_pipes()
     torch.set_num_threads(args.threads)
     needed = _needed_paths()
     if os.getuid() == 0 and args.uid:
