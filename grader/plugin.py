@@ -12,7 +12,7 @@ Fixtures for suite authors:
     device    the torch.device graded functions receive tensors on
 
 Every test must carry ``@pytest.mark.points(n)``; ``@pytest.mark.time_limit(s)`` gives
-a test more (or less) wall-clock time than ``Limits.test_seconds``. Before each test, torch, numpy
+a test more (or less) CPU time than ``Limits.test_seconds``. Before each test, torch, numpy
 and random are seeded here and in the worker from a hash of the test's name, so
 grading the same submission twice gives the same result.
 """
@@ -83,7 +83,7 @@ class GradingPlugin:
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "points(n): points the test is worth")
-        config.addinivalue_line("markers", "time_limit(seconds): wall clock for this test")
+        config.addinivalue_line("markers", "time_limit(seconds): the worker's CPU time for this test")
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:

@@ -186,3 +186,39 @@ def test_a_python_that_reserves_gigabytes_at_start_like_the_cuda_build_still_gra
     assert (results["alice"]["score"], results["alice"]["max_score"]) == (23, 23), results["alice"]
     sigmoid = [t for t in results["alloc_12gb"]["tests"] if t["name"].startswith("test_sigmoid")]
     assert sigmoid and all("can't allocate memory" in t["message"] for t in sigmoid)  # as it always ended
+
+
+AS_ANOTHER_USER = """
+import os, sys
+sys.path.insert(0, os.path.join(os.getcwd(), "grader", "sandbox"))
+import reach
+
+uid, readable, command = int(sys.argv[1]), sys.argv[2].split(os.pathsep), sys.argv[3:]
+reach.make_reachable(readable, uid, uid)  # this machine's Python may sit in a 0700 home
+os.setgroups([])
+os.setgid(uid)
+os.setuid(uid)
+os.execv(command[0], command)
+"""
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="making another user takes root")
+def test_an_instructor_who_is_not_root_gets_full_marks_for_correct_work(tmp_path):
+    """The grader itself runs as an unprivileged uid (no passwd entry needed), its workers
+    under bubblewrap without root where it is installed. Where this machine's Python lives
+    in a 0700 home, the launcher first makes it reachable for that uid the way a worker
+    does (``reach.py``); elsewhere that step does nothing."""
+    uid = 54321
+    os.chown(tmp_path, uid, uid)
+    python = os.path.realpath(sys.executable)
+    readable = [sys.prefix, sys.base_prefix, os.path.dirname(python), str(ROOT), str(tmp_path)]
+    results = tmp_path / "results.json"
+    grade = [python, "-m", "grader.cli", "grade", "--assignment", "a1", "--workers", "1",
+             "--json", str(results), "--gradebook", str(tmp_path / "book.sqlite"), str(CORRECT_A1)]
+    environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "LANG": "C.UTF-8"}
+    run = subprocess.run([python, "-c", AS_ANOTHER_USER, str(uid), os.pathsep.join(readable), *grade],
+                         cwd=ROOT, env=environment, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert results.exists(), run.stdout[-2000:] + run.stderr[-2000:]
+    assert results.stat().st_uid == uid  # written by the grader, running as that user
+    [result] = json.loads(results.read_text())["results"]
+    assert (result["status"], result["score"], result["max_score"]) == ("graded", 23, 23), result

@@ -38,6 +38,7 @@ from grader.sandbox.process import (
     worker_rlimits,
 )
 from grader.sandbox.uids import next_worker_uid
+from grader.sandbox.watchdog import pid_in_namespace
 
 ZYGOTE_SCRIPT = Path(__file__).with_name("zygote.py")
 
@@ -75,6 +76,11 @@ class ForkServer:
     @property
     def alive(self) -> bool:
         return self._proc.poll() is None
+
+    @property
+    def pid(self) -> int:
+        """bwrap's pid: every worker of this server is a process below it."""
+        return self._proc.pid
 
     def spawn(self, limits: Limits) -> ForkedWorker:
         """A fresh worker with ``limits``, ready for requests."""
@@ -146,6 +152,7 @@ class ForkedWorker(Channel):
                 os.close(fd)
         self.pid = int(reply["pid"])
         self._status: int | None = None
+        self._host_pid: int | None = None
         super().__init__(limits, call_write, reply_read, os.fdopen(output_read, "rb"))
         self._await_ready()
 
@@ -154,6 +161,12 @@ class ForkedWorker(Channel):
         """Asked before every request, so it must not cost a round trip to the server: a
         worker that died has hung up its reply pipe (its whole PID namespace went with it)."""
         return self._status is None and self._reply_read >= 0 and not _hung_up(self._reply_read)
+
+    def _tree_root(self) -> int | None:
+        """The worker's pid as seen here: the server names it as its own namespace sees it."""
+        if self._host_pid is None and self._status is None:
+            self._host_pid = pid_in_namespace(self._server.pid, self.pid)
+        return self._host_pid
 
     def _exit_code(self, timeout: float) -> int | None:
         if self._status is None and self._server.alive:

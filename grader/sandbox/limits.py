@@ -11,12 +11,17 @@ class Limits:
     the others are rlimits the worker sets on itself before any student code runs."""
 
     test_seconds: float = 10.0
-    """Wall clock for one hidden test (all its calls into the worker together); a test
+    """CPU time for one hidden test (all its calls into the worker together); a test
     may ask for more with ``@pytest.mark.time_limit(seconds)``."""
     load_seconds: float = 30.0
-    """Wall clock for loading the notebook's code (imports and definitions)."""
+    """CPU time for loading the notebook's code (imports and definitions)."""
     submission_seconds: float = 300.0
-    """Wall clock for the whole submission; tests after it runs out score 0."""
+    """CPU time for the whole submission; tests after it runs out score 0."""
+    wall_factor: float = 4.0
+    """Each time limit above also holds on the clock, this many times longer. Limits count
+    the worker's CPU time, which does not grow when other processes keep the machine busy
+    (a wall-clock limit failed correct work at load 15 on 2 cores); the clock stops a
+    worker that waits instead of computing (a sleep, a deadlock)."""
     memory_mb: int = 3072
     """Memory the student's code may add to the worker: address space beyond what the worker
     held once torch was imported (RLIMIT_AS, set from there: the CUDA build of torch

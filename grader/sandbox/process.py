@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -29,11 +30,13 @@ from grader import safe_text
 from grader.sandbox import syscalls, wire
 from grader.sandbox.limits import Limits
 from grader.sandbox.uids import next_worker_uid
-from grader.sandbox.watchdog import MemoryWatchdog
+from grader.sandbox.watchdog import MemoryWatchdog, tree_cpu_seconds
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 PROC = "/proc"  # Linux's process table; other systems have none
 READY_SECONDS = 60.0
+CPU_POLL_SECONDS = 0.05
+"""How often a request's CPU time is read while its worker computes."""
 TMP_BYTES = 256 * 1024 * 1024
 """A worker's private /tmp, which is also its home: all it may write, together (tmpfs)."""
 
@@ -307,15 +310,65 @@ class Channel:
             tail = self.output.text()[-2000:]
             raise WorkerDied(f"the worker did not start ({exc}): {tail}") from None
 
+    cpu_used = 0.0
+    """Seconds the last request cost: CPU time of the worker's processes, or wall-clock time
+    where that cannot be read."""
+
     def request(self, message: dict, timeout: float) -> dict:
-        """Send one request; kill the worker if it does not answer in ``timeout`` seconds."""
+        """Send one request; kill the worker if it spends ``timeout`` seconds of CPU time on it,
+        or ``limits.wall_factor`` times that on the clock (it waits instead of computing).
+
+        CPU time is what the work costs, however busy the machine is: on a loaded machine a
+        wall-clock limit fails correct work. Where the worker's CPU time cannot be read, the
+        limit is ``timeout`` seconds on the clock, as it used to be.
+        """
         if timeout <= 0:
             raise WorkerTimeout("no time left")
+        started, cpu_before = time.monotonic(), self.cpu_seconds()
+        self.cpu_used = 0.0
         try:
             wire.write_frame(self._call_write, message)
         except (BrokenPipeError, OSError):
             raise self._died() from None
-        return self._read(time.monotonic() + timeout)
+        try:
+            if cpu_before is None:
+                return self._read(started + timeout)
+            deadline = started + timeout * self.limits.wall_factor
+            self._await_reply(cpu_before, timeout, deadline)
+            return self._read(deadline)
+        finally:
+            self._account(started, cpu_before)
+
+    def _account(self, started: float, cpu_before: float | None) -> None:
+        """Set ``cpu_used``; a worker already gone keeps the last reading ``_await_reply`` took."""
+        if cpu_before is None:
+            self.cpu_used = time.monotonic() - started
+            return
+        cpu_after = self.cpu_seconds()
+        if cpu_after is not None:
+            self.cpu_used = max(self.cpu_used, cpu_after - cpu_before)
+
+    def _await_reply(self, cpu_before: float, cpu_seconds: float, deadline: float) -> None:
+        """Wait until the reply starts (or the worker hangs up); kill it past either limit."""
+        while not _readable(self._reply_read, min(CPU_POLL_SECONDS, deadline - time.monotonic())):
+            used = self.cpu_seconds()
+            if used is not None:
+                self.cpu_used = used - cpu_before
+            if self.cpu_used >= cpu_seconds:
+                self.kill()
+                raise WorkerTimeout(f"it used {cpu_seconds:g} s of CPU time without answering")
+            if time.monotonic() >= deadline:
+                self.kill()
+                raise WorkerTimeout("no answer before the wall-clock deadline")
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time the worker's processes have used so far; None where it cannot be read."""
+        root = self._tree_root()
+        return tree_cpu_seconds(root) if root is not None else None
+
+    def _tree_root(self) -> int | None:
+        """The pid (as seen here) whose process tree is the worker's; None if unknown."""
+        return None
 
     def _read(self, deadline: float) -> dict:
         try:
@@ -357,6 +410,11 @@ class Channel:
             self._stream.close()
 
 
+def _readable(fd: int, timeout: float) -> bool:
+    """Whether ``fd`` has data or a hang-up within ``timeout`` seconds."""
+    return bool(select.select([fd], [], [], max(timeout, 0))[0])
+
+
 class WorkerProcess(Channel):
     """A cold worker: a fresh interpreter (under bwrap) that imports torch itself.
 
@@ -394,6 +452,9 @@ class WorkerProcess(Channel):
     def _over_memory(self, used_mb: float) -> None:
         self.death_note = f"it held {used_mb:.0f} MB of memory, over the limit of {self._memory_mb} MB"
         self._kill_group()
+
+    def _tree_root(self) -> int | None:
+        return self._proc.pid
 
     def _exit_code(self, timeout: float) -> int | None:
         try:

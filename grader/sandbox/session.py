@@ -78,23 +78,28 @@ class Session:
         self.report = LoadReport()
         self._worker: Channel | None = None
         self._outputs: list[CappedOutput] = []  # of the workers already retired
-        self._budget_end = time.monotonic() + limits.submission_seconds
-        self._test_end = self._budget_end
+        self._spent = 0.0  # seconds charged to the submission (see remaining)
+        self._budget_end = time.monotonic() + limits.submission_seconds * limits.wall_factor
+        self._test_left, self._test_end = limits.submission_seconds, self._budget_end  # until a test begins
 
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> LoadReport:
         """Start a worker and load the submission; LoadFailed if that kills or hangs it."""
         self.generation += 1
+        starting = time.monotonic()
         try:
             worker = self._spawn(self.limits)
         except WorkerError as exc:
             raise LoadFailed("error", f"the sandbox could not start: {exc}") from None
+        self._not_counted(time.monotonic() - starting)
         self._worker = worker
         message = {"op": "load", "cells": self.cells, "mode": self.mode}
         try:
             reply = worker.request(message, min(self.limits.load_seconds, self.remaining()))
+            self._charge(worker)
         except WorkerTimeout:
+            self._charge(worker)
             self._retire()
             raise LoadFailed(
                 "timeout",
@@ -102,6 +107,7 @@ class Session:
                 "top-level code runs when it is loaded",
             ) from None
         except WorkerDied as exc:
+            self._charge(worker)
             self._retire()
             raise LoadFailed("killed", f"loading the notebook ended the worker: {exc.reason}") from None
         try:
@@ -131,14 +137,38 @@ class Session:
 
     # ------------------------------------------------------------------ deadlines
 
+    # Time limits count seconds of the worker's CPU time (``Channel.cpu_used``), so that a busy
+    # machine does not fail correct work; each also holds on the clock, ``limits.wall_factor``
+    # times longer, for workers that wait instead of computing.
+
     def remaining(self) -> float:
-        return min(self._budget_end, self._test_end) - time.monotonic()
+        """CPU seconds the next request may use: what is left of the test and of the
+        submission, within what is left of their wall-clock backstops."""
+        wall_left = min(self._budget_end, self._test_end) - time.monotonic()
+        return min(self._test_left, self.limits.submission_seconds - self._spent,
+                   wall_left / self.limits.wall_factor)  # fmt: skip
 
     def begin_test(self, seconds: float | None = None) -> None:
-        self._test_end = time.monotonic() + (seconds or self.limits.test_seconds)
+        seconds = seconds or self.limits.test_seconds
+        self._test_left = seconds
+        self._test_end = time.monotonic() + seconds * self.limits.wall_factor
 
     def budget_left(self) -> float:
-        return self._budget_end - time.monotonic()
+        """CPU seconds left to the submission (less, when its wall-clock backstop is nearer)."""
+        wall_left = self._budget_end - time.monotonic()
+        return min(self.limits.submission_seconds - self._spent, wall_left / self.limits.wall_factor)
+
+    def _not_counted(self, seconds: float) -> None:
+        """Move the wall-clock backstops by ``seconds`` the grader spent, not the student's code
+        (starting a worker takes seconds on a busy machine)."""
+        self._budget_end += seconds
+        self._test_end += seconds
+
+    def _charge(self, worker: Channel) -> None:
+        """Count what the last request cost against the test and the submission."""
+        spent = getattr(worker, "cpu_used", 0.0)  # a test double may not say
+        self._spent += spent
+        self._test_left -= spent
 
     # ------------------------------------------------------------------ requests
 
@@ -160,12 +190,16 @@ class Session:
             raise StudentCrashed(f"{what}: {STALE_HANDLE}")
         if self._worker is None:
             self._restart()
+        worker = self._worker
         try:
-            reply = self._worker.request(message, self.remaining())
+            reply = worker.request(message, self.remaining())
+            self._charge(worker)
         except WorkerTimeout:
+            self._charge(worker)
             self._retire()
             raise StudentTimeout(f"{what} did not return within the time limit") from None
         except WorkerDied as exc:
+            self._charge(worker)
             self._retire()
             raise StudentCrashed(f"{what} ended the worker: {exc.reason}") from None
         return self.checked(reply, what)
