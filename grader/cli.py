@@ -20,6 +20,7 @@ from grader import console
 from grader.assign import assign as assign_notebook
 from grader.batch import default_gradebook, grade_class
 from grader.course import Course
+from grader.devices import check as check_device
 from grader.devices import is_gpu
 from grader.devices import resolve as resolve_devices
 from grader.errors import DlgradeError
@@ -80,9 +81,12 @@ def main() -> None:
               help="Where graded functions get their tensors: auto, cpu, cuda or cuda:N.")
 @click.option("--scheduler", metavar="ADDRESS",
               help="Grade on this Dask cluster (e.g. tcp://host:8786) instead of this machine.")
+@click.option("--min-workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="With --scheduler: wait until this many Dask workers have joined (e.g. the Slurm "
+                   "jobs asked for), so that the work is cut for all of them.")
 @with_limits
 @click.argument("submissions", nargs=-1, required=True, type=click.Path(exists=True))
-def grade(assignment, json_path, gradebook_path, force, workers, device, scheduler, submissions,
+def grade(assignment, json_path, gradebook_path, force, workers, device, scheduler, min_workers, submissions,
           test_seconds, submission_seconds, memory_mb, threads, run_all, course_dir) -> None:  # fmt: skip
     """Grade SUBMISSIONS (notebooks, .py files, or folders of them) with the hidden suite.
 
@@ -95,7 +99,8 @@ def grade(assignment, json_path, gradebook_path, force, workers, device, schedul
     course = _course(course_dir)
     try:
         course.suite_dir(assignment)  # an unknown assignment is an error before anything is written
-        devices = resolve_devices(device)
+        # on a Dask cluster, the GPUs are the workers' (this machine may have none): they resolve it
+        devices = [check_device(device)] if scheduler else resolve_devices(device)
     except DlgradeError as exc:
         raise click.ClickException(str(exc)) from None
     results_file = ResultsFile(Path(json_path), assignment) if json_path else None
@@ -112,6 +117,9 @@ def grade(assignment, json_path, gradebook_path, force, workers, device, schedul
             click.echo(f"waiting for another dlgrade that is grading {len(students)} of these students "
                        f"({_few(students)})", err=True)  # fmt: skip
 
+    def on_waiting(connected, wanted):
+        click.echo(f"waiting for Dask workers: {connected} of {wanted} have joined", err=True)
+
     book = Path(gradebook_path) if gradebook_path else default_gradebook(course)
     try:
         with Gradebook(book) as gradebook:
@@ -119,9 +127,9 @@ def grade(assignment, json_path, gradebook_path, force, workers, device, schedul
                 graded = grade_class(list(submissions), assignment=assignment, gradebook=gradebook,
                                      course=course, force=force, mode="all" if run_all else "definitions",
                                      limits=_limits(test_seconds, submission_seconds, memory_mb, threads),
-                                     device=device, scheduler=scheduler,
+                                     device=device, scheduler=scheduler, min_workers=min_workers,
                                      workers=workers or _default_workers(devices),
-                                     on_graded=on_graded, on_wait=on_wait,
+                                     on_graded=on_graded, on_wait=on_wait, on_waiting=on_waiting,
                                      on_start=lambda n: progress.append(console.Progress(n)))  # fmt: skip
             finally:
                 for bar in progress:

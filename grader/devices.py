@@ -46,5 +46,13 @@ def resolve(spec: str, gpu_count: int | None = None) -> list[str]:
     return [spec]
 
 
+def check(spec: str) -> str:
+    """``spec`` if it is a device spec at all, without asking this machine for its GPUs (a
+    Dask client leaves that to the workers)."""
+    if spec not in ("auto", "cpu", "cuda") and re.fullmatch(r"cuda:\d+", spec) is None:
+        raise DeviceError(f"--device {spec!r}: expected {CHOICES}")
+    return spec
+
+
 def is_gpu(device: str) -> bool:
     return device.startswith("cuda")

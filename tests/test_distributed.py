@@ -243,3 +243,46 @@ def test_chunks_are_sized_for_the_workers_waited_for(monkeypatch):
     assert threads == 128 and waits == list(range(8))
     assert len(chunks(list(range(300)), threads)) == 300  # one each: every thread gets work
     assert len(chunks(list(range(300)), 16)) == 60  # sized for one node: 60 chunks of 5
+
+
+def test_the_cli_leaves_the_gpus_to_the_workers_and_says_what_it_waits_for(monkeypatch, tmp_path):
+    # this machine has no GPU (a login node): with --scheduler, --device cuda is the workers' business
+    seen = {}
+
+    def grade_class(arguments, **options):
+        seen.update(options)
+        options["on_waiting"](3, 8)
+        return []
+
+    monkeypatch.setattr("grader.cli.grade_class", grade_class)
+    run = CliRunner().invoke(main, ["grade", "-a", "a1", "--scheduler", "tcp://scheduler:8786",
+                                    "--device", "cuda", "--min-workers", "8",
+                                    "--gradebook", str(tmp_path / "book.sqlite"), PATHS[0]])  # fmt: skip
+    assert run.exit_code == 0, run.output
+    assert (seen["device"], seen["scheduler"], seen["min_workers"]) == ("cuda", "tcp://scheduler:8786", 8)
+    assert "waiting for Dask workers: 3 of 8 have joined" in run.output
+    bad = CliRunner().invoke(main, ["grade", "-a", "a1", "--scheduler", "tcp://scheduler:8786",
+                                    "--device", "gpu", PATHS[0]])  # fmt: skip
+    assert bad.exit_code != 0 and "expected auto, cpu, cuda or cuda:N" in bad.output
+
+
+def test_only_workspaces_whose_task_is_gone_are_reaped(tmp_path):
+    import fcntl
+
+    from grader.dask_task import LOCK, YOUNG_SECONDS, reap
+
+    running, abandoned, being_made, left_unlocked = (tmp_path / f"chunk-{n}" for n in "abcd")
+    for folder in (running, abandoned, being_made, left_unlocked):
+        folder.mkdir()
+        (folder / "test_hidden.py").write_text("# the hidden tests")
+    for folder in (running, abandoned):
+        (folder / LOCK).touch()
+    held = os.open(running / LOCK, os.O_RDWR)  # a task still running holds its lock
+    fcntl.flock(held, fcntl.LOCK_EX)
+    old = time.time() - YOUNG_SECONDS - 10
+    os.utime(left_unlocked, (old, old))  # its maker died before it could lock it
+    try:
+        assert reap(tmp_path) == [abandoned, left_unlocked]
+    finally:
+        os.close(held)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["chunk-a", "chunk-c"]
