@@ -62,11 +62,18 @@ def instant_grade(paths, *, on_result, **options):
 
 
 class RewrittenEachTime(ResultsFile):
-    """dlgrade before: the whole results document rewritten after every result."""
+    """dlgrade before: the whole results document rewritten after every result, as it was
+    written then (``json.dump`` with ``indent=2``, into a temporary file, then renamed)."""
 
     def add(self, result):
         self.results.append(result)
         self.write()
+
+    def write(self):
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
+        with os.fdopen(fd, "w") as handle:
+            json.dump(self.to_dict(), handle, indent=2)
+        os.replace(tmp, self.path)
 
 
 def stand_in_files(folder: Path, count: int) -> list[str]:

@@ -18,7 +18,7 @@ from pathlib import Path
 from grader.course import Course
 from grader.errors import SuiteError
 from grader.grading import GradingOptions, grade_stream, hidden_paths
-from grader.parallel import _die_with_parent
+from grader.parallel import die_with_parent
 from grader.results import SubmissionResult
 from grader.sandbox import forkserver
 from grader.sandbox.limits import Limits
@@ -37,7 +37,7 @@ def chunk_options(request: dict) -> GradingOptions:
 def main() -> None:
     request = json.loads(sys.stdin.read())
     if "parent" in request:
-        _die_with_parent(request["parent"])
+        die_with_parent(request["parent"])
     options = chunk_options(request)
     with open(request["results"], "a", encoding="utf-8") as results:
 

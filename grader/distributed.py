@@ -92,7 +92,8 @@ def grade_on_dask(
         topic = f"dlgrade-{uuid.uuid4().hex}"
         client.subscribe_topic(topic, batch.hear)
         options = {"assignment": assignment, "suite": suite, "mode": mode, "limits": asdict(limits),
-                   "device": device, "versions": library_versions(), "topic": topic}  # fmt: skip
+                   "device": device, "versions": {k: str(v) for k, v in library_versions().items()},
+                   "topic": topic}  # fmt: skip
         try:
             for chunk in chunks(list(enumerate(paths)), threads, chunk_size):
                 batch.submit(client, chunk, files, options)

@@ -175,7 +175,7 @@ def _lost(path: str, options: GradingOptions, exitcode: int | None) -> Submissio
 
 def _grading_process(slot: int, options: GradingOptions, tasks, replies, parent: int) -> None:
     """One grading process: take submissions until told there are none left."""
-    _die_with_parent(parent)
+    die_with_parent(parent)
     current: list[int] = []
 
     def paths():
@@ -194,7 +194,7 @@ def _grading_process(slot: int, options: GradingOptions, tasks, replies, parent:
     replies.put(("done", slot, None, None))
 
 
-def _die_with_parent(parent: int) -> None:
+def die_with_parent(parent: int) -> None:
     """If the batch is killed (``kill -9`` included), its grading processes go with it.
 
     The parent may have died while this process was still starting, before the

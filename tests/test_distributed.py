@@ -286,3 +286,14 @@ def test_only_workspaces_whose_task_is_gone_are_reaped(tmp_path):
     finally:
         os.close(held)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["chunk-a", "chunk-c"]
+
+
+def test_a_worker_that_starts_removes_the_workspaces_abandoned_on_its_node(cluster, node):
+    from grader.dask_task import LOCK, Reaper
+
+    abandoned = node / "dlgrade-dask" / "chunk-left-by-a-killed-worker"
+    abandoned.mkdir(parents=True)
+    (abandoned / LOCK).touch()  # nobody holds the lock: its worker is gone
+    with distributed.Client(cluster.scheduler_address) as client:
+        client.register_plugin(Reaper(), name="dlgrade-reaper-test")  # as a worker that joins runs it
+    assert not abandoned.exists()
