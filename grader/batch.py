@@ -24,6 +24,7 @@ from grader.errors import GradebookError
 from grader.gradebook import FILENAME, Attempt, Gradebook, suite_version
 from grader.grading import grade
 from grader.results import SubmissionResult
+from grader.roster import intake_roster
 from grader.sandbox.limits import Limits
 from grader.submissions import Submission, content_hash, discover
 
@@ -72,7 +73,7 @@ def grade_class(
     course = course or Course.find()
     run = _Run(assignment, gradebook, suite_version(course.suite_files(assignment), course.root), force,
                on_graded)  # fmt: skip
-    submissions = discover(arguments, assignment)
+    submissions = discover(arguments, assignment, roster=intake_roster(course.root))
     if on_start is not None:
         on_start(len(submissions))
 

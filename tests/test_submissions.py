@@ -8,6 +8,8 @@ import pytest
 
 from grader.errors import NotebookError
 from grader.notebook import read_cells
+from grader.roster import RosterError
+from grader.roster import read as read_roster
 from grader.submissions import content_hash, discover, refusal, student_of
 
 
@@ -33,13 +35,67 @@ def test_one_folder_per_student(tmp_path):
     assert students(tmp_path, str(tmp_path)) == {"alice": "alice/a1.ipynb", "bob": "bob/work/my_a1.ipynb"}
 
 
-def test_moodle_and_canvas_exports_name_the_student_by_id(tmp_path):
-    touch(tmp_path / "Alice Smith_4711_assignsubmission_file_" / "a1.ipynb")
+def test_without_a_roster_canvas_keeps_its_user_id_and_moodle_never_names_by_participant(tmp_path):
+    touch(tmp_path / "Alice Smith_101_assignsubmission_file_" / "a1.ipynb")
     touch(tmp_path / "jonesbob_LATE_4712_99_a1.ipynb")
     assert students(tmp_path, str(tmp_path)) == {
-        "4711": "Alice Smith_4711_assignsubmission_file_/a1.ipynb",
-        "jonesbob": "jonesbob_LATE_4712_99_a1.ipynb",
+        "Alice Smith": "Alice Smith_101_assignsubmission_file_/a1.ipynb",
+        "jonesbob_4712": "jonesbob_LATE_4712_99_a1.ipynb",
     }
+
+
+ROSTER = """id,name,email,canvas_id
+alice,Alice Smith,alice@uni.example,4711
+alice2,Alice Smith,alice.smith@uni.example,4713
+bob,Bob Jones,bob@uni.example,4712
+"""
+
+
+def roster_of(tmp_path):
+    (tmp_path / "students.csv").write_text(ROSTER)
+    return read_roster(tmp_path / "students.csv")
+
+
+def test_canvas_user_ids_keep_two_students_of_the_same_name_apart(tmp_path):
+    roster = roster_of(tmp_path)
+    touch(tmp_path / "export" / "smithalice_4711_99_a1.ipynb")
+    touch(tmp_path / "export" / "smithalice_LATE_4713_98_a1.ipynb")
+    found = {s.student: s.path.name for s in discover([str(tmp_path / "export")], "a1", roster)}
+    assert found == {"alice": "smithalice_4711_99_a1.ipynb", "alice2": "smithalice_LATE_4713_98_a1.ipynb"}
+
+
+def test_moodle_participant_numbers_map_to_one_roster_student_in_every_assignment(tmp_path):
+    roster = roster_of(tmp_path)
+    touch(tmp_path / "a1" / "Bob Jones_101_assignsubmission_file_" / "a1.ipynb")
+    touch(tmp_path / "a2" / "Bob Jones_207_assignsubmission_file_" / "a2.ipynb")
+    assert [s.student for s in discover([str(tmp_path / "a1")], "a1", roster)] == ["bob"]
+    assert [s.student for s in discover([str(tmp_path / "a2")], "a2", roster)] == ["bob"]
+
+
+def test_moodle_namesakes_are_told_apart_by_the_grading_worksheet(tmp_path):
+    roster = roster_of(tmp_path)
+    export = tmp_path / "a1"
+    touch(export / "Alice Smith_101_assignsubmission_file_" / "a1.ipynb")
+    touch(export / "Alice Smith_102_assignsubmission_file_" / "a1.ipynb")
+    with pytest.raises(RosterError, match="2 students are named 'Alice Smith'"):
+        discover([str(export)], "a1", roster)
+    (export / "Grades-DL-a1.csv").write_text(
+        "Identifier,Full name,Email address,Status,Grade\n"
+        "Participant 101,Alice Smith,alice.smith@uni.example,Submitted,\n"
+        "Participant 102,Alice Smith,alice@uni.example,Submitted,\n")
+    found = {s.student: s.path.parent.name for s in discover([str(export)], "a1", roster)}
+    assert found == {"alice2": "Alice Smith_101_assignsubmission_file_",
+                     "alice": "Alice Smith_102_assignsubmission_file_"}
+
+
+def test_a_submission_not_on_the_roster_is_an_error_naming_the_closest(tmp_path):
+    roster = roster_of(tmp_path)
+    touch(tmp_path / "subs" / "bobb.ipynb"), touch(tmp_path / "subs" / "alice.ipynb")
+    touch(tmp_path / "subs" / "smithzed_9999_1_a1.ipynb")
+    with pytest.raises(RosterError) as caught:
+        discover([str(tmp_path / "subs")], "a1", roster)
+    assert "'bobb' (closest: bob (Bob Jones))" in str(caught.value)
+    assert "Canvas user 9999" in str(caught.value) and "alice.ipynb" not in str(caught.value)
 
 
 def test_checkpoints_and_hidden_folders_are_not_submissions(tmp_path):
