@@ -50,6 +50,17 @@ class Course:
         return folder
 
     def suite_files(self, assignment: str, suite: str = "hidden") -> list[Path]:
-        """The files a verdict depends on: the suite's and the assignment's reference."""
+        """The files a verdict depends on: the suite's, the assignment's reference, and its
+        handout notebooks (their graded names and given code decide what a notebook runs)."""
         folders = [self.suite_dir(assignment, suite), self.root / "reference" / assignment]
-        return [p for folder in folders if folder.is_dir() for p in folder.rglob("*.py")]
+        files = [p for folder in folders if folder.is_dir() for p in folder.rglob("*.py")]
+        return files + self.handout_notebooks(assignment)
+
+    def handout_notebooks(self, assignment: str) -> list[Path]:
+        """The notebooks ``handout.py`` reads: the source notebook, or where a course has
+        none (a student's bundle), the student notebook."""
+        for folder in ("source", "assignments"):
+            notebooks = sorted((self.root / folder / assignment).glob("*.ipynb"))
+            if notebooks:
+                return notebooks
+        return []

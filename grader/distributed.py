@@ -130,14 +130,13 @@ def chunks(items: list, threads: int, size: int | None = None) -> list[list]:
 
 
 def course_files(course: Course, assignment: str, suite: str) -> dict[str, bytes]:
-    """What a verdict needs besides dlgrade: the suite's folder and the reference package."""
+    """What a verdict needs besides dlgrade: the suite's folder, the reference package and
+    the handout (its graded names and given code, ``handout.py``)."""
     folders = [course.suite_dir(assignment, suite), course.root / "reference"]
-    return {
-        str(path.relative_to(course.root)): path.read_bytes()
-        for folder in folders if folder.is_dir()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file() and "__pycache__" not in path.parts
-    }  # fmt: skip
+    files = [path for folder in folders if folder.is_dir() for path in sorted(folder.rglob("*"))
+             if path.is_file() and "__pycache__" not in path.parts]  # fmt: skip
+    files += course.handout_notebooks(assignment)
+    return {str(path.relative_to(course.root)): path.read_bytes() for path in files}
 
 
 class _ClusterLost(Exception):

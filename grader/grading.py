@@ -23,6 +23,7 @@ import pytest
 from grader.course import Course
 from grader.devices import is_gpu, resolve
 from grader.errors import SuiteError
+from grader.handout import read_handout
 from grader.plugin import GradingPlugin, Job
 from grader.results import SubmissionResult
 from grader.sandbox import forkserver
@@ -99,8 +100,9 @@ def grade_stream(paths: Iterable[str], options: GradingOptions,
     """
     course = Course(Path(options.course_root))
     folder = course.suite_dir(options.assignment, options.suite)
+    handout = read_handout(course, options.assignment)
     jobs = (Job(str(p), options.assignment, options.suite, options.mode, options.limits, options.hide,
-                options.device) for p in paths)  # fmt: skip
+                options.device, handout) for p in paths)  # fmt: skip
     pool = WarmWorkers(options.hide) if options.warm and not is_gpu(options.device) else None
     spawn = pool or (partial(WorkerProcess, hide=options.hide, gpu=True) if is_gpu(options.device) else None)
     plugin = GradingPlugin(jobs, on_result, spawn=spawn)

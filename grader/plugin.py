@@ -32,6 +32,7 @@ from _pytest.runner import runtestprotocol
 
 from grader import safe_text
 from grader.errors import HarnessFailure, LoadFailed, NotebookError, StudentProblem, StudentRaised
+from grader.handout import Handout
 from grader.notebook import read_cells
 from grader.results import SubmissionResult, TestResult
 from grader.sandbox.limits import Limits
@@ -54,6 +55,7 @@ class Job:
     limits: Limits = Limits()
     hide: tuple[str, ...] = ()
     device: str = "cpu"
+    handout: Handout | None = None  # graded names and given code (None: no handout)
 
 
 def seed_for(name: str) -> int:
@@ -174,7 +176,9 @@ class GradingPlugin:
             tests = _unrun(items, "skipped", "the submission could not be read")
             return SubmissionResult(**base, status="invalid_notebook", tests=tests,
                                     message=str(exc), sha256=content_hash(job.path))  # fmt: skip
-        session = Session(cells, mode=job.mode, limits=job.limits, hide=job.hide, spawn=self.spawn)
+        graded, given = (job.handout.graded, job.handout.given) if job.handout else (None, ())
+        session = Session(cells, mode=job.mode, limits=job.limits, hide=job.hide, spawn=self.spawn,
+                          graded=graded, given=given)  # fmt: skip
         self._device = torch.device(job.device)
         try:
             return self._grade_loaded(job, items, session, base, started)

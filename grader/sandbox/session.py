@@ -45,6 +45,9 @@ STALE_HANDLE = (
     "an object kept in the worker was lost: the worker ended after it was made "
     "(a crash or a timeout of an earlier call), and a fresh worker does not have it"
 )
+# Of the load time, what top-level statements that compute something (and that graded code
+# needs: ``ACTS = dict(relu=relu)``) may take together; the rest is for definitions.
+NEEDED_SHARE = 1 / 3
 
 
 @dataclass
@@ -64,12 +67,19 @@ class Session:
         limits: Limits = Limits(),
         hide: tuple[str, ...] = (),
         spawn: Callable[[Limits], Channel] | None = None,
+        graded: tuple[str, ...] | None = None,
+        given: tuple[str, ...] = (),
     ):
-        """``spawn`` starts a worker (a warm one from a fork server); default: a cold process."""
+        """``spawn`` starts a worker (a warm one from a fork server); default: a cold process.
+        ``graded`` and ``given``: the handout's graded names and given code (``handout.py``),
+        which decide what top-level code runs and what a notebook that lacks given code gets;
+        ``graded=None``: every function and class of the notebook counts as graded."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
         self.cells = cells
         self.mode = mode
+        self.graded = graded
+        self.given = given
         self.limits = limits
         self.hide = hide
         self._spawn = spawn or (lambda limits: cold_worker(limits, hide))
@@ -94,7 +104,11 @@ class Session:
             raise LoadFailed("error", f"the sandbox could not start: {exc}") from None
         self._not_counted(time.monotonic() - starting)
         self._worker = worker
-        message = {"op": "load", "cells": self.cells, "mode": self.mode}
+        message = {
+            "op": "load", "cells": self.cells, "mode": self.mode,
+            "graded": None if self.graded is None else list(self.graded), "given": list(self.given),
+            "seconds": self.limits.load_seconds * NEEDED_SHARE,
+        }  # fmt: skip
         try:
             reply = worker.request(message, min(self.limits.load_seconds, self.remaining()))
             self._charge(worker)

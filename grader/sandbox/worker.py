@@ -12,7 +12,8 @@ Start-up order matters and is the only trusted part of this file:
   4. say "ready"; from here on the process may be hostile.
 
 Requests (``op``):
-  load     {"cells": [str], "mode": "definitions" | "all"} -> {"defined": [...], "notes": [...]}
+  load     {"cells": [str], "mode": "definitions" | "all", "graded": [str] | None, "given": [str],
+            "seconds": float} -> {"defined": [...], "notes": [...]}   (see loading.py)
   call     {"target": ref, "args": [...], "kwargs": {...}, "keep": bool,
             "no_grad": bool, "no_autograd": bool (autograd_guard.py: refused, whatever its name)}
   getattr  {"target": ref, "name": str, "keep": bool}
@@ -30,13 +31,11 @@ here), {"handle": 3, "attr": "step"} or {"lib": "torch.optim.SGD"}. A reply is
 from __future__ import annotations
 
 import argparse
-import ast
 import builtins
 import collections
 import contextlib
 import ctypes
 import importlib
-import linecache
 import os
 import random
 import signal
@@ -58,11 +57,11 @@ import torch.optim  # noqa: F401
 # Isolated mode (-I) leaves the script's folder off sys.path; add exactly that folder
 # (the sandbox package, for wire.py and magics.py) and never the course directory.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import loading  # noqa: E402
 import reach  # noqa: E402
 import syscalls  # noqa: E402
 import wire  # noqa: E402
 from autograd_guard import call_without_autograd  # noqa: E402
-from magics import neutralise_magics  # noqa: E402
 from seeding import seed_torch  # noqa: E402
 
 if not hasattr(os, "getuid"):  # Windows: no uids, so never root; the checks below read it
@@ -178,93 +177,6 @@ def _refuse_unreachable(needed: list[str]) -> None:
         )
 
 
-# --------------------------------------------------------------------------- loading
-
-
-def is_definition(node: ast.stmt) -> bool:
-    """Statements that define names without running experiments: kept in 'definitions' mode."""
-    if isinstance(node, (ast.Import, ast.ImportFrom)):
-        return not _imports_dlgrade(node)  # the notebook's self-check cell: the grader needs none of it
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return True
-    if isinstance(node, ast.ClassDef):
-        return True
-    if isinstance(node, (ast.Assign, ast.AnnAssign)):
-        return node.value is not None and not _calls_anything(node.value)
-    if isinstance(node, ast.If):
-        return not _calls_anything(node.test) and all(map(is_definition, node.body + node.orelse))
-    if isinstance(node, ast.Try):
-        handlers = [stmt for handler in node.handlers for stmt in handler.body]
-        return all(map(is_definition, node.body + handlers + node.orelse + node.finalbody))
-    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
-        return True  # a docstring or a bare constant: runs nothing
-    return isinstance(node, ast.Pass)
-
-
-def _imports_dlgrade(node: ast.Import | ast.ImportFrom) -> bool:
-    if isinstance(node, ast.ImportFrom):
-        return (node.module or "").split(".")[0] == "dlgrade"
-    return any(alias.name.split(".")[0] == "dlgrade" for alias in node.names)
-
-
-def _calls_anything(node: ast.AST) -> bool:
-    return any(isinstance(n, (ast.Call, ast.Await, ast.Yield, ast.YieldFrom)) for n in ast.walk(node))
-
-
-def load(cells: list[str], mode: str, namespace: dict) -> dict:
-    """Run each cell's statements in order; a failing statement costs only itself."""
-    notes: list[str] = []
-    skipped = 0
-    for index, raw in enumerate(cells, start=1):
-        source, changed = neutralise_magics(raw)
-        if source is None:
-            notes.append(f"cell {index}: cell magic (%%...), not run")
-            continue
-        if changed:
-            notes.append(f"cell {index}: IPython magics or shell escapes removed")
-        filename = f"<cell {index}>"
-        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-        try:
-            tree = ast.parse(source, filename)
-        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-            notes.append(f"cell {index}: {_syntax_message(exc)}; nothing in this cell was defined")
-            continue
-        for node in tree.body:
-            if mode == "definitions" and not is_definition(node):
-                skipped += 1
-                continue
-            _run_statement(node, filename, namespace, notes, index)
-    if skipped:
-        notes.append(
-            f"{skipped} top-level statement(s) that are not definitions were not run "
-            "(grading runs imports, functions, classes and constants only)"
-        )
-    defined = sorted(name for name in namespace if not name.startswith("__"))
-    return {"defined": defined, "notes": notes}
-
-
-def _run_statement(node: ast.stmt, filename: str, namespace: dict, notes: list, index: int):
-    try:
-        code = compile(ast.Module(body=[node], type_ignores=[]), filename, "exec")
-        exec(code, namespace)
-    except BaseException as exc:  # noqa: BLE001  (SystemExit from exit() included)
-        notes.append(f"cell {index}, line {node.lineno}: {_describe(exc)}")
-
-
-def _syntax_message(exc: BaseException) -> str:
-    if isinstance(exc, SyntaxError):
-        return f"SyntaxError at line {exc.lineno}: {exc.msg}"
-    return f"{type(exc).__name__} while parsing"
-
-
-def _describe(exc: BaseException) -> str:
-    try:
-        text = str(exc)
-    except Exception:  # noqa: BLE001  (a hostile __str__)
-        text = "<unprintable>"
-    return f"{type(exc).__name__}: {text}"[:500]
-
-
 # --------------------------------------------------------------------------- serving
 
 
@@ -277,6 +189,7 @@ class Worker:
         sys.modules["__main__"] = self.module
         self.handles: dict[int, object] = {}
         self.next_handle = 1
+        self.loaded = loading.Loaded()
 
     @property
     def namespace(self) -> dict:
@@ -286,7 +199,7 @@ class Worker:
         op = request.get("op")
         try:
             if op == "load":
-                return {"ok": load(request["cells"], request["mode"], self.namespace)}
+                return {"ok": self.load(request)}
             if op == "seed":
                 return {"ok": self.seed(int(request["seed"]))}
             if op == "release":
@@ -318,7 +231,19 @@ class Worker:
         except _Missing as exc:
             return _error("missing", exc)
         except BaseException as exc:  # noqa: BLE001
-            return _error("exception", exc)
+            return _error("exception", exc, loading.explain(exc, self.loaded.unbound))
+
+    def load(self, request: dict) -> dict:
+        graded = request.get("graded")
+        plan = loading.Plan(
+            mode=request["mode"],
+            graded=tuple(graded) if graded is not None else None,
+            given=tuple(request.get("given", ())),
+            seconds=float(request.get("seconds", loading.Plan.seconds)),
+        )
+        self.loaded = loading.load(request["cells"], plan, self.namespace)
+        defined = sorted(name for name in self.namespace if not name.startswith("__"))
+        return {"defined": defined, "notes": self.loaded.notes}
 
     def handle_many(self, requests: list) -> list[dict]:
         """Each request in order, stopping after the first that fails: one round trip
@@ -341,7 +266,9 @@ class Worker:
     def resolve(self, ref: dict):
         if "name" in ref:
             if ref["name"] not in self.namespace:
-                raise _Missing(f"the submission does not define {ref['name']!r}")
+                why = self.loaded.unbound.get(ref["name"])
+                missing = f"the submission does not define {ref['name']!r}"
+                raise _Missing(f"{missing}; {why}" if why else missing)
             return self.namespace[ref["name"]]
         if "lib" in ref:
             return _library_object(ref["lib"])
@@ -381,12 +308,13 @@ def _library_object(dotted: str):
     raise PermissionError(f"{dotted!r} is not a library object tests may use")
 
 
-def _error(kind: str, exc: BaseException) -> dict:
+def _error(kind: str, exc: BaseException, described: str | None = None) -> dict:
+    """``described``: the exception in words, when there is more to say than ``str(exc)``."""
     return {
         "error": {
             "kind": kind,
             "type": type(exc).__name__,
-            "message": _describe(exc).split(": ", 1)[-1],
+            "message": (described or loading.describe(exc)).split(": ", 1)[-1],
             "traceback": _student_traceback(exc),
         }
     }
