@@ -72,7 +72,7 @@ def a3_without_the_given_forward_pass() -> list[str]:
 def test_a_correct_a2_with_a_dispatch_table_gets_full_marks(tmp_path):
     path = write_notebook(tmp_path / "a2.ipynb", a2_with_a_dispatch_table())
     [result] = grade([path], assignment="a2", course=Course(ROOT))
-    assert_full_marks(result, 30)
+    assert_full_marks(result, result.max_score)  # every hidden test passed
     assert any("were run because graded functions use what they bind" in note for note in result.notes)
 
 
@@ -81,7 +81,7 @@ def test_a_correct_a3_without_the_given_forward_pass_gets_full_marks_and_a_note(
     assert not any("def dense(" in cell or "def mlp_forward(" in cell for cell in cells)
     path = write_notebook(tmp_path / "a3.ipynb", cells)
     [result] = grade([path], assignment="a3", course=Course(ROOT))
-    assert_full_marks(result, 30)
+    assert_full_marks(result, result.max_score)  # every hidden test passed
     note = next(note for note in result.notes if "the handout's given code was used" in note)
     assert "dense" in note and "mlp_forward" in note and "relu_backward" not in note
 
