@@ -321,6 +321,7 @@ def test_release_writes_the_bundle_and_refuses_a_folder_in_use(tmp_path):
     first = CliRunner().invoke(release_command, args)
     assert first.exit_code == 0, first.output
     assert "no reference, hidden-suite or solution code" in first.output
+    assert "course.toml has no [release] url" in first.output  # Colab would have nothing to install
     again = CliRunner().invoke(release_command, args)
     assert again.exit_code == 1 and "exists and is not an empty folder" in again.output
 
