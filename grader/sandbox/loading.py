@@ -106,10 +106,12 @@ def _give(given: tuple[str, ...], missing: set[str], runner: _Runner) -> None:
     wins wherever it binds the same names. Only definitions of the handout, and what
     they need, are candidates: never its experiments.
     """
+    missing -= set(dir(builtins))
+    if not missing:
+        return  # the usual case: nothing to read the handout for
     handout = _parse(list(given), "handout cell", Loaded())
     for_definitions = needed(handout, {name for s in handout for name in s.defines})
     eligible = [s for i, s in enumerate(handout) if is_definition(s.node) or i in for_definitions]
-    missing -= set(dir(builtins))
     chosen = needed(eligible, missing)
     if not chosen:
         return
