@@ -105,13 +105,22 @@ def _global_reads(table: symtable.SymbolTable) -> set[str]:
 
 def _updated_names(node: ast.stmt) -> set[str]:
     """Names whose value the statement changes without binding them: an item or attribute
-    set or deleted (``ACTS["gelu"] = gelu``), a method called on the name (``ACTS.update(...)``)."""
-    if isinstance(node, ast.Assign):
+    set or deleted (``ACTS["gelu"] = gelu``), a method called on the name (``ACTS.update(...)``),
+    also inside a loop or block at top level (``for f in fs: ACTS[f.__name__] = f``), but
+    not inside a function or class, which change nothing until they are called."""
+    names = _changed_here(node)
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.stmt):
+                names |= _updated_names(child)
+    return names
+
+
+def _changed_here(node: ast.stmt) -> set[str]:
+    if isinstance(node, (ast.Assign, ast.Delete)):
         targets = node.targets
     elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
         targets = [node.target]
-    elif isinstance(node, ast.Delete):
-        targets = node.targets
     elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
         func = node.value.func
         method_of_a_name = isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
