@@ -168,6 +168,7 @@ def install_cell(url: str) -> str:
         "import importlib.util",
         'if importlib.util.find_spec("dlgrade") is None:',
         f"    %pip install --quiet --extra-index-url {CPU_INDEX} {target}",
+        "    importlib.invalidate_caches()  # so that the next cell's import sees it",
     ])  # fmt: skip
 
 

@@ -11,6 +11,7 @@ import nbformat
 import pytest
 import yaml
 from click.testing import CliRunner
+from IPython.core.inputtransformer2 import TransformerManager
 from support import ROOT
 
 from grader.course import Course
@@ -109,6 +110,10 @@ def test_the_first_cell_installs_from_the_course_s_handout_url(tmp_path):
     assert '%pip install --quiet --extra-index-url https://download.pytorch.org/whl/cpu ' \
            '"dlgrade-student @ git+https://github.com/dl/handout-a1"' in first
     assert "git+https://github.com/dl/handout-a1" in (out / "README.md").read_text()
+    # what Jupyter's, VS Code's and Colab's kernels make of it: the magic inside the `if` is a call
+    python = TransformerManager().transform_cell(first)
+    assert "    get_ipython().run_line_magic('pip', 'install --quiet --extra-index-url" in python
+    compile(python, "first cell", "exec")
 
 
 def test_the_workflow_is_what_github_classroom_s_reporter_needs(bundle):
