@@ -28,7 +28,23 @@ def test_magics_and_shell_escapes_become_pass_and_keep_indentation():
 
 
 def test_a_cell_magic_skips_the_whole_cell():
-    assert neutralise_magics("%%time\ndef f(): pass") == (None, True)
+    assert neutralise_magics("%%bash\ndef f(): pass") == (None, True)
+
+
+def test_time_and_capture_cells_run_their_body_as_jupyter_does():
+    namespace = {}
+    cells = ["%%time\ndef train():\n    return 'trained'", "\n%%capture out\nLR = 0.5"]
+    load(cells, "definitions", namespace)
+    assert namespace["train"]() == "trained" and namespace["LR"] == 0.5
+    assert namespace["train"].__code__.co_firstlineno == 2  # line numbers stay the notebook's
+
+
+def test_a_graded_name_lost_to_a_cell_that_does_not_parse_is_explained():
+    report = load(["import torch", "def relu(z):\n    return z.clamp(min=0\n\ndef tanh(z):\n    pass"],
+                  "definitions", {}, graded=("relu", "tanh"))  # fmt: skip
+    why = "cell 2 defines it, but that cell does not parse: SyntaxError"
+    assert report["unbound"]["relu"].startswith(why)
+    assert "tanh" in report["unbound"]
 
 
 def test_definitions_mode_runs_definitions_and_skips_experiments():

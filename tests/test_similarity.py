@@ -188,7 +188,7 @@ def test_grouping_parentheses_do_not_count_but_calls_do():
 
 def test_later_cells_win_and_broken_cells_or_magics_cost_only_themselves():
     cells = ["%matplotlib inline\ndef sign(z):\n    return z", "def sign(z):\n    return -z",
-             "def sigmoid(z) oops", "%%time\ndef weighted_sum(x, w, b):\n    return 0",
+             "def sigmoid(z) oops", "%%bash\ndef weighted_sum(x, w, b):\n    return 0",
              "def helper():\n    pass"]  # fmt: skip
     found = definitions(parse_cells(cells), A1)
     assert found == {"sign": "def sign(z):\n    return -z"}

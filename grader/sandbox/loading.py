@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 import builtins
 import linecache
+import re
 import signal
 import time
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ from magics import neutralise_magics
 from needs import Statement, needed
 from newer_syntax import syntax_message
 
+# ``def name`` / ``class name`` at the start of a line: what a cell that does not parse meant to define
+_DEFINED_AT_TOP = re.compile(r"^(?:async\s+def|def|class)\s+([A-Za-z_]\w*)", re.MULTILINE)
 STATEMENT_PREVIEW = 60  # characters of a statement quoted in a message
 SKIPPED = (
     "was not run: grading runs definitions and what graded functions use by name, not other top-level code"
@@ -146,6 +149,8 @@ def _parse(cells: list[str], label: str, loaded: Loaded) -> list[Statement]:
         except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
             why = syntax_message(exc, source)
             loaded.notes.append(f"{label} {index}: {why}; nothing in this cell was defined")
+            for name in _DEFINED_AT_TOP.findall(source):
+                loaded.unbound[name] = f"{label} {index} defines it, but that cell does not parse: {why}"
             continue
         statements += [Statement.of(index, node, filename) for node in tree.body]
     return statements

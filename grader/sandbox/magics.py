@@ -19,6 +19,8 @@ import os
 import re
 
 MAGIC_NOTE = "pass  # dlgrade: removed an IPython magic or shell escape"
+# Cell magics whose body IPython runs as Python in the notebook's namespace: kept, without the magic.
+PYTHON_CELL_MAGICS = ("time", "capture")
 
 # A cell with none of these cannot hold a magic: no tokenising needed (most cells).
 _MAYBE_MAGIC = re.compile(r"^\s*[%!?/,;]|=\s*[%!]|\?\s*$", re.MULTILINE)
@@ -56,12 +58,18 @@ def neutralise_magics(source: str) -> tuple[str | None, bool]:
     """Replace each magic or shell escape by ``pass`` at its indentation (its continuation
     lines by blank lines), so blocks stay valid and line numbers stay put.
 
-    Returns (source or None when the whole cell is a cell magic, whether anything changed).
+    Returns (source or None when the whole cell is a cell magic that does not run Python,
+    whether anything changed). ``%%time`` and ``%%capture`` run their body: it is kept.
     """
     lines = source.splitlines()
-    first = next((line.strip() for line in lines if line.strip()), "")
-    if first.startswith("%%"):
-        return None, True
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is not None and lines[first].strip().startswith("%%"):
+        if lines[first].strip()[2:].split(" ")[0] not in PYTHON_CELL_MAGICS:
+            return None, True
+        lines[first] = "# dlgrade: " + lines[first].strip()  # %%time: the body runs, as in Jupyter
+        source = "\n".join(lines)
+        body, _changed = neutralise_magics(source)
+        return body, True
     if not _MAYBE_MAGIC.search(source):
         return "\n".join(lines), False
     replaced = _ipython_replace(lines) if _IPYTHON is not None else None
