@@ -197,9 +197,9 @@ def _register_commands() -> None:
     from grader.release import release_command
     from grader.selfcheck import check_command
     from grader.similarity_cli import similarity
-    from reports.cli import report
+    from reports.cli import init, report
 
-    for command in (check_command, ci_command, release_command, report, similarity):
+    for command in (check_command, ci_command, release_command, report, init, similarity):
         main.add_command(command)
 
 

@@ -25,12 +25,19 @@ class Course:
         object.__setattr__(self, "root", Path(self.root))  # Course("course/") from a script works too
 
     @classmethod
-    def find(cls, start: str | Path | None = None) -> Course:
-        """The nearest folder at or above ``start`` with ``suites/``, else this checkout."""
+    def find(cls, start: str | Path | None = None, *, fallback: bool = True) -> Course:
+        """The nearest folder at or above ``start`` with ``suites/``, else this checkout.
+
+        ``fallback=False`` (reports): no course found is an error, never this checkout's
+        example course, whose students would turn up in another course's reports.
+        """
         here = Path(start or Path.cwd()).resolve()
         for folder in (here, *here.parents):
             if (folder / "suites").is_dir() and (folder / "reference").is_dir():
                 return cls(folder)
+        if not fallback:
+            raise SuiteError(f"no course folder (one with suites/ and reference/) at or above {here}: "
+                             "run this in the course folder or pass --course DIR")  # fmt: skip
         return cls(Path(__file__).resolve().parents[1])
 
     def assignments(self) -> list[str]:

@@ -8,7 +8,8 @@ suites). Every section is optional; what is left out takes the default below.
     bonus_max = 10          # assignment points are scaled to this many bonus points
     rounding = 0.5          # the bonus is rounded half up to a multiple of this (0: no rounding)
     exam_max = 100          # the final exam is scored out of this ...
-    pass_mark = 50          # ... and passed with this many points, bonus included
+    pass_mark = 50          # ... and passed with this many points ...
+    bonus_counts_for_pass = true   # ... bonus included (false: the exam alone must reach it)
 
     [assignments.a1]
     weight = 1.0            # share of the bonus, relative to the other assignments' weights
@@ -36,6 +37,11 @@ suites). Every section is optional; what is left out takes the default below.
                             # {assignment} becomes the assignment's id
 
 A student in no team is a team of one, named by their id.
+
+The course rules bound what a file may say: the bonus is at most a tenth of the
+exam's points (10 of 100), the pass mark lies within the exam's points, some
+assignment has a weight, and only assignments that have a hidden suite are weighted.
+A course folder without the file is an error (``dlgrade init`` writes one).
 """
 
 from __future__ import annotations
@@ -54,6 +60,8 @@ else:  # Python 3.10: the same parser, from the package index
     import tomli as tomllib
 
 FILENAME = "course.toml"
+BONUS_SHARE = 0.1
+"""The course rules: the bonus is at most this share of the exam's points."""
 MAX_TEAM_SIZE = 3
 VISIBILITY = ("messages", "points", "nothing")
 
@@ -86,6 +94,7 @@ class CoursePolicy:
     rounding: float = 0.5
     exam_max: float = 100.0
     pass_mark: float = 50.0
+    bonus_counts_for_pass: bool = True
     assignments: dict[str, AssignmentPolicy] = field(default_factory=dict)
     late: LatePolicy = LatePolicy()
     visibility: dict[str, str] = field(default_factory=dict)
@@ -113,10 +122,11 @@ class CoursePolicy:
 
 
 def load(path: str | Path) -> CoursePolicy:
-    """Read and check a course file; a missing file is the default policy."""
+    """Read and check a course file; a missing one is an error that says how to make one."""
     path = Path(path)
-    if not path.exists():
-        return CoursePolicy()
+    if not path.is_file():
+        raise CourseFileError(f"no course file at {path}: run `dlgrade init` in the course folder to write "
+                              "a commented one, or pass --course DIR")  # fmt: skip
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -127,27 +137,48 @@ def load(path: str | Path) -> CoursePolicy:
         raise CourseFileError(f"{path}: {exc}") from None
 
 
-def load_course(root: str | Path) -> CoursePolicy:
-    """The policy of the course in folder ``root`` (its ``course.toml``)."""
-    return load(Path(root) / FILENAME)
+def load_course(root: str | Path, *, missing_ok: bool = False) -> CoursePolicy:
+    """The policy of the course in folder ``root`` (its ``course.toml``), checked against the
+    course's hidden suites: a weight for an assignment without one is a typo.
+
+    ``missing_ok``: no file is the default policy, for the commands that need none of its
+    numbers (release, similarity); reports always need one.
+    """
+    if missing_ok and not (Path(root) / FILENAME).is_file():
+        return CoursePolicy()
+    policy = load(Path(root) / FILENAME)
+    known = suite_names(root)
+    unknown = sorted(set(policy.assignments) - set(known))
+    if known and unknown:
+        raise CourseFileError(f"{Path(root) / FILENAME}: [assignments] {', '.join(unknown)}: "
+                              f"no such assignment (the course's suites are {', '.join(known)})")  # fmt: skip
+    return policy
+
+
+def suite_names(root: str | Path) -> list[str]:
+    """The assignments of the course in ``root``: its hidden suites' folders."""
+    suites = Path(root) / "suites"
+    return sorted(p.name for p in suites.iterdir() if p.is_dir()) if suites.is_dir() else []
 
 
 def parse(data: dict[str, Any]) -> CoursePolicy:
     """A policy from the TOML file's tables; every value is checked."""
     _only(data, {"course", "assignments", "late", "visibility", "teams", "students", "release"}, "the file")
     course = _table(data, "course")
-    _only(course, {"name", "bonus_max", "rounding", "exam_max", "pass_mark"}, "[course]")
+    _only(course, {"name", "bonus_max", "rounding", "exam_max", "pass_mark", "bonus_counts_for_pass"},
+          "[course]")  # fmt: skip
     visibility = dict(_table(data, "visibility"))
     default_visibility = visibility.pop("default", "messages")
     for key, value in [("default", default_visibility), *visibility.items()]:
         if value not in VISIBILITY:
             raise CourseFileError(f"[visibility] {key} = {value!r}: must be one of {VISIBILITY}")
-    return CoursePolicy(
+    policy = CoursePolicy(
         name=str(course.get("name", "")),
         bonus_max=_number(course, "bonus_max", 10.0, "[course]"),
         rounding=_number(course, "rounding", 0.5, "[course]"),
         exam_max=_number(course, "exam_max", 100.0, "[course]", positive=True),
-        pass_mark=_number(course, "pass_mark", 50.0, "[course]"),
+        pass_mark=_number(course, "pass_mark", 50.0, "[course]", positive=True),
+        bonus_counts_for_pass=_flag(course, "bonus_counts_for_pass", True, "[course]"),
         assignments={name: _assignment(name, table)
                      for name, table in _table(data, "assignments").items()},  # fmt: skip
         late=_late(_table(data, "late")),
@@ -157,6 +188,30 @@ def parse(data: dict[str, Any]) -> CoursePolicy:
         students={str(k): str(v) for k, v in _table(data, "students").items()},
         release_url=_release_url(_table(data, "release")),
     )
+    _check_rules(policy)
+    return policy
+
+
+def _check_rules(policy: CoursePolicy) -> None:
+    """What the course rules allow, beyond each value's own type."""
+    limit = policy.exam_max * BONUS_SHARE
+    if policy.bonus_max > limit:
+        raise CourseFileError(f"[course] bonus_max = {policy.bonus_max:g}: the course rules allow a bonus "
+                              f"of at most {BONUS_SHARE:.0%} of the exam's points, {limit:g}")  # fmt: skip
+    if policy.pass_mark > policy.exam_max:
+        raise CourseFileError(f"[course] pass_mark = {policy.pass_mark:g} is more than the exam's "
+                              f"{policy.exam_max:g} points: nobody could pass")  # fmt: skip
+    if policy.rounding > policy.bonus_max:
+        raise CourseFileError(f"[course] rounding = {policy.rounding:g} is more than bonus_max")
+    if policy.assignments and not any(a.weight > 0 for a in policy.assignments.values()):
+        raise CourseFileError("[assignments] every weight is 0: no assignment would count towards the bonus")
+
+
+def _flag(table: dict[str, Any], key: str, default: bool, where: str) -> bool:
+    value = table.get(key, default)
+    if not isinstance(value, bool):
+        raise CourseFileError(f"{where} {key} must be true or false, not {value!r}")
+    return value
 
 
 def _assignment(name: str, table: Any) -> AssignmentPolicy:

@@ -108,7 +108,8 @@ def build(folder: Path, *, course: Course, assignment: str) -> None:
     """Write the bundle of ``assignment`` into ``folder``."""
     checks = course.suite_dir(assignment, "public")
     source = student_notebook(course, assignment)
-    url = course_file.load_course(course.root).release_url.replace("{assignment}", assignment)
+    policy = course_file.load_course(course.root, missing_ok=True)
+    url = policy.release_url.replace("{assignment}", assignment)
     notebook = write_notebook(source, folder, assignment, install_cell(url))
     bundled_checks = folder / BUNDLED_COURSE / "assignments" / assignment / "checks"
     copy_files(public_check_files(checks), checks, bundled_checks)

@@ -118,7 +118,8 @@ def compare_submissions(arguments: list[str], *, assignment: str, course: Course
             continue
         prints.append(fingerprint(submission.student, submission.path, cells, template=template,
                                   settings=settings))  # fmt: skip
-    return compare(prints, assignment=assignment, policy=load_course(course.root), settings=settings,
+    policy = load_course(course.root, missing_ok=True)
+    return compare(prints, assignment=assignment, policy=policy, settings=settings,
                    template=template, skipped=skipped)  # fmt: skip
 
 

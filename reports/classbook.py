@@ -4,8 +4,11 @@
 - A team's score for an assignment comes from its members' latest attempts; when
   more than one member submitted, the most recent hand-in counts (``submitted_at``,
   else ``graded_at``) and the breakdown says so. Every member gets that score.
-- A student known only from the course file (``[teams]``, ``[students]``) or the
-  exam file, with no submission, gets 0 for the assignment: a line, not an error.
+- With a roster (grader/roster.py), the class is the roster: every name in the
+  gradebook, the teams and the exam file must be on it, or the report stops with
+  the unknown names and the closest roster entries. (Without one, the class is
+  everyone the gradebook, the course file and the exam file name.)
+- A student with no submission gets 0 for the assignment: a line, not an error.
 - An assignment's maximum is the course file's ``max_points``, else the largest
   ``max_score`` the gradebook recorded for it.
 """
@@ -14,9 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from fractions import Fraction
 
 from grader.course_file import CoursePolicy
 from grader.gradebook import Attempt, Gradebook
+from grader.roster import Roster
 from reports.bonus import (
     AssignmentScore,
     BonusBreakdown,
@@ -55,7 +60,7 @@ class StudentReport:
     """Exam + bonus; None when no exam file was given."""
 
     @property
-    def bonus(self) -> float:
+    def bonus(self) -> Fraction:
         return self.breakdown.bonus
 
 
@@ -79,10 +84,10 @@ class ClassReport:
         return sorted(seen.values(), key=lambda a: a.student)
 
 
-def build_report(gradebook: Gradebook, policy: CoursePolicy,
-                 exam: dict[str, float | None] | None = None) -> ClassReport:  # fmt: skip
+def build_report(gradebook: Gradebook, policy: CoursePolicy, exam: dict[str, Fraction | None] | None = None,
+                 roster: Roster | None = None) -> ClassReport:  # fmt: skip
     """The class report from a gradebook and the course's policy."""
-    return class_report(latest_attempts(gradebook, tuple(policy.assignments)), policy, exam)
+    return class_report(latest_attempts(gradebook, tuple(policy.assignments)), policy, exam, roster)
 
 
 def latest_attempts(gradebook: Gradebook, assignments: tuple[str, ...] = ()) -> Latest:
@@ -91,23 +96,30 @@ def latest_attempts(gradebook: Gradebook, assignments: tuple[str, ...] = ()) -> 
     return {assignment: gradebook.latest(assignment) for assignment in names}
 
 
-def class_report(latest: Latest, policy: CoursePolicy,
-                 exam: dict[str, float | None] | None = None) -> ClassReport:  # fmt: skip
+def class_report(latest: Latest, policy: CoursePolicy, exam: dict[str, Fraction | None] | None = None,
+                 roster: Roster | None = None) -> ClassReport:  # fmt: skip
     assignments = tuple(policy.assignments) or tuple(sorted(latest))
     maxima = {a: max_points(a, policy, latest.get(a, {})) for a in assignments}
     counted = {a: team_submissions(latest.get(a, {}), policy) for a in assignments}
     students = tuple(
-        student_report(student, policy, assignments, maxima, counted, exam)
-        for student in roster(policy, latest, exam or {})
+        student_report(student, policy, assignments, maxima, counted, exam, roster)
+        for student in class_list(policy, latest, exam or {}, roster)
     )
     return ClassReport(policy, assignments, maxima, students, has_exam=exam is not None)
 
 
-def roster(policy: CoursePolicy, latest: Latest, exam: dict[str, float | None]) -> list[str]:
-    """Every student the course knows: from submissions, the course file and the exam file."""
-    known = {student for by_student in latest.values() for student in by_student}
-    known |= {member for members in policy.teams.values() for member in members}
-    return sorted(known | set(policy.students) | set(exam))
+def class_list(policy: CoursePolicy, latest: Latest, exam: dict[str, Fraction | None],
+               roster: Roster | None = None) -> list[str]:  # fmt: skip
+    """Every student of the class: the roster's, once every other input is checked against it;
+    without a roster, everyone the submissions, the course file and the exam file name."""
+    graded = {student for by_student in latest.values() for student in by_student}
+    teamed = {member for members in policy.teams.values() for member in members}
+    if roster is None:
+        return sorted(graded | teamed | set(policy.students) | set(exam))
+    roster.check(graded, "the gradebook")
+    roster.check(teamed, "the course file's [teams]")
+    roster.check(exam, "the exam file")
+    return sorted(roster.ids())
 
 
 def max_points(assignment: str, policy: CoursePolicy, attempts: dict[str, Attempt]) -> float:
@@ -149,14 +161,15 @@ def _when(attempt: Attempt) -> str:
 
 def student_report(student: str, policy: CoursePolicy, assignments: tuple[str, ...],
                    maxima: dict[str, float], counted: dict[str, dict[str, Counted]],
-                   exam: dict[str, float | None] | None) -> StudentReport:  # fmt: skip
+                   exam: dict[str, Fraction | None] | None, roster: Roster | None = None,
+                   ) -> StudentReport:  # fmt: skip
     team = policy.team_of(student)
     mine = {a: counted[a].get(team, Counted(None)) for a in assignments}
     lines = [assignment_score(student, team, a, mine[a], policy, maxima[a]) for a in assignments]
     breakdown = bonus_breakdown(lines, policy)
     exam_points = None if exam is None else exam.get(student)
     return StudentReport(
-        student, policy.name_of(student), team, breakdown,
+        student, roster.name_of(student) if roster else policy.name_of(student), team, breakdown,
         attempts={a: mine[a].attempt for a in assignments},
         final=None if exam is None else final(exam_points, breakdown.bonus, policy),
     )  # fmt: skip

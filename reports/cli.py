@@ -18,6 +18,8 @@ from grader.gradebook import FILENAME
 from reports.bonus import number
 from reports.writer import Written, write_reports
 
+STARTERS = Path(__file__).parent / "templates" / "init"
+
 
 @click.command()
 @click.option("--course", "course_dir", type=click.Path(file_okay=False, exists=True),
@@ -31,8 +33,8 @@ from reports.writer import Written, write_reports
 @click.option("--gradescope", is_flag=True, help="Also write Gradescope results.json files.")
 def report(course_dir, gradebook_path, exam_path, out_dir, gradescope) -> None:
     """Write the bonus gradebook CSV, per-test outcomes, feedback pages and the class overview."""
-    course = Course(Path(course_dir).resolve()) if course_dir else Course.find()
     try:
+        course = Course(Path(course_dir).resolve()) if course_dir else Course.find(fallback=False)
         written = write_reports(course_root=course.root, out_dir=Path(out_dir),
                                 gradebook=Path(gradebook_path) if gradebook_path else None,
                                 exam=Path(exam_path) if exam_path else None,
@@ -40,6 +42,29 @@ def report(course_dir, gradebook_path, exam_path, out_dir, gradescope) -> None:
     except DlgradeError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(summary(written, Path(out_dir)))
+
+
+@click.command()
+@click.argument("folder", type=click.Path(file_okay=False), default=".")
+def init(folder) -> None:
+    """Write a commented course.toml and an example students.csv into FOLDER (never over existing ones)."""
+    written = write_starter_files(Path(folder))
+    for path in written:
+        click.echo(f"wrote {path}")
+    if not written:
+        click.echo(f"{folder} already has course.toml and students.csv: nothing written")
+
+
+def write_starter_files(folder: Path) -> list[Path]:
+    """The starter course file and roster, each only where there is none yet."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in ("course.toml", "students.csv"):
+        target = folder / name
+        if not target.exists():
+            target.write_bytes((STARTERS / name).read_bytes())
+            written.append(target)
+    return written
 
 
 def summary(written: Written, out_dir: Path) -> str:

@@ -14,7 +14,7 @@ import re
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from reports.bonus import BonusBreakdown, display_time, number
+from reports.bonus import BonusBreakdown, display_time, number, number_down
 from reports.charts import BarChart, bar_chart, histogram, nice_step
 from reports.classbook import ClassReport, StudentReport
 from reports.feedback import assignment_feedback
@@ -29,6 +29,7 @@ def environment() -> Environment:
     env = Environment(loader=PackageLoader("reports", "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)  # fmt: skip
     env.filters["num"] = number
+    env.filters["num_down"] = number_down  # a final score: never printed above itself
     env.filters["when"] = display_time
     env.filters["percent"] = lambda value: f"{round(100 * value)}%"
     return env
@@ -98,7 +99,7 @@ def scaling_steps(breakdown: BonusBreakdown) -> list[str]:
         f"weighted share = ({terms or '0'}) / {number(breakdown.total_weight)} "
         f"= {number(breakdown.weighted_fraction)}",
         f"{number(breakdown.weighted_fraction)} × {number(breakdown.bonus_max)} bonus points "
-        f"= {number(breakdown.unrounded)}",
-        f"{number(breakdown.unrounded)} {rounding}, at most {number(breakdown.bonus_max)}: "
+        f"= {number_down(breakdown.unrounded)}",
+        f"{number_down(breakdown.unrounded)} {rounding}, at most {number(breakdown.bonus_max)}: "
         f"bonus = {number(breakdown.bonus)}",
     ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from reports.bonus import number
+from reports.bonus import number, number_down
 from reports.classbook import ClassReport, StudentReport
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -98,7 +98,7 @@ def final_rows(report: ClassReport) -> list[Row]:
         rows.append({"id": student.student, "name": student.name,
                      "exam": "" if final.exam is None else number(final.exam),
                      "bonus": number(final.bonus),
-                     "final": "" if final.total is None else number(final.total),
+                     "final": "" if final.total is None else number_down(final.total),
                      "result": final.result})  # fmt: skip
     return rows
 

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from grader import course_file
+from grader import course_file, roster
 from grader.gradebook import FILENAME, Gradebook
+from grader.roster import Roster
 from reports import tables
 from reports.classbook import ClassReport, build_report
 from reports.errors import ReportError
@@ -41,12 +42,14 @@ def write_reports(*, course_root: Path, out_dir: Path, gradebook: Path | None = 
                   generated: str | None = None) -> Written:  # fmt: skip
     """Read the course file, the gradebook and the exam file; write every report into ``out_dir``."""
     policy = course_file.load_course(course_root)
+    students = course_roster(course_root, policy)
     gradebook = gradebook or course_root / FILENAME
     if not gradebook.is_file():
         raise ReportError(f"no gradebook at {gradebook}: grade the submissions first (dlgrade grade)")
     exam_points = read_exam(exam, policy) if exam is not None else None
     with Gradebook(gradebook) as book:
-        report = build_report(book, policy, exam_points)
+        check_gradebook(book, policy, course_root)
+        report = build_report(book, policy, exam_points, students)
     if generated is None:
         generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     docstrings = {a: suite_docstrings(course_root / "suites" / a) for a in report.assignments}
@@ -54,6 +57,27 @@ def write_reports(*, course_root: Path, out_dir: Path, gradebook: Path | None = 
     if gradescope:
         paths += write_gradescope(report, out_dir / "gradescope", docstrings)
     return Written(report, tuple(paths))
+
+
+def course_roster(course_root: Path, policy: course_file.CoursePolicy) -> Roster:
+    """The roster every report is checked against; a course without one is told how to make it."""
+    found = roster.load(course_root, policy.students)
+    if found is None:
+        raise ReportError(f"no roster in {course_root}: list the students in {roster.FILENAME} "
+                          f"(columns {', '.join(roster.COLUMNS)}; dlgrade init writes an example) "
+                          "or in course.toml's [students]")  # fmt: skip
+    return found
+
+
+def check_gradebook(book: Gradebook, policy: course_file.CoursePolicy, course_root: Path) -> None:
+    """An empty gradebook, or one of another course, would make a report of zeros: refused."""
+    held = book.assignments()
+    if not held:
+        raise ReportError(f"{book.path} holds no graded submission: grade them first (dlgrade grade)")
+    ours = set(policy.assignments) or set(course_file.suite_names(course_root)) or set(held)
+    if not ours & set(held):
+        raise ReportError(f"{book.path} holds {', '.join(held)}, none of this course's assignments "
+                          f"({', '.join(sorted(ours))}): is it another course's gradebook?")  # fmt: skip
 
 
 def write_tables(report: ClassReport, out_dir: Path) -> list[Path]:

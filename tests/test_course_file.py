@@ -59,9 +59,27 @@ def test_teams_share_and_a_student_alone_is_a_team_of_one(tmp_path):
     assert policy.team_of("zoe") == "zoe" and policy.members("zoe") == ("zoe",)
 
 
-def test_no_course_file_is_the_default_policy(tmp_path):
-    assert load(tmp_path / "course.toml") == CoursePolicy()
+def test_no_course_file_is_an_error_that_says_how_to_make_one(tmp_path):
+    with pytest.raises(CourseFileError, match="no course file at .*dlgrade init"):
+        load(tmp_path / "course.toml")
     assert CoursePolicy().bonus_max == 10 and CoursePolicy().pass_mark == 50
+
+
+def test_an_empty_course_file_is_the_default_policy(tmp_path):
+    (tmp_path / "course.toml").write_text("")
+    assert load(tmp_path / "course.toml") == CoursePolicy()
+
+
+def test_a_weight_for_an_assignment_without_a_suite_is_refused(tmp_path):
+    (tmp_path / "suites" / "a1").mkdir(parents=True)
+    (tmp_path / "course.toml").write_text("[assignments.a1]\nweight = 1\n[assignments.a9]\nweight = 1\n")
+    with pytest.raises(CourseFileError, match=r"\[assignments\] a9: no such assignment .*suites are a1"):
+        load_course(tmp_path)
+
+
+def test_whether_the_bonus_counts_for_the_pass_mark_is_the_course_files_choice():
+    assert parse({}).bonus_counts_for_pass is True
+    assert parse({"course": {"bonus_counts_for_pass": False}}).bonus_counts_for_pass is False
 
 
 @pytest.mark.parametrize(
@@ -77,6 +95,12 @@ def test_no_course_file_is_the_default_policy(tmp_path):
         ({"visibility": {"a1": "everything"}}, "must be one of"),
         ({"assignments": {"a1": {"deadline": "friday"}}}, "must be a date and time"),
         ({"assignments": {"a1": {"deadline": datetime(2026, 11, 1)}}}, "needs a time zone"),
+        ({"course": {"bonus_max": 15}}, "at most 10% of the exam's points, 10"),
+        ({"course": {"bonus_max": 100}}, "at most 10% of the exam's points, 10"),
+        ({"course": {"pass_mark": 500}}, "more than the exam's 100 points"),
+        ({"course": {"pass_mark": 0}}, "pass_mark must be more than 0"),
+        ({"course": {"bonus_counts_for_pass": "yes"}}, "must be true or false"),
+        ({"assignments": {"a1": {"weight": 0}, "a2": {"weight": 0}}}, "every weight is 0"),
     ],
 )  # fmt: skip
 def test_mistakes_are_refused_with_the_reason(data, complaint):

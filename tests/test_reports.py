@@ -17,6 +17,7 @@ import csv
 import json
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -25,8 +26,10 @@ from click.testing import CliRunner
 from grader.course_file import load_course, parse
 from grader.gradebook import Gradebook
 from grader.results import SubmissionResult, TestResult
+from grader.roster import load as load_roster
 from reports.charts import bar_chart, histogram, nice_step
 from reports.classbook import build_report
+from reports.cli import init as init_command
 from reports.cli import report as report_command
 from reports.exam import read_exam
 from reports.feedback import OUTCOME_HINTS, suite_docstrings, visible_tests
@@ -63,10 +66,16 @@ a2 = "points"
 
 [teams]
 ravens = ["alice", "bob"]
+"""
 
-[students]
-alice = "Alice <Smith>"
-zoe = "Zoe Park"
+ROSTER_CSV = """id,name,email,sis_id,login,canvas_id,section
+alice,Alice <Smith>,alice@uni.example,S1001,asmith,4711,A
+bob,bob,bob@uni.example,S1002,bjones,4712,A
+carol,carol,carol@uni.example,S1003,cdiaz,4713,B
+dave,dave,dave@uni.example,S1004,dlee,4714,B
+erin,erin,erin@uni.example,S1005,enovak,4715,B
+frank,frank,frank@uni.example,S1006,fortiz,4716,B
+zoe,Zoe Park,zoe@uni.example,S1007,zpark,4717,A
 """
 
 SUITE_A1 = '''
@@ -108,7 +117,9 @@ def record(book: Gradebook, student: str, result: SubmissionResult, submitted: d
 def make_course(folder: Path) -> Path:
     """A course folder with course.toml, a suite with docstrings, a gradebook and exam.csv."""
     (folder / "course.toml").write_text(COURSE_TOML)
+    (folder / "students.csv").write_text(ROSTER_CSV)
     (folder / "suites" / "a1").mkdir(parents=True)
+    (folder / "suites" / "a2").mkdir(parents=True)
     (folder / "suites" / "a1" / "test_a1.py").write_text(SUITE_A1)
     (folder / "exam.csv").write_text(EXAM_CSV)
     hour = timedelta(hours=1)
@@ -136,7 +147,7 @@ def course(tmp_path) -> Path:
 def report(course):
     policy = load_course(course)
     with Gradebook(course / "gradebook.sqlite") as book:
-        return build_report(book, policy, read_exam(course / "exam.csv", policy))
+        return build_report(book, policy, read_exam(course / "exam.csv", policy), load_roster(course))
 
 
 def by_student(report):
@@ -171,7 +182,7 @@ def test_a_team_shares_the_most_recent_submission_and_says_so(report):
 
 def test_lateness_and_the_cutoff_are_applied_to_the_counted_submission(report):
     a2 = by_student(report)["alice"].breakdown.line("a2")
-    assert (a2.raw, a2.lateness.days, a2.deduction, a2.points) == (9, 2, 1.8, 7.2)
+    assert (a2.raw, a2.lateness.days, a2.deduction, a2.points) == (9, 2, Fraction("1.8"), Fraction("7.2"))
     carol = by_student(report)["carol"].breakdown.line("a1")
     assert (carol.raw, carol.points) == (20, 0) and "past the cutoff" in carol.notes[-1]
     assert "hand-in time unknown: counted as on time" in by_student(report)["erin"].breakdown.line("a1").notes
@@ -334,6 +345,8 @@ def test_report_writes_every_file_and_the_lms_csv_reads_as_expected(course):
 
 
 def test_report_without_a_gradebook_says_what_to_do(tmp_path):
+    (tmp_path / "course.toml").write_text(COURSE_TOML)
+    (tmp_path / "students.csv").write_text(ROSTER_CSV)
     run = CliRunner().invoke(report_command, ["--course", str(tmp_path), "--out", str(tmp_path / "out")])
     assert run.exit_code == 1 and "no gradebook at" in run.output and "dlgrade grade" in run.output
     assert not (tmp_path / "gradebook.sqlite").exists()
@@ -359,3 +372,95 @@ def test_bars_are_as_tall_as_their_share_of_the_largest_count_and_the_pass_mark_
     heights = [bar.height for bar in chart.bars]
     assert heights[1] == 2 * heights[3] and heights[0] == heights[2] == 0 and chart.top == 2
     assert chart.marker.x == pytest.approx(chart.bars[2].x - 1)
+
+
+# ---------------------------------------------------------------- the roster and strict inputs
+
+
+def run_report(course: Path, *extra: str):
+    return CliRunner().invoke(report_command, ["--course", str(course), "--out", str(course / "out"), *extra])
+
+
+def test_a_typo_in_a_team_is_an_error_naming_the_closest_roster_student(course):
+    (course / "course.toml").write_text(COURSE_TOML.replace('["alice", "bob"]', '["alice", "bbo"]'))
+    run = run_report(course)
+    assert run.exit_code == 1 and not (course / "out" / "gradebook.csv").exists()
+    assert "the course file's [teams]: not on the roster" in run.output
+    assert "'bbo' (closest: bob)" in run.output
+
+
+def test_a_typo_in_the_exam_file_is_an_error_naming_the_closest_roster_student(course):
+    (course / "exam.csv").write_text(EXAM_CSV.replace("dave,50", "davee,50"))
+    run = run_report(course, "--exam", str(course / "exam.csv"))
+    assert run.exit_code == 1 and "the exam file: not on the roster" in run.output
+    assert "'davee' (closest: dave)" in run.output
+
+
+def test_a_gradebook_student_not_on_the_roster_is_an_error(course):
+    (course / "students.csv").write_text(ROSTER_CSV.replace("erin,erin", "erica,Erica"))
+    run = run_report(course)
+    assert run.exit_code == 1 and "the gradebook: not on the roster" in run.output and "'erin'" in run.output
+
+
+def test_a_course_without_a_roster_or_a_course_file_is_told_how_to_make_them(course):
+    (course / "students.csv").unlink()
+    run = run_report(course)
+    assert run.exit_code == 1 and "no roster in" in run.output and "students.csv" in run.output
+    (course / "course.toml").unlink()
+    run = run_report(course)
+    assert run.exit_code == 1 and "no course file at" in run.output and "dlgrade init" in run.output
+
+
+def test_an_empty_a_foreign_or_a_corrupt_gradebook_is_refused(course, tmp_path):
+    empty = tmp_path / "empty.sqlite"
+    Gradebook(empty).close()
+    run = run_report(course, "--gradebook", str(empty))
+    assert run.exit_code == 1 and "holds no graded submission" in run.output
+    foreign = tmp_path / "foreign.sqlite"
+    with Gradebook(foreign) as book:
+        book.record(replace(submission("a1", "ppp"), assignment="hw7"), student="alice", suite_version="v",
+                    versions={})  # fmt: skip
+    run = run_report(course, "--gradebook", str(foreign))
+    assert run.exit_code == 1 and "none of this course's assignments" in run.output
+    corrupt = tmp_path / "corrupt.sqlite"
+    corrupt.write_bytes(b"this is not SQLite" * 100)
+    run = run_report(course, "--gradebook", str(corrupt))
+    assert run.exit_code == 1 and "Traceback" not in run.output and str(corrupt) in run.output
+
+
+def test_the_pass_rule_may_leave_the_bonus_out_of_the_pass_mark(course):
+    policy = replace(load_course(course), bonus_counts_for_pass=False)
+    with Gradebook(course / "gradebook.sqlite") as book:
+        report = build_report(book, policy, read_exam(course / "exam.csv", policy), load_roster(course))
+    finals = {row["id"]: (row["final"], row["result"]) for row in final_rows(report)}
+    assert finals["alice"] == ("52.5", "fail")  # 45 exam points: under 50 without the bonus
+    assert finals["dave"] == ("55", "pass")
+
+
+def test_a_final_score_just_under_the_pass_mark_never_prints_as_the_pass_mark(course):
+    (course / "exam.csv").write_text("student,exam\nfrank,49.9996\n")
+    policy = load_course(course)
+    with Gradebook(course / "gradebook.sqlite") as book:
+        report = build_report(book, policy, read_exam(course / "exam.csv", policy), load_roster(course))
+    frank = next(row for row in final_rows(report) if row["id"] == "frank")
+    assert (frank["final"], frank["result"]) == ("49.999", "fail")
+    page = render_student(report, by_student(report)["frank"])
+    assert "49.999" in page and ">50 <" not in page
+
+
+def test_dlgrade_init_writes_a_course_file_and_roster_that_a_report_accepts(course, tmp_path):
+    fresh = tmp_path / "fresh"
+    run = CliRunner().invoke(init_command, [str(fresh)])
+    assert run.exit_code == 0 and "wrote" in run.output
+    policy = load_course(fresh)
+    assert policy.bonus_max == 10 and policy.bonus_counts_for_pass is True
+    assert load_roster(fresh).ids() == ["alice"]
+    (fresh / "course.toml").write_text("# mine\n")
+    assert "nothing written" in CliRunner().invoke(init_command, [str(fresh)]).output
+    assert (fresh / "course.toml").read_text() == "# mine\n"
+
+
+def test_report_outside_a_course_folder_never_uses_the_example_course(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    run = CliRunner().invoke(report_command, ["--out", str(tmp_path / "out")])
+    assert run.exit_code == 1 and "no course folder" in run.output and not (tmp_path / "out").exists()
