@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import TextIO
 
-from grader import public_checks, safe_text
+from grader import misconception_text, public_checks, safe_text
 from grader.public_checks import CheckInfo
 from grader.results import SubmissionResult, TestResult
 
@@ -92,7 +92,7 @@ def _tally(result: SubmissionResult, about: list[tuple[str, ...]]) -> str:
 def blamed(info: CheckInfo, test: TestResult) -> tuple[str, ...]:
     """The function a result is about: the one its message starts with, else every one
     the check calls (a message such as "dW of layer 1: ..." names none of them)."""
-    first = _LEADING_NAME.match(test.message)
+    first = _LEADING_NAME.match(_own(test.message))
     if first and first.group(1) in info.functions:
         return (first.group(1),)
     return info.functions
@@ -104,15 +104,20 @@ def hint_for(test: TestResult, info: CheckInfo, names: tuple[str, ...] = ()) -> 
     function = ", ".join(names) or _leading_name(test.message) or "your function"
     if test.outcome in ("failed", "error") and info.hint:
         return info.hint
-    if test.outcome == "failed" and " raised " in test.message.split("\n")[0]:
+    if test.outcome == "failed" and " raised " in _own(test.message).split("\n")[0]:
         return f"{function} raised an exception: the lines above show where in your code."
     template = OUTCOME_HINTS.get(test.outcome, "")
     return template.format(function=function)
 
 
+def _own(message: str) -> str:
+    """The check's own message, without the misconception paragraph that may lead it."""
+    return misconception_text.split(message)[1]
+
+
 def _leading_name(message: str) -> str:
     """The name a message starts with, unless it is an exception's ("ValueError: ...")."""
-    match = _LEADING_NAME.match(message)
+    match = _LEADING_NAME.match(_own(message))
     name = match.group(1) if match else ""
     return "" if name.endswith(("Error", "Exception")) else name
 

@@ -27,6 +27,7 @@ from grader.handout import read_handout
 from grader.plugin import GradingPlugin, Job
 from grader.results import SubmissionResult
 from grader.sandbox import forkserver
+from grader.sandbox.datasets import bundled_dataset_folders
 from grader.sandbox.forkserver import WarmWorkers
 from grader.sandbox.limits import Limits
 from grader.sandbox.process import WorkerProcess
@@ -157,9 +158,11 @@ def _import_from(course: Course, suite: Path) -> None:
 
 
 def hidden_paths(course: Course, submissions: Sequence[str]) -> tuple[str, ...]:
-    """Folders the worker must not see: the course (suites, references, gradebook) and the
-    folders submissions come from (other students' work). The worker's own script and the
-    Python installation are bound back inside by ``process.py``."""
+    """Folders the worker must not see: the course (suites, references, gradebook), the
+    folders submissions come from (other students' work) and the data sets libraries bundle
+    (``datasets.py``). The worker's own script and the Python installation are bound back
+    inside by ``process.py``."""
     candidates = {course.root.resolve(), *(Path(p).resolve().parent for p in submissions)}
     never = {Path("/"), Path("/tmp"), Path.home().resolve()}
-    return tuple(str(f) for f in sorted(candidates) if f not in never and f.is_dir())
+    hidden = tuple(str(f) for f in sorted(candidates) if f not in never and f.is_dir())
+    return hidden + bundled_dataset_folders()  # no copy of a5's digits to look test inputs up in

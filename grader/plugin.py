@@ -15,6 +15,10 @@ Every test must carry ``@pytest.mark.points(n)``; ``@pytest.mark.time_limit(s)``
 a test more (or less) CPU time than ``Limits.test_seconds``. Before each test, torch, numpy
 and random are seeded here and in the worker from a hash of the test's name, so
 grading the same submission twice gives the same result.
+
+A suite folder may hold a ``misconceptions.py`` (``grader/testing/misconceptions.py``):
+when a test fails, the probes of the misconceptions that may explain it run against the
+submission, and a match leads the test's message with what the student did.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import random
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -40,6 +45,7 @@ from grader.sandbox.remote import Student
 from grader.sandbox.seeding import seed_torch
 from grader.sandbox.session import Session
 from grader.submissions import content_hash, refusal
+from grader.testing.misconceptions import Catalogue, Misconception, load_catalogue, matches, with_paragraph
 
 MESSAGE_CHARS = 1500
 
@@ -80,6 +86,8 @@ class GradingPlugin:
     _student: Student | None = None
     _device: torch.device = torch.device("cpu")
     _harness_failures: list[str] = field(default_factory=list)  # of the submission being graded
+    _catalogues: dict[Path, Catalogue | None] = field(default_factory=dict)  # by suite folder
+    _recognised: dict[str, bool] = field(default_factory=dict)  # this submission's probes so far
 
     # ------------------------------------------------------------------ pytest hooks
 
@@ -96,6 +104,11 @@ class GradingPlugin:
             marker = item.get_closest_marker("points")
             if marker is None or not marker.args or float(marker.args[0]) <= 0:
                 self.collection_errors.append(f"{item.nodeid} has no @pytest.mark.points(n)")
+        for folder in {Path(str(item.path)).parent for item in items}:
+            try:
+                self._catalogues[folder] = load_catalogue(folder)
+            except Exception as exc:  # noqa: BLE001  (a broken catalogue is a broken suite)
+                self.collection_errors.append(f"{folder / 'misconceptions.py'}: {type(exc).__name__}: {exc}")
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool:
@@ -199,6 +212,7 @@ class GradingPlugin:
             )  # fmt: skip
         self._student = Student(session)
         self._harness_failures = []
+        self._recognised = {}
         tests = tuple(self._run(item, session) for item in items)
         session.close()  # the last worker's output is in, before it is read
         status, message = _status(job, session, self._harness_failures)
@@ -217,7 +231,35 @@ class GradingPlugin:
         outcome, message = _verdict(reports)
         if any(getattr(report, "dlgrade_harness", False) for report in reports):
             self._harness_failures.append(f"{test_name(item)}: {message}")
-        return TestResult(test_name(item), points, outcome, message[:MESSAGE_CHARS])
+        found = self._misconception(item, session) if outcome == "failed" else None
+        return TestResult(test_name(item), points, outcome, with_paragraph(found, message)[:MESSAGE_CHARS])
+
+    # ------------------------------------------------------------------ misconceptions
+
+    def _misconception(self, item: pytest.Item, session: Session) -> Misconception | None:
+        """The catalogued misconception whose outputs the submission's code returns, if one
+        of those that may explain this failed test does (``grader/testing/misconceptions.py``).
+        Each probe runs at most once per submission."""
+        catalogue = self._catalogues.get(Path(str(item.path)).parent)
+        for candidate in catalogue.for_test(test_name(item)) if catalogue else []:
+            if candidate.id not in self._recognised:
+                self._recognised[candidate.id] = self._probe(candidate, item, session)
+            if self._recognised[candidate.id]:
+                return candidate
+        return None
+
+    def _probe(self, candidate: Misconception, item: pytest.Item, session: Session) -> bool:
+        """Run one probe as a test runs: seeded from its name, with a test's time limit."""
+        seed = seed_for(candidate.id)
+        seed_torch(seed)
+        np.random.seed(seed)
+        random.seed(seed)
+        session.begin_test(None)
+        try:
+            self._student.seed(seed)
+        except StudentProblem:
+            return False
+        return matches(candidate, self._student, self._device, item.module)
 
 
 def _status(job: Job, session: Session, harness_failures: list[str]) -> tuple[str, str]:

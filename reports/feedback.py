@@ -3,9 +3,9 @@
 The course file's visibility for the assignment decides what is shown of each hidden test:
 
     messages   name, outcome, points, the message ("expected ... got ..."), a hint,
-               and what the student's code printed while being graded
-    points     name, outcome, points and the outcome's generic hint; no message, no output
-               (messages and output could reveal the hidden inputs)
+               the misconception it showed, and what the student's code printed while being graded
+    points     name, outcome, points, the outcome's generic hint and the misconception; no
+               message, no output (messages and output could reveal the hidden inputs)
     nothing    no test at all: the assignment's total only (the bonus must stay traceable)
 
 Everything that comes from the student (output, messages, notes) is capped here;
@@ -18,6 +18,7 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader import misconception_text
 from grader.gradebook import Attempt
 from grader.results import TestResult
 
@@ -68,6 +69,9 @@ class TestFeedback:
     max_points: float
     message: str = ""
     hint: str = ""
+    misconception: str = ""
+    """What the student did, what the handout asks, where to look: catalogue text, shown
+    under "messages" and "points" alike (it holds nothing of the hidden inputs)."""
 
     @property
     def passed(self) -> bool:
@@ -84,15 +88,18 @@ def cap(text: str, limit: int) -> str:
 def feedback_for(test: TestResult, visibility: str, docstrings: dict[str, str] | None = None) -> TestFeedback:
     """A test as shown under ``visibility`` ("messages" or "points")."""
     hint = "" if test.outcome == "passed" else OUTCOME_HINTS.get(test.outcome, "")
+    failed = test.outcome == "failed"
+    misconception, message = misconception_text.split(test.message) if failed else ("", test.message)
     if visibility != "messages":
-        return TestFeedback(test.name, test.outcome, test.points, test.max_points, hint=hint)
+        return TestFeedback(test.name, test.outcome, test.points, test.max_points, hint=hint,
+                            misconception=misconception)  # fmt: skip
     if test.outcome == "failed":
         hint = FAILED_WITH_MESSAGE
     documented = (docstrings or {}).get(base_name(test.name), "")
     if documented and test.outcome != "passed":
         hint = f"{documented} {hint}".strip()
     return TestFeedback(test.name, test.outcome, test.points, test.max_points,
-                        cap(test.message, MESSAGE_CHARS), hint)  # fmt: skip
+                        cap(message, MESSAGE_CHARS), hint, misconception)  # fmt: skip
 
 
 def visible_tests(attempt: Attempt, visibility: str,

@@ -18,7 +18,7 @@ from reports.bonus import BonusBreakdown, display_time, number, number_down
 from reports.charts import BarChart, bar_chart, histogram, nice_step
 from reports.classbook import ClassReport, StudentReport
 from reports.feedback import assignment_feedback
-from reports.overview import item_analysis, problems, summaries, without_submission
+from reports.overview import item_analysis, misconception_counts, problems, summaries, without_submission
 
 Docstrings = dict[str, dict[str, str]]
 """assignment -> hidden test function -> the first paragraph of its docstring."""
@@ -64,6 +64,7 @@ def render_overview(report: ClassReport, *, generated: str = "") -> str:
     return environment().get_template("overview.html").render(
         policy=report.policy, report=report, charts=charts(report), summaries=summaries(report),
         items={a: item_analysis(report, a) for a in report.assignments}, problems=problems(report),
+        misconceptions={a: misconception_counts(report, a) for a in report.assignments},
         missing=without_submission(report), filename=student_filename, generated=generated,
     )
 

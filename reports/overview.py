@@ -1,4 +1,5 @@
-"""What an instructor reads at a glance: per-assignment summaries, item analysis, and problems.
+"""What an instructor reads at a glance: per-assignment summaries, item analysis, misconceptions
+across the class, and problems.
 
 Item analysis is over the counted submissions, each once: a team's submission is
 one data point, not one per member, so a pass rate says how many *submissions*
@@ -10,6 +11,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
+from grader.misconception_text import key_of
 from reports.classbook import ClassReport
 from reports.feedback import MESSAGE_CHARS, cap
 
@@ -63,6 +65,36 @@ def item_analysis(report: ClassReport, assignment: str) -> list[Item]:
             entry[1] += test.outcome == "passed"
             entry[2] += 1
     return [Item(assignment, name, points, passed, total) for name, (points, passed, total) in items.items()]
+
+
+@dataclass(frozen=True)
+class MisconceptionCount:
+    """One catalogued misconception across the class: how many counted submissions showed it."""
+
+    assignment: str
+    id: str
+    title: str
+    submissions: int
+    total: int
+
+    @property
+    def rate(self) -> float:
+        return self.submissions / self.total if self.total else 0.0
+
+
+def misconception_counts(report: ClassReport, assignment: str) -> list[MisconceptionCount]:
+    """The misconceptions named in failed tests of ``assignment`` (``grader/testing/misconceptions.py``),
+    each counted once per counted submission, most frequent first: what to re-teach."""
+    attempts = report.counted_attempts(assignment)
+    seen: dict[str, tuple[str, set[int]]] = {}
+    for number, attempt in enumerate(attempts):
+        for test in attempt.result.tests:
+            found = key_of(test.message) if test.outcome == "failed" else None
+            if found:
+                seen.setdefault(found[0], (found[1], set()))[1].add(number)
+    counts = [MisconceptionCount(assignment, key, title, len(who), len(attempts))
+              for key, (title, who) in seen.items()]  # fmt: skip
+    return sorted(counts, key=lambda c: (-c.submissions, c.id))
 
 
 def problems(report: ClassReport) -> list[Problem]:

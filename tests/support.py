@@ -41,28 +41,92 @@ def write_mutant(folder: Path, name: str, source: str, old: str, new: str) -> Pa
     return path
 
 
+def write_misconception(folder: Path, key: str, source: str, edits: list[tuple[str, str]]) -> Path:
+    """A copy of ``source`` with every ``(old, new)`` edit made once: a notebook with one misconception."""
+    for old, new in edits:
+        assert source.count(old) == 1, f"misconception {key}: {old!r} must occur exactly once"
+        source = source.replace(old, new)
+    path = folder / f"misconception_{key.replace('#', '_')}.py"
+    path.write_text(source)
+    return path
+
+
 def grade_self_test(course, folder: Path, assignment: str, reference: str, mutants: dict,
-                    variant: str) -> dict:  # fmt: skip
+                    variant: str, misconceptions: dict | None = None) -> dict:  # fmt: skip
     """Grade, in one batch, what tells whether a hidden suite is right: the reference, the
-    source notebook, the untouched student notebook, a legitimate variant, and one mutant
-    of ``reference`` per hidden test (``mutants``: test name -> (old, new)).
+    source notebook, the untouched student notebook, a legitimate variant, one mutant of
+    ``reference`` per hidden test (``mutants``: test name -> (old, new)), and one notebook
+    per catalogued misconception (``misconceptions``: key -> [(old, new), ...]).
 
     ``reference`` is the reference's source text (``flatten_reference(assignment)``).
-    Returns the results keyed by "reference", "source", "student", "variant" and test name.
+    Returns the results keyed by "reference", "source", "student", "variant", test name
+    and "misconception:<key>".
     """
     from grader.grading import grade
 
+    misconceptions = misconceptions or {}
     reference_path = folder / "reference.py"
     reference_path.write_text(reference)
     mutant_paths = [write_mutant(folder, f"m{i:02d}", reference, *change)
                     for i, change in enumerate(mutants.values())]  # fmt: skip
+    misconception_paths = [write_misconception(folder, key, reference, edits)
+                           for key, edits in misconceptions.items()]  # fmt: skip
     variant_path = folder / "variant.py"
     variant_path.write_text(variant)
     notebook = f"{assignment}/{assignment}.ipynb"
     paths = [reference_path, ROOT / "source" / notebook, ROOT / "assignments" / notebook, variant_path,
-             *mutant_paths]  # fmt: skip
+             *mutant_paths, *misconception_paths]  # fmt: skip
     results = grade([str(p) for p in paths], assignment=assignment, course=course)
-    return dict(zip(["reference", "source", "student", "variant", *mutants], results, strict=True))
+    names = ["reference", "source", "student", "variant", *mutants,
+             *(f"misconception:{key}" for key in misconceptions)]  # fmt: skip
+    return dict(zip(names, results, strict=True))
+
+
+def named_misconceptions(result) -> set[str]:
+    """The ids of the misconceptions a result's failed tests name."""
+    from grader.misconception_text import key_of
+
+    return {key_of(t.message)[0] for t in result.tests if key_of(t.message)}
+
+
+def load_suite(assignment: str):
+    """``suites/<assignment>/test_<assignment>.py`` as a module, for what its helpers compute."""
+    import importlib.util
+    import sys
+
+    name = f"{assignment}_hidden_suite"
+    if name not in sys.modules:
+        path = ROOT / "suites" / assignment / f"test_{assignment}.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up there
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def probes_that_match(assignment: str, source: str) -> list[str]:
+    """Every probe of ``assignment``'s catalogue run, forced, against ``source`` in a worker:
+    the ids of those that match. Correct work must match none."""
+    import torch
+
+    from grader.sandbox.remote import Student
+    from grader.sandbox.session import Session
+    from grader.testing.misconceptions import load_catalogue, matches
+
+    catalogue = load_catalogue(ROOT / "suites" / assignment)
+    suite = load_suite(assignment)
+    session = Session([source])
+    session.start()
+    try:
+        student = Student(session)
+        found = []
+        for misconception in catalogue:
+            session.begin_test(None)
+            if matches(misconception, student, torch.device("cpu"), suite):
+                found.append(misconception.id)
+        return found
+    finally:
+        session.close()
 
 
 def assert_full_marks(result, total: float) -> None:
@@ -96,18 +160,23 @@ class SuiteSelfTest:
     FULL_MARKS: float
     MUTANTS: dict
     VARIANT: str
+    MISCONCEPTIONS: dict = {}  # key -> [(old, new), ...]: a notebook per catalogued misconception;
+    # "key#other" is one more notebook for the same key, written another way
 
     def pytest_generate_tests(self, metafunc):
         if "submission" in metafunc.fixturenames:
             metafunc.parametrize("submission", ["reference", "source", "variant"])
         if "test_name" in metafunc.fixturenames:
             metafunc.parametrize("test_name", list(self.MUTANTS))
+        if "misconception" in metafunc.fixturenames:
+            metafunc.parametrize("misconception", list(self.MISCONCEPTIONS))
 
     @pytest.fixture(scope="class")
     def graded(self, tmp_path_factory, course):
         folder = tmp_path_factory.mktemp(self.ASSIGNMENT)
         reference = flatten_reference(self.ASSIGNMENT)
-        return grade_self_test(course, folder, self.ASSIGNMENT, reference, self.MUTANTS, self.VARIANT)
+        return grade_self_test(course, folder, self.ASSIGNMENT, reference, self.MUTANTS, self.VARIANT,
+                               self.MISCONCEPTIONS)  # fmt: skip
 
     def test_the_suite_has_a_mutant_for_every_test(self, graded):
         assert {t.name for t in graded["reference"].tests} == set(self.MUTANTS)
@@ -120,6 +189,28 @@ class SuiteSelfTest:
 
     def test_each_mutant_is_caught_by_its_test(self, graded, test_name):
         assert_mutant_caught(graded[test_name], test_name, self.FULL_MARKS)
+
+    # ------------------------------------------------------------ misconceptions
+
+    def test_every_catalogued_misconception_has_a_notebook(self):
+        from grader.testing.misconceptions import load_catalogue
+
+        catalogue = load_catalogue(ROOT / "suites" / self.ASSIGNMENT)
+        assert {m.key for m in catalogue or []} == {key.split("#")[0] for key in self.MISCONCEPTIONS}
+
+    def test_a_notebook_with_a_misconception_is_told_that_one(self, graded, misconception):
+        result = graded[f"misconception:{misconception}"]
+        assert result.score < self.FULL_MARKS
+        expected = f"{self.ASSIGNMENT}/{misconception.split('#')[0]}"
+        named = named_misconceptions(result)
+        assert named == {expected}, {t.name: t.message[:300] for t in result.tests if t.outcome != "passed"}
+
+    def test_correct_work_is_never_told_a_misconception(self, graded, submission):
+        assert named_misconceptions(graded[submission]) == set()
+
+    def test_no_probe_matches_correct_work_even_when_forced(self):
+        for source in (flatten_reference(self.ASSIGNMENT), self.VARIANT):
+            assert probes_that_match(self.ASSIGNMENT, source) == []
 
 
 def record_requests(session, monkeypatch) -> list[str]:

@@ -74,5 +74,18 @@ def perceptron_fit(x, y, lr=1.0, epochs=100):
 '''
 
 
+# suites/a1/misconceptions.py's catalogue -> a notebook with exactly that misconception
+MISCONCEPTIONS = {
+    "sigmoid-overflows": [
+        ("return torch.where(z >= 0, 1 / (1 + e), e / (1 + e))", "return torch.exp(z) / (1 + torch.exp(z))"),
+    ],
+    "sign-of-zero-is-one": [("(z > 0).to(z.dtype)", "(z >= 0).to(z.dtype)")],
+    "perceptron-updates-only-strict-mistakes": [
+        ("weighted_sum(x_i, w, b) <= 0", "weighted_sum(x_i, w, b) < 0"),
+    ],
+}
+
+
 class TestA1Suite(SuiteSelfTest):
     ASSIGNMENT, FULL_MARKS, MUTANTS, VARIANT = "a1", FULL_MARKS, MUTANTS, VARIANT
+    MISCONCEPTIONS = MISCONCEPTIONS

@@ -157,5 +157,29 @@ def cross_entropy(logits, y):
 """
 
 
+# suites/a2/misconceptions.py's catalogue -> a notebook with exactly that misconception
+MISCONCEPTIONS = {
+    "softmax-no-max-shift": [(SOFTMAX_EXP, "e = torch.exp(z)")],
+    "softmax-batch-max": [(SOFTMAX_EXP, "e = torch.exp(z - z.amax())")],
+    "last-layer-activated": [("return dense(h, W_out, b_out)", "return f(dense(h, W_out, b_out))")],
+    "tanh-overflows": [
+        ("return torch.tanh(z)", "return (torch.exp(z) - torch.exp(-z)) / (torch.exp(z) + torch.exp(-z))"),
+    ],
+    "elu-overflows": [
+        (
+            "torch.where(z > 0, z, alpha * torch.expm1(z.clamp(max=0)))",
+            "z * (z > 0) + alpha * (torch.exp(z) - 1) * (z <= 0)",
+        ),
+    ],
+    "cross-entropy-sum": [(CROSS_ENTROPY, "-log_softmax(logits)[rows, y].sum()")],
+    "cross-entropy-log-of-softmax": [(CROSS_ENTROPY, "-torch.log(softmax(logits))[rows, y].mean()")],
+    "mse-mean-over-the-batch-only": [
+        ("return ((y_hat - y) ** 2).mean()", "return ((y_hat - y) ** 2).sum() / y.shape[0]"),
+    ],
+    "init-lecun-variance": [("return 2 / d_in", "return 1 / d_in")],
+}
+
+
 class TestA2Suite(SuiteSelfTest):
     ASSIGNMENT, FULL_MARKS, MUTANTS, VARIANT = "a2", FULL_MARKS, MUTANTS, VARIANT
+    MISCONCEPTIONS = MISCONCEPTIONS

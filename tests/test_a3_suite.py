@@ -328,8 +328,28 @@ CROSS_ENTROPY_AS_A_SUM = (
 )
 
 
+# suites/a3/misconceptions.py's catalogue -> a notebook with exactly that misconception
+# (after "#": another way to write the same one)
+MISCONCEPTIONS = {
+    "relu-derivative-at-zero-is-one": [("return dout * (z > 0)", "return dout * (z >= 0)")],
+    "db-not-summed": [("db = dout.sum(dim=0)", "db = dout.mean(dim=0)")],
+    "db-not-summed#not-reduced": [("db = dout.sum(dim=0)", "db = dout")],
+    "cross-entropy-backward-not-divided-by-n": [(CE_BACKWARD, "softmax(logits) - onehot")],
+    "cross-entropy-backward-softmax-overflows": [
+        ("return " + CE_BACKWARD,
+         "e = logits.exp()\n    return (e / e.sum(dim=1, keepdim=True) - onehot) / n"),  # fmt: skip
+    ],
+    "sigmoid-derivative-of-the-input": [("return dout * s * (1 - s)", "return dout * z * (1 - z)")],
+    "derivative-at-the-activation-output": [
+        (MLP_BACKWARD_STEP, "dense_backward(f_backward(dh, f(z)), x_in, W)"),
+    ],
+    "sigmoid-overflows": [("s = sigmoid(z)", "s = torch.exp(z) / (1 + torch.exp(z))")],
+}
+
+
 class TestA3Suite(SuiteSelfTest):
     ASSIGNMENT, FULL_MARKS, MUTANTS, VARIANT = "a3", FULL_MARKS, MUTANTS, VARIANT
+    MISCONCEPTIONS = MISCONCEPTIONS
 
 
 @pytest.fixture(scope="module")

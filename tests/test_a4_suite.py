@@ -142,5 +142,29 @@ class Adam:
 """
 
 
+MOMENTUM_STEP = MOMENTUM_UPDATE + '\n        p.sub_(self.lr * state["v"])'
+
+# suites/a4/misconceptions.py's catalogue -> a notebook with exactly that misconception
+# (after "#": another way to write the same one)
+MISCONCEPTIONS = {
+    "adam-no-bias-correction": [
+        ('m_hat = state["m"] / (1 - self.beta1 ** state["t"])', 'm_hat = state["m"]'),
+        ('v_hat = state["v"] / (1 - self.beta2 ** state["t"])', 'v_hat = state["v"]'),
+    ],
+    "momentum-sums-gradients": [(MOMENTUM_UPDATE, 'state["v"] = self.beta * state["v"] + g')],  # PyTorch's
+    "momentum-sums-gradients#classical": [
+        (MOMENTUM_STEP, 'state["v"] = self.beta * state["v"] - self.lr * g\n        p.add_(state["v"])'),
+    ],
+    "rmsprop-without-the-root": [("/ torch.sqrt(state[\"s\"] + self.eps)", "/ (state[\"s\"] + self.eps)")],
+    "missing-grad-taken-as-zero": [
+        (
+            "if p.grad is not None:\n                self.update(p, p.grad, state)",
+            "self.update(p, torch.zeros_like(p) if p.grad is None else p.grad, state)",
+        ),
+    ],
+}
+
+
 class TestA4Suite(SuiteSelfTest):
     ASSIGNMENT, FULL_MARKS, MUTANTS, VARIANT = "a4", FULL_MARKS, MUTANTS, VARIANT
+    MISCONCEPTIONS = MISCONCEPTIONS

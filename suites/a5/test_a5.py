@@ -13,12 +13,15 @@ training set fits in one batch (only the order of a sum changes, hence the small
 tolerances), or every training sample is the same row.
 
 The accuracy task trains the student's ``build_model`` with the student's ``train`` on
-scikit-learn's digits. The split is made here; the test labels never enter the worker.
+scikit-learn's digits, their features rotated by a secret drawn per grading run. The
+split is made here; the test labels never enter the worker, and the test inputs are in
+no copy of the data set the worker could read.
 """
 
 from __future__ import annotations
 
 import math
+import secrets
 from dataclasses import dataclass, replace
 from functools import cache, partial
 
@@ -39,6 +42,12 @@ ACCURACY_THRESHOLD = 0.93
 ACCURACY_SECONDS = 20  # the reference takes about 1.5 s in the worker, and 2 s with the data
 DIGITS_TRAINING = {"epochs": 60, "batch_size": 32, "patience": 10}
 DIGITS_SEED = 0  # one fixed split (the reference reaches about 0.96 on it), and train's generator
+ROTATION_SEED = secrets.randbits(32)
+"""This grading run's secret, drawn when the suite is loaded and never sent to the worker:
+the digits' features are rotated by ``rotation(ROTATION_SEED)`` (``private_digits``). Over
+the seeds tests/test_a5_suite.py tries, the reference reaches at least
+``ACCURACY_THRESHOLD + REFERENCE_MARGIN``."""
+REFERENCE_MARGIN = 0.02
 
 
 def numbered(n: int, dtype=torch.float64, device="cpu") -> tuple[Tensor, Tensor]:
@@ -350,18 +359,43 @@ def one_repeated_sample(n: int) -> Problem:
     return replace(p, x_train=p.x_train[:1].repeat(n, 1), y_train=p.y_train[:1].repeat(n))
 
 
-def reference_train(problem: Problem, setup: Setup, device) -> tuple[dict, nn.Module]:
-    """``reference.a5.train`` on a fresh ``nn.Linear`` from ``problem.init``: the expected run."""
+def reference_train(problem: Problem, setup: Setup, device, train=None) -> tuple[dict, nn.Module]:
+    """``reference.a5.train`` (or ``train``) on a fresh ``nn.Linear`` from ``problem.init``: the
+    expected run (misconceptions.py passes the reference's train with one change).
+
+    The history gets one more key, ``"batch_losses"``: per epoch, the ``(loss, rows)`` of
+    every training batch, from which ``train_loss_forms`` derives what a loop may record.
+    """
     model = nn.Linear(FEATURES, CLASSES).double()
     model.load_state_dict(problem.init)
     model.to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=setup.lr, momentum=setup.momentum)
     generator = torch.Generator().manual_seed(setup.seed)
     data = problem.data(device)
-    history = ref.train(
-        model, optimizer, nn.CrossEntropyLoss(), *data, **setup.train_kwargs(), generator=generator
-    )
+    batches: list[tuple[float, int]] = []
+    loss_fn = nn.CrossEntropyLoss()
+
+    def recording_loss(logits: Tensor, y: Tensor) -> Tensor:
+        loss = loss_fn(logits, y)
+        if torch.is_grad_enabled():  # a training batch; validation runs under no_grad
+            batches.append((loss.item(), len(y)))
+        return loss
+
+    train = train or ref.train
+    history = train(model, optimizer, recording_loss, *data, **setup.train_kwargs(), generator=generator)
+    steps = math.ceil(len(problem.x_train) / setup.batch_size)
+    history["batch_losses"] = [batches[i : i + steps] for i in range(0, len(batches), steps)]
     return history, model
+
+
+def train_loss_forms(expected: dict) -> list[list[float]]:
+    """What a correct loop may record as ``train_loss``: the mean loss per sample of each
+    epoch (the reference's), or the plain mean of its batches' mean losses. They differ
+    only when the last batch is smaller than the others."""
+    epochs = expected["batch_losses"]
+    per_sample = [sum(loss * n for loss, n in epoch) / sum(n for _, n in epoch) for epoch in epochs]
+    per_batch = [sum(loss for loss, _ in epoch) / len(epoch) for epoch in epochs]
+    return [per_sample, per_batch]
 
 
 def student_train(student, problem: Problem, setup: Setup, device) -> tuple[dict, object]:
@@ -433,6 +467,46 @@ def assert_lists_close(got: dict, expected: dict, what: str, keys=HISTORY_LISTS)
         assert_tensor(as_tensor(got[key]), as_tensor(expected[key]), rtol=RTOL, atol=ATOL, what=where)
 
 
+def assert_train_loss_close(got: dict, expected: dict, what: str) -> None:
+    """``history["train_loss"]`` is one of the forms a correct loop records (``train_loss_forms``)."""
+    as_tensor = partial(torch.tensor, dtype=torch.float64)
+    forms = train_loss_forms(expected)
+    for form in forms:
+        if len(got["train_loss"]) == len(form) and torch.allclose(
+            as_tensor(got["train_loss"]), as_tensor(form), rtol=RTOL, atol=ATOL
+        ):
+            return
+    raise AssertionError(
+        f"{what}: history['train_loss'] is {_rounded(got['train_loss'])}; the mean training loss of "
+        f"each epoch is {_rounded(forms[0])} per sample, or {_rounded(forms[1])} as the mean of the "
+        "batches' losses"
+    )
+
+
+def assert_history_describes_the_model(student, model, got: dict, problem: Problem, device,
+                                       what: str) -> None:  # fmt: skip
+    """The model ``train`` returned holds the weights of ``history['best_epoch']``: its validation
+    loss and accuracy, computed here from its logits, are the ones the history records there."""
+    x_val, y_val = problem.x_val.to(device), problem.y_val.to(device)
+    with student.no_grad():
+        logits = model.call("__call__", x_val)
+    val_loss, val_acc = F.cross_entropy(logits, y_val).item(), ref.accuracy(logits, y_val)
+    best = got["best_epoch"]
+    if not 0 <= best < len(got["val_loss"]):
+        ran = len(got["val_loss"])
+        raise AssertionError(f"{what}: history['best_epoch'] is {best}, but only {ran} epochs ran")
+    assert math.isclose(val_loss, got["val_loss"][best], rel_tol=RTOL), (
+        f"{what}: after train returned, the model's validation loss is {val_loss:.6f}, but "
+        f"history['val_loss'][best_epoch={best}] is {got['val_loss'][best]:.6f}: the history must "
+        "record the run, and the model must hold the weights of its best epoch (a state_dict() holds "
+        "references: copy it)"
+    )
+    assert abs(val_acc - got["val_acc"][best]) <= 1e-6, (
+        f"{what}: after train returned, the model's validation accuracy is {val_acc:.4f}, but "
+        f"history['val_acc'][best_epoch={best}] is {got['val_acc'][best]:.4f}"
+    )
+
+
 def assert_weights_close(model, expected: nn.Module, what: str) -> None:
     got = model.call("state_dict")
     for name, tensor in expected.state_dict().items():
@@ -467,6 +541,9 @@ def test_train_stops_patience_epochs_after_the_best(student, device):
         f"after epoch {best + setup.patience}, {best + setup.patience + 1} epochs in all; it ran "
         f"{len(losses)} epochs. val_loss: {_rounded(losses)}"
     )
+    expected, _ = reference_train(overfitting_problem(), setup, device)
+    what = f"train(patience={setup.patience}) on a problem whose validation loss is lowest at epoch 6"
+    assert_lists_close(got, expected, what, keys=("val_loss", "val_acc"))
 
 
 @pytest.mark.points(2)
@@ -475,16 +552,7 @@ def test_train_restores_the_best_weights(student, device):
     problem = overfitting_problem()
     got, model = student_train(student, problem, setup, device)
     _, expected_model = reference_train(problem, setup, device)
-    x_val, y_val = problem.x_val.to(device), problem.y_val.to(device)
-    with student.no_grad():
-        logits = model.call("__call__", x_val)
-    val_loss = F.cross_entropy(logits, y_val).item()
-    best = got["best_epoch"]
-    assert math.isclose(val_loss, got["val_loss"][best], rel_tol=RTOL), (
-        f"after train returned, the model's validation loss is {val_loss:.6f}, but "
-        f"history['val_loss'][best_epoch={best}] is {got['val_loss'][best]:.6f}: the model must hold the "
-        "weights of its best epoch (a state_dict() holds references: copy it)"
-    )
+    assert_history_describes_the_model(student, model, got, problem, device, "train")
     assert_weights_close(model, expected_model, "train")
 
 
@@ -497,18 +565,23 @@ def test_train_runs_at_most_epochs_epochs(student, device):
     assert got["best_epoch"] == expected["best_epoch"], (
         f"train(epochs=8): best_epoch {got['best_epoch']}, expected {expected['best_epoch']}"
     )
+    assert_lists_close(got, expected, "train(epochs=8)")
 
 
 @pytest.mark.points(1)
 def test_train_needs_a_strict_improvement(student, device):
     # lr=0: the weights never move and every epoch's validation loss is the same.
     setup = Setup(lr=0.0, momentum=0.0, patience=3)
-    got, _ = student_train(student, overfitting_problem(), setup, device)
+    problem = overfitting_problem()
+    got, model = student_train(student, problem, setup, device)
     assert got["best_epoch"] == 0 and len(got["val_loss"]) == 4, (
         f"train with lr=0 (a constant validation loss) and patience=3: expected best_epoch 0 and 4 epochs "
         f"(an equal loss is no improvement), got best_epoch {got['best_epoch']} after "
         f"{len(got['val_loss'])} epochs"
     )
+    expected, _ = reference_train(problem, setup, device)
+    assert_lists_close(got, expected, "train with lr=0 and patience=3")
+    assert_history_describes_the_model(student, model, got, problem, device, "train with lr=0")
 
 
 @pytest.mark.points(2)
@@ -521,14 +594,18 @@ def test_train_steps_once_per_minibatch(student, device):
     expected, expected_model = reference_train(problem, setup, device)
     what = "train(30 training samples, batch_size=7, SGD(lr=0.5), 3 epochs): 5 steps per epoch"
     assert_lists_close(got, expected, what, keys=("val_loss", "val_acc"))
+    assert_train_loss_close(got, expected, what)
     assert_weights_close(model, expected_model, what)
 
 
 @pytest.mark.points(1)
 def test_train_is_reproducible_with_a_seeded_generator(student, device):
     # Shuffled mini-batches: two runs from the same weights, with generators seeded alike.
+    # The spec does not fix the permutation, so the values cannot be the reference's; the
+    # history must still describe the model train leaves, and training must have helped.
     setup = Setup(lr=0.5, momentum=0.5, epochs=4, batch_size=8, patience=10)
-    runs = [student_train(student, overfitting_problem(), setup, device) for _ in range(2)]
+    problem = overfitting_problem()
+    runs = [student_train(student, problem, setup, device) for _ in range(2)]
     (first, first_model), (second, second_model) = runs
     assert first["val_loss"] == second["val_loss"], (
         "train with batch_size=8 run twice, with generators seeded alike: the validation losses differ "
@@ -538,18 +615,40 @@ def test_train_is_reproducible_with_a_seeded_generator(student, device):
     second_weights = second_model.call("state_dict")
     for name, tensor in first_model.call("state_dict").items():
         assert_tensor(second_weights[name], tensor, rtol=0, atol=0, what=f"train run twice alike: {name}")
+    what = "train(batch_size=8, SGD(lr=0.5, momentum=0.5), 4 epochs)"
+    assert_history_describes_the_model(student, first_model, first, problem, device, what)
+    logits = F.linear(problem.x_val, problem.init["weight"], problem.init["bias"])  # the starting weights
+    untrained = F.cross_entropy(logits, problem.y_val)
+    assert min(first["val_loss"]) < untrained.item(), (
+        f"{what}: the validation loss never fell below the untrained model's {untrained.item():.4f}: "
+        f"{_rounded(first['val_loss'])}"
+    )
 
 
 # ----------------------------------------------------------------- the accuracy task
 
 
+def rotation(seed: int) -> Tensor:
+    """A random orthogonal ``(64, 64)`` matrix (Haar-distributed), drawn from ``seed``."""
+    g = torch.Generator().manual_seed(seed)
+    q, r = torch.linalg.qr(torch.randn(64, 64, generator=g, dtype=torch.float64))
+    return (q * torch.sign(torch.diagonal(r))).float()  # the signs make the draw uniform
+
+
 @cache
-def digits_split() -> tuple[Tensor, ...]:
-    """sklearn's 8x8 digits as float32 features in [0, 1], split 60/20/20 here, on the trusted side."""
+def private_digits(seed: int = ROTATION_SEED) -> tuple[Tensor, ...]:
+    """sklearn's 8x8 digits (float32 pixels / 16) with their 64 features rotated by
+    ``rotation(seed)``, split 60/20/20 with ``DIGITS_SEED``: all on the trusted side.
+
+    The same rotation for every part keeps the task learnable (an MLP's first layer
+    absorbs it), but no test input is a row of any copy of the data set, so a model
+    that looks its inputs up in ``load_digits()`` answers at chance. The worker does not
+    even see sklearn's bundled copy (``grader/sandbox/datasets.py``).
+    """
     from sklearn.datasets import load_digits
 
     digits = load_digits()
-    x = torch.tensor(digits.data, dtype=torch.float32) / 16
+    x = torch.tensor(digits.data, dtype=torch.float32) / 16 @ rotation(seed)  # (1797, 64)
     y = torch.tensor(digits.target, dtype=torch.long)
     return ref.train_val_test_split(x, y, generator=torch.Generator().manual_seed(DIGITS_SEED))
 
@@ -560,7 +659,7 @@ def test_build_model_trained_with_train_reaches_the_accuracy_threshold(student, 
     # Only the training and validation parts and the test *features* go to the worker;
     # the test labels stay here, and the logits come back to be counted here.
     model = student.keep("build_model", 64, 10).call_keep("to", str(device))
-    *train_and_val, x_test, y_test = (t.to(device) for t in digits_split())
+    *train_and_val, x_test, y_test = (t.to(device) for t in private_digits())
     optimizer = student.lib("torch.optim.Adam", model.call_keep("parameters"), lr=1e-3)
     loss_fn, generator = student.lib("torch.nn.CrossEntropyLoss"), worker_generator(student, DIGITS_SEED)
     student.keep("train", model, optimizer, loss_fn, *train_and_val, **DIGITS_TRAINING, generator=generator)
