@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from fractions import Fraction
 
@@ -31,9 +31,13 @@ from reports.bonus import (
     parse_time,
 )
 from reports.exam import Final, final
+from reports.overrides import Override, Overrides
 
 Latest = dict[str, dict[str, Attempt]]
 """assignment -> student -> that student's latest attempt."""
+
+ExamPoints = dict[str, Fraction | None]
+NO_OVERRIDES = Overrides()
 
 _EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
 
@@ -73,6 +77,8 @@ class ClassReport:
     max_points: dict[str, float]
     students: tuple[StudentReport, ...]
     has_exam: bool = False
+    overrides: Overrides = NO_OVERRIDES
+    """The instructor's overrides, already applied to the students' breakdowns."""
 
     def counted_attempts(self, assignment: str) -> list[Attempt]:
         """Each submission that counts for someone, once (a team's is not repeated per member)."""
@@ -84,10 +90,12 @@ class ClassReport:
         return sorted(seen.values(), key=lambda a: a.student)
 
 
-def build_report(gradebook: Gradebook, policy: CoursePolicy, exam: dict[str, Fraction | None] | None = None,
-                 roster: Roster | None = None) -> ClassReport:  # fmt: skip
+def build_report(gradebook: Gradebook, policy: CoursePolicy, exam: ExamPoints | None = None,
+                 roster: Roster | None = None,
+                 overrides: Overrides | None = None) -> ClassReport:  # fmt: skip
     """The class report from a gradebook and the course's policy."""
-    return class_report(latest_attempts(gradebook, tuple(policy.assignments)), policy, exam, roster)
+    latest = latest_attempts(gradebook, tuple(policy.assignments))
+    return class_report(latest, policy, exam, roster, overrides)
 
 
 def latest_attempts(gradebook: Gradebook, assignments: tuple[str, ...] = ()) -> Latest:
@@ -96,16 +104,18 @@ def latest_attempts(gradebook: Gradebook, assignments: tuple[str, ...] = ()) -> 
     return {assignment: gradebook.latest(assignment) for assignment in names}
 
 
-def class_report(latest: Latest, policy: CoursePolicy, exam: dict[str, Fraction | None] | None = None,
-                 roster: Roster | None = None) -> ClassReport:  # fmt: skip
+def class_report(latest: Latest, policy: CoursePolicy, exam: ExamPoints | None = None,
+                 roster: Roster | None = None,
+                 overrides: Overrides | None = None) -> ClassReport:  # fmt: skip
     assignments = tuple(policy.assignments) or tuple(sorted(latest))
     maxima = {a: max_points(a, policy, latest.get(a, {})) for a in assignments}
     counted = {a: team_submissions(latest.get(a, {}), policy) for a in assignments}
     students = tuple(
-        student_report(student, policy, assignments, maxima, counted, exam, roster)
+        student_report(student, policy, assignments, maxima, counted, exam, roster, overrides or NO_OVERRIDES)
         for student in class_list(policy, latest, exam or {}, roster)
     )
-    return ClassReport(policy, assignments, maxima, students, has_exam=exam is not None)
+    return ClassReport(policy, assignments, maxima, students, has_exam=exam is not None,
+                       overrides=overrides or NO_OVERRIDES)  # fmt: skip
 
 
 def class_list(policy: CoursePolicy, latest: Latest, exam: dict[str, Fraction | None],
@@ -162,10 +172,13 @@ def _when(attempt: Attempt) -> str:
 def student_report(student: str, policy: CoursePolicy, assignments: tuple[str, ...],
                    maxima: dict[str, float], counted: dict[str, dict[str, Counted]],
                    exam: dict[str, Fraction | None] | None, roster: Roster | None = None,
-                   ) -> StudentReport:  # fmt: skip
+                   overrides: Overrides = NO_OVERRIDES) -> StudentReport:  # fmt: skip
     team = policy.team_of(student)
     mine = {a: counted[a].get(team, Counted(None)) for a in assignments}
-    lines = [assignment_score(student, team, a, mine[a], policy, maxima[a]) for a in assignments]
+    lines = [with_overrides(assignment_score(student, team, a, mine[a], policy, maxima[a],
+                                             overrides.deadline(student, a, _deadline(policy, a))),
+                            overrides.of(student, a))
+             for a in assignments]  # fmt: skip
     breakdown = bonus_breakdown(lines, policy)
     exam_points = None if exam is None else exam.get(student)
     return StudentReport(
@@ -175,14 +188,19 @@ def student_report(student: str, policy: CoursePolicy, assignments: tuple[str, .
     )  # fmt: skip
 
 
-def assignment_score(student: str, team: str, assignment: str, counted: Counted,
-                     policy: CoursePolicy, maximum: float) -> AssignmentScore:  # fmt: skip
+def _deadline(policy: CoursePolicy, assignment: str) -> datetime | None:
+    configured = policy.assignments.get(assignment)
+    return configured.deadline if configured else None
+
+
+def assignment_score(student: str, team: str, assignment: str, counted: Counted, policy: CoursePolicy,
+                     maximum: float, deadline: datetime | None = None) -> AssignmentScore:  # fmt: skip
     configured = policy.assignments.get(assignment)
     weight = configured.weight if configured else 1.0
     attempt = counted.attempt
     if attempt is None:
-        return AssignmentScore(assignment, 0.0, maximum, weight, notes=("no submission: 0 points",))
-    late = lateness(attempt.submitted_at, configured.deadline if configured else None, policy.late)
+        return AssignmentScore(assignment, 0, maximum, weight, notes=("no submission: 0 points",))
+    late = lateness(attempt.submitted_at, deadline, policy.late)
     notes = list(counted.notes)
     if attempt.student != student:
         notes.append(f"{attempt.student}'s submission counts for team {team}")
@@ -191,3 +209,14 @@ def assignment_score(student: str, team: str, assignment: str, counted: Counted,
     return AssignmentScore(assignment, attempt.result.score, maximum, weight, late,
                            counted_from=attempt.student, submitted_at=attempt.submitted_at,
                            notes=tuple(notes))  # fmt: skip
+
+
+def with_overrides(line: AssignmentScore, overrides: list[Override]) -> AssignmentScore:
+    """``line`` with the instructor's adjustments and zeroing applied, each reason in its notes.
+    (An extension has already moved the deadline its lateness was computed from.)"""
+    if not overrides:
+        return line
+    adjustment = sum((o.points for o in overrides if o.kind == "adjustment"), Fraction(0))
+    zeroed = any(o.kind == "zero" for o in overrides)
+    return replace(line, adjustment=line.adjustment + adjustment, zeroed=line.zeroed or zeroed,
+                   notes=(*line.notes, *(o.note() for o in overrides)))  # fmt: skip

@@ -85,6 +85,22 @@ def outcome_rows(report: ClassReport) -> list[Row]:
     return rows
 
 
+OVERRIDE_COLUMNS = ["id", "assignment", "kind", "by", "deadline", "points_added", "reason", "points"]
+
+
+def override_rows(report: ClassReport) -> list[Row]:
+    """The audit log: every override, once per student it concerns, with the points that now count."""
+    points = {(s.student, line.assignment): number(line.points)
+              for s in report.students for line in s.breakdown.lines}  # fmt: skip
+    return [
+        {"id": student, "assignment": o.assignment, "kind": o.kind, "by": o.who,
+         "deadline": o.deadline.isoformat() if o.deadline else "",
+         "points_added": number(o.points) if o.kind == "adjustment" else "", "reason": o.reason,
+         "points": points.get((student, o.assignment), "")}
+        for o in report.overrides.entries for student in o.students
+    ]  # fmt: skip
+
+
 FINAL_COLUMNS = ["id", "name", "exam", "bonus", "final", "result"]
 
 

@@ -5,6 +5,7 @@
       breakdown.csv            every number behind every bonus
       tests.csv                per-test outcomes, one column per hidden test
       final.csv                exam + bonus and pass/fail          (with an exam file)
+      overrides.csv            the audit log of overrides.toml      (with overrides)
       overview.html            the class at a glance
       students/ID.html         one feedback page per student
       gradescope/A/ID/results.json                                  (with gradescope=True)
@@ -20,7 +21,7 @@ from pathlib import Path
 from grader import course_file, roster
 from grader.gradebook import FILENAME, Gradebook
 from grader.roster import Roster
-from reports import tables
+from reports import overrides, tables
 from reports.classbook import ClassReport, build_report
 from reports.errors import ReportError
 from reports.exam import read_exam
@@ -49,7 +50,8 @@ def write_reports(*, course_root: Path, out_dir: Path, gradebook: Path | None = 
     exam_points = read_exam(exam, policy) if exam is not None else None
     with Gradebook(gradebook) as book:
         check_gradebook(book, policy, course_root)
-        report = build_report(book, policy, exam_points, students)
+        decided = overrides.load(course_root, policy, students, policy.assignments or book.assignments())
+        report = build_report(book, policy, exam_points, students, decided)
     if generated is None:
         generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     docstrings = {a: suite_docstrings(course_root / "suites" / a) for a in report.assignments}
@@ -89,6 +91,8 @@ def write_tables(report: ClassReport, out_dir: Path) -> list[Path]:
     ]
     if report.has_exam:
         paths.append(write(out_dir / "final.csv", tables.FINAL_COLUMNS, tables.final_rows(report)))
+    if report.overrides.entries:
+        paths.append(write(out_dir / "overrides.csv", tables.OVERRIDE_COLUMNS, tables.override_rows(report)))
     return paths
 
 

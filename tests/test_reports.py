@@ -377,6 +377,10 @@ def test_bars_are_as_tall_as_their_share_of_the_largest_count_and_the_pass_mark_
 # ---------------------------------------------------------------- the roster and strict inputs
 
 
+def read_csv(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(path.read_text(encoding="utf-8-sig").splitlines()))
+
+
 def run_report(course: Path, *extra: str):
     return CliRunner().invoke(report_command, ["--course", str(course), "--out", str(course / "out"), *extra])
 
@@ -464,3 +468,64 @@ def test_report_outside_a_course_folder_never_uses_the_example_course(tmp_path, 
     monkeypatch.chdir(tmp_path)
     run = CliRunner().invoke(report_command, ["--out", str(tmp_path / "out")])
     assert run.exit_code == 1 and "no course folder" in run.output and not (tmp_path / "out").exists()
+
+
+# ---------------------------------------------------------------- overrides
+
+OVERRIDES_TOML = """
+[[extension]]
+team = "ravens"
+assignment = "a2"
+deadline = 2026-11-17T23:59:00+01:00
+reason = "the cluster was down for two days"
+
+[[adjustment]]
+student = "dave"
+assignment = "a1"
+points = 2.5
+reason = "regrade: test_backward's tolerance was too strict"
+
+[[zero]]
+student = "erin"
+assignment = "a1"
+reason = "plagiarism: the same notebook as another student (course rules, section 4)"
+"""
+
+
+def test_overrides_change_the_numbers_and_every_reason_reaches_the_student_and_the_audit_log(course):
+    (course / "overrides.toml").write_text(OVERRIDES_TOML)
+    run = run_report(course)
+    assert run.exit_code == 0, run.output
+    rows = {row["id"]: row for row in read_csv(course / "out" / "gradebook.csv")}
+    # ravens' a2 (bob's 9/10, 30 hours late) is on time with the extension: 1 x 0.8 + 3 x 0.9 -> 8.75 -> 9
+    assert (rows["alice"]["a2"], rows["alice"]["bonus"]) == ("9", "9")
+    assert (rows["dave"]["a1"], rows["dave"]["bonus"]) == ("14.5", "5")  # 12 + 2.5; (0.725 + 1.35)/4 x 10
+    assert (rows["erin"]["a1"], rows["erin"]["bonus"]) == ("0", "0")
+    erin = (course / "out" / "students" / "erin.html").read_text()
+    assert "0 points by the instructor: plagiarism: the same notebook" in erin
+    bob = (course / "out" / "students" / "bob.html").read_text()
+    assert "extension to 2026-11-17 23:59:00+01:00 (team ravens): the cluster was down" in bob
+    audit = read_csv(course / "out" / "overrides.csv")
+    assert [(r["id"], r["kind"], r["points"]) for r in audit] == [
+        ("alice", "extension", "9"), ("bob", "extension", "9"), ("dave", "adjustment", "14.5"),
+        ("erin", "zero", "0")]  # fmt: skip
+    assert all(r["reason"] for r in audit)
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        ('[[zero]]\nstudent = "erni"\nassignment = "a1"\nreason = "x"\n', "'erni' (closest: erin)"),
+        ('[[zero]]\nstudent = "erin"\nassignment = "a1"\n', "needs a reason"),
+        ('[[zero]]\nteam = "hawks"\nassignment = "a1"\nreason = "x"\n', "no team 'hawks'"),
+        ('[[adjustment]]\nstudent = "erin"\nassignment = "a9"\npoints = 1\nreason = "x"\n',
+         "'a9' is not one"),
+        ('[[extension]]\nstudent = "erin"\nassignment = "a1"\ndeadline = 2026-11-08\nreason = "x"\n',
+         "with a time zone"),
+        ('[[bonus]]\nstudent = "erin"\n', "unknown table(s) bonus"),
+    ],
+)  # fmt: skip
+def test_a_wrong_override_stops_the_report_with_the_reason(course, text, complaint):
+    (course / "overrides.toml").write_text(text)
+    run = run_report(course)
+    assert run.exit_code == 1 and complaint in run.output and "overrides.toml" in run.output
