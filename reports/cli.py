@@ -31,14 +31,15 @@ STARTERS = Path(__file__).parent / "templates" / "init"
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="report", show_default=True,
               help="Folder to write the reports into.")
 @click.option("--gradescope", is_flag=True, help="Also write Gradescope results.json files.")
-def report(course_dir, gradebook_path, exam_path, out_dir, gradescope) -> None:
+@click.option("--excel", is_flag=True, help="CSVs with a byte-order mark, so Excel reads accents as written.")
+def report(course_dir, gradebook_path, exam_path, out_dir, gradescope, excel) -> None:
     """Write the bonus gradebook CSV, per-test outcomes, feedback pages and the class overview."""
     try:
         course = Course(Path(course_dir).resolve()) if course_dir else Course.find(fallback=False)
         written = write_reports(course_root=course.root, out_dir=Path(out_dir),
                                 gradebook=Path(gradebook_path) if gradebook_path else None,
                                 exam=Path(exam_path) if exam_path else None,
-                                gradescope=gradescope)  # fmt: skip
+                                gradescope=gradescope, excel=excel)  # fmt: skip
     except DlgradeError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(summary(written, Path(out_dir)))

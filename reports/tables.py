@@ -119,9 +119,10 @@ def final_rows(report: ClassReport) -> list[Row]:
     return rows
 
 
-def write_csv(path: Path, columns: list[str], rows: list[Row]) -> Path:
+def write_csv(path: Path, columns: list[str], rows: list[Row], *, bom: bool = False) -> Path:
+    """UTF-8 CSV; ``bom``: with a byte-order mark, which Excel needs to read it as UTF-8."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
+    with path.open("w", newline="", encoding="utf-8-sig" if bom else "utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns, restval="")
         writer.writeheader()
         writer.writerows({key: safe_cell(value) for key, value in row.items()} for row in rows)

@@ -6,6 +6,8 @@
       tests.csv                per-test outcomes, one column per hidden test
       final.csv                exam + bonus and pass/fail          (with an exam file)
       overrides.csv            the audit log of overrides.toml      (with overrides)
+      canvas.csv               Canvas's gradebook import            (roster with Canvas/SIS ids)
+      moodle.csv               Moodle's grade import                (roster with emails)
       overview.html            the class at a glance
       students/ID.html         one feedback page per student
       gradescope/A/ID/results.json                                  (with gradescope=True)
@@ -21,7 +23,7 @@ from pathlib import Path
 from grader import course_file, roster
 from grader.gradebook import FILENAME, Gradebook
 from grader.roster import Roster
-from reports import overrides, tables
+from reports import lms, overrides, tables
 from reports.classbook import ClassReport, build_report
 from reports.errors import ReportError
 from reports.exam import read_exam
@@ -40,7 +42,7 @@ class Written:
 
 def write_reports(*, course_root: Path, out_dir: Path, gradebook: Path | None = None,
                   exam: Path | None = None, gradescope: bool = False,
-                  generated: str | None = None) -> Written:  # fmt: skip
+                  generated: str | None = None, excel: bool = False) -> Written:  # fmt: skip
     """Read the course file, the gradebook and the exam file; write every report into ``out_dir``."""
     policy = course_file.load_course(course_root)
     students = course_roster(course_root, policy)
@@ -55,7 +57,8 @@ def write_reports(*, course_root: Path, out_dir: Path, gradebook: Path | None = 
     if generated is None:
         generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     docstrings = {a: suite_docstrings(course_root / "suites" / a) for a in report.assignments}
-    paths = [*write_tables(report, out_dir), *write_html(report, out_dir, docstrings, generated)]
+    paths = [*write_tables(report, out_dir, students, excel=excel),
+             *write_html(report, out_dir, docstrings, generated)]
     if gradescope:
         paths += write_gradescope(report, out_dir / "gradescope", docstrings)
     return Written(report, tuple(paths))
@@ -82,17 +85,25 @@ def check_gradebook(book: Gradebook, policy: course_file.CoursePolicy, course_ro
                           f"({', '.join(sorted(ours))}): is it another course's gradebook?")  # fmt: skip
 
 
-def write_tables(report: ClassReport, out_dir: Path) -> list[Path]:
-    write = tables.write_csv
+def write_tables(report: ClassReport, out_dir: Path, students: Roster | None = None, *,
+                 excel: bool = False) -> list[Path]:  # fmt: skip
+    """The CSVs; ``excel``: each starts with a byte-order mark, so Excel reads "Zoë" as written."""
+    def write(name: str, columns: list[str], rows: list[tables.Row]) -> Path:
+        return tables.write_csv(out_dir / name, columns, rows, bom=excel)
+
     paths = [
-        write(out_dir / "gradebook.csv", tables.gradebook_columns(report), tables.gradebook_rows(report)),
-        write(out_dir / "breakdown.csv", tables.BREAKDOWN_COLUMNS, tables.breakdown_rows(report)),
-        write(out_dir / "tests.csv", tables.outcome_columns(report), tables.outcome_rows(report)),
+        write("gradebook.csv", tables.gradebook_columns(report), tables.gradebook_rows(report)),
+        write("breakdown.csv", tables.BREAKDOWN_COLUMNS, tables.breakdown_rows(report)),
+        write("tests.csv", tables.outcome_columns(report), tables.outcome_rows(report)),
     ]
     if report.has_exam:
-        paths.append(write(out_dir / "final.csv", tables.FINAL_COLUMNS, tables.final_rows(report)))
+        paths.append(write("final.csv", tables.FINAL_COLUMNS, tables.final_rows(report)))
     if report.overrides.entries:
-        paths.append(write(out_dir / "overrides.csv", tables.OVERRIDE_COLUMNS, tables.override_rows(report)))
+        paths.append(write("overrides.csv", tables.OVERRIDE_COLUMNS, tables.override_rows(report)))
+    if students is not None and any(lms.has_ids(students, c) for c in ("canvas_id", "sis_id", "login")):
+        paths.append(write("canvas.csv", lms.canvas_columns(report), lms.canvas_rows(report, students)))
+    if students is not None and lms.has_ids(students, "email"):
+        paths.append(write("moodle.csv", lms.moodle_columns(report), lms.moodle_rows(report, students)))
     return paths
 
 

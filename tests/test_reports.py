@@ -529,3 +529,61 @@ def test_a_wrong_override_stops_the_report_with_the_reason(course, text, complai
     (course / "overrides.toml").write_text(text)
     run = run_report(course)
     assert run.exit_code == 1 and complaint in run.output and "overrides.toml" in run.output
+
+
+# ---------------------------------------------------------------- the latest hand-in counts
+
+
+def test_the_latest_hand_in_counts_for_a_student_alone_and_for_a_team(course):
+    """An older notebook graded again later (say with --force) never replaces a newer hand-in."""
+    hour = timedelta(hours=1)
+    with Gradebook(course / "gradebook.sqlite") as book:
+        record(book, "zoe", submission("a1", "ppp"), D1 - 2 * hour)  # 20 points, handed in last
+        record(book, "zoe", submission("a1", "fpf"), D1 - 5 * hour)  # 8 points, older, graded later
+        record(book, "alice", submission("a1", "fff"), D1 - 3 * hour)  # older than her 16/20: not it
+    policy = load_course(course)
+    with Gradebook(course / "gradebook.sqlite") as book:
+        report = build_report(book, policy, None, load_roster(course))
+    students = by_student(report)
+    assert students["zoe"].breakdown.line("a1").raw == 20
+    assert students["bob"].breakdown.line("a1").raw == 16
+    assert students["bob"].attempts["a1"].student == "alice"
+
+
+# ---------------------------------------------------------------- LMS imports
+
+
+def test_the_canvas_import_has_canvas_identity_columns_and_a_points_possible_row(course):
+    run = run_report(course)
+    assert run.exit_code == 0, run.output
+    lines = (course / "out" / "canvas.csv").read_text(encoding="utf-8").splitlines()
+    # Canvas's gradebook export/import: these five columns, in this order, then the assignments
+    assert lines[0] == "Student,ID,SIS User ID,SIS Login ID,Section,a1,a2,Bonus"
+    assert lines[1] == "Points Possible,,,,,20,10,10"
+    assert lines[2] == "Alice <Smith>,4711,S1001,asmith,A,16,7.2,7.5"
+    assert len(lines) == 2 + 7
+
+
+def test_the_moodle_import_identifies_students_by_email(course):
+    run_report(course)
+    rows = read_csv(course / "out" / "moodle.csv")
+    assert list(rows[0]) == ["Email address", "ID number", "Full name", "a1", "a2", "Bonus"]
+    assert rows[0] == {"Email address": "alice@uni.example", "ID number": "S1001",
+                       "Full name": "Alice <Smith>", "a1": "16", "a2": "7.2", "Bonus": "7.5"}  # fmt: skip
+    assert [r["Email address"] for r in rows][-1] == "zoe@uni.example" and len(rows) == 7
+
+
+def test_an_lms_row_without_its_id_is_an_error_never_a_silently_dropped_row(course):
+    (course / "students.csv").write_text(ROSTER_CSV.replace("zoe@uni.example", ""))
+    run = run_report(course)
+    assert run.exit_code == 1 and "no email for zoe: Moodle could not match" in run.output
+
+
+def test_excel_csvs_start_with_a_byte_order_mark_and_keep_accents(course):
+    (course / "students.csv").write_text(ROSTER_CSV.replace("Zoe Park", "Zoë Park"), encoding="utf-8")
+    assert run_report(course, "--excel").exit_code == 0
+    for name in ("gradebook.csv", "canvas.csv", "moodle.csv"):
+        data = (course / "out" / name).read_bytes()
+        assert data.startswith(b"\xef\xbb\xbf") and "Zoë Park".encode() in data
+    run_report(course)
+    assert not (course / "out" / "gradebook.csv").read_bytes().startswith(b"\xef\xbb\xbf")
