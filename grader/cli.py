@@ -3,6 +3,7 @@
     dlgrade grade --assignment a1 --json results.json submissions/*.ipynb
     dlgrade check assignments/a1/a1.ipynb
     dlgrade assign source/a1/a1.ipynb assignments/a1
+    dlgrade doctor                                    (grader/preflight.py)
     dlgrade release --assignment a1 handout/          (grader/release.py)
     dlgrade ci --assignment a1 a1.ipynb               (grader/ci.py)
     dlgrade report --out report/                      (reports/cli.py)
@@ -12,11 +13,12 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import click
 
-from grader import console
+from grader import console, preflight
 from grader.assign import assign as assign_notebook
 from grader.batch import default_gradebook, grade_class
 from grader.course import Course
@@ -163,6 +165,40 @@ def resume_hint(book: Path) -> str:
     """What Ctrl-C leaves behind, and how to go on from there."""
     return (f"every result finished so far is in the gradebook {book}. Run the same command again "
             "to go on: what is there is not graded again, the rest is.")  # fmt: skip
+
+
+@main.command()
+@click.option("--assignment", "-a", "assignments", multiple=True,
+              help="Check this assignment only (repeatable) [default: every assignment of the course].")
+@click.option("--device", default="cpu", show_default=True, help="Device: auto, cpu, cuda or cuda:N.")
+@with_limits
+def doctor(assignments, device, test_seconds, submission_seconds, memory_mb, threads, run_all,
+           course_dir) -> None:  # fmt: skip
+    """Say which walls of the sandbox this machine gives, and grade every assignment's reference
+    here, in the sandbox, device and limits students get: what `grade` checks before a batch.
+
+    Exit code 0: every reference gets full marks; 2: some do not (the cause and fix are printed).
+    """
+    course = _course(course_dir)
+    limits = _limits(test_seconds, submission_seconds, memory_mb, threads)
+    click.echo("Sandbox walls on this machine:")
+    for wall, given in preflight.walls(limits):
+        click.echo(f"  {wall:<11} {given}")
+    click.echo(f"References, graded as students are (device {device}):")
+    failed = 0
+    for assignment in assignments or course.assignments():
+        started = time.monotonic()
+        try:
+            result = preflight.grade_reference(course, assignment, device=device, limits=limits)
+        except DlgradeError as exc:
+            failed += 1
+            click.echo(f"  {assignment}: FAILED: {exc}")
+            continue
+        seconds = time.monotonic() - started
+        click.echo(f"  {assignment}: {result.score:g}/{result.max_score:g} in {seconds:.1f} s")
+    if failed:
+        click.echo(f"{failed} assignment(s) would be graded wrong on this machine: fix that first.", err=True)
+        sys.exit(EXIT_NOT_GRADED)
 
 
 @main.command()

@@ -131,7 +131,8 @@ def chunks(items: list, threads: int, size: int | None = None) -> list[list]:
 
 def course_files(course: Course, assignment: str, suite: str) -> dict[str, bytes]:
     """What a verdict needs besides dlgrade: the suite's folder, the reference package and
-    the handout (its graded names and given code, ``handout.py``)."""
+    the handout (its graded names and given code, ``handout.py``), whose source notebook
+    each chunk also grades first (``preflight.py``)."""
     folders = [course.suite_dir(assignment, suite), course.root / "reference"]
     files = [path for folder in folders if folder.is_dir() for path in sorted(folder.rglob("*"))
              if path.is_file() and "__pycache__" not in path.parts]  # fmt: skip

@@ -63,10 +63,11 @@ class GradebookError(DlgradeError):
 class LoadFailed(DlgradeError):
     """Loading the submission's code ended the worker; ``status`` is the submission status."""
 
-    def __init__(self, status: str, message: str):
+    def __init__(self, status: str, message: str, outside: bool = False):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.outside = outside  # killed from outside while loading: not the student's doing
 
 
 class StudentProblem(AssertionError):
@@ -100,7 +101,14 @@ class StudentTimeout(StudentProblem):
 
 
 class StudentCrashed(StudentProblem):
+    """The worker died. ``outside``: not by the student's code (a SIGKILL dlgrade did not
+    send, a lost fork server): the test is run again, and is ``error`` if that happens twice."""
+
     outcome = "crashed"
+
+    def __init__(self, message: str, *, traceback: str = "", outside: bool = False):
+        super().__init__(message, traceback=traceback)
+        self.outside = outside
 
 
 class BadReturn(StudentProblem):

@@ -10,6 +10,7 @@ them before the next one starts.
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import warnings
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from grader import preflight
 from grader.course import Course
 from grader.devices import is_gpu, resolve
 from grader.errors import SuiteError
@@ -45,6 +47,7 @@ def grade(
     on_result: Callable[[SubmissionResult], None] | None = None,
     warm: bool | None = None,
     workers: int = 1,
+    preflight: bool | None = None,
 ) -> list[SubmissionResult]:
     """Grade each path with the assignment's suite; one result per path, in order.
 
@@ -52,7 +55,10 @@ def grade(
     CPU workers from one server per grading process (default: where the machine allows,
     see ``forkserver.available``); otherwise every submission starts a fresh interpreter.
     ``workers``: grading processes side by side (``parallel.py``), at least one per GPU;
-    results then reach ``on_result`` in the order they finish.
+    results then reach ``on_result`` in the order they finish. ``preflight``: grade the
+    assignment's reference first, in every grading process, and stop with
+    ``PreflightFailed`` unless it gets full marks (default: for the hidden suite;
+    ``preflight.py``).
     """
     course = course or Course.find()
     course.suite_dir(assignment, suite)  # an unknown assignment fails here, before any work
@@ -60,7 +66,8 @@ def grade(
     paths = [str(p) for p in paths]
     options = GradingOptions(assignment=assignment, course_root=str(course.root), suite=suite, mode=mode,
                              limits=limits, device=devices[0], hide=hidden_paths(course, paths),
-                             warm=forkserver.available() if warm is None else warm)  # fmt: skip
+                             warm=forkserver.available() if warm is None else warm,
+                             preflight=suite == "hidden" if preflight is None else preflight)  # fmt: skip
     if (workers > 1 or len(devices) > 1) and len(paths) > 1:
         from grader.parallel import grade_in_parallel
 
@@ -90,6 +97,7 @@ class GradingOptions:
     device: str = "cpu"
     hide: tuple[str, ...] = ()
     warm: bool = False
+    preflight: bool = True
 
 
 def grade_stream(paths: Iterable[str], options: GradingOptions,
@@ -102,8 +110,14 @@ def grade_stream(paths: Iterable[str], options: GradingOptions,
     course = Course(Path(options.course_root))
     folder = course.suite_dir(options.assignment, options.suite)
     handout = read_handout(course, options.assignment)
-    jobs = (Job(str(p), options.assignment, options.suite, options.mode, options.limits, options.hide,
-                options.device, handout) for p in paths)  # fmt: skip
+    jobs: Iterable[Job] = (Job(str(p), options.assignment, options.suite, options.mode, options.limits,
+                               options.hide, options.device, handout) for p in paths)  # fmt: skip
+    reference = preflight.reference_notebook(course, options.assignment) if options.preflight else None
+    if reference is not None:  # graded first, exactly as the students are (preflight.py)
+        first = Job(str(reference), options.assignment, options.suite, options.mode, options.limits,
+                    options.hide, options.device, handout)  # fmt: skip
+        jobs = itertools.chain([first], jobs)
+        on_result = _after_the_reference(on_result, options)
     pool = WarmWorkers(options.hide) if options.warm and not is_gpu(options.device) else None
     spawn = pool or (partial(WorkerProcess, hide=options.hide, gpu=True) if is_gpu(options.device) else None)
     plugin = GradingPlugin(jobs, on_result, spawn=spawn)
@@ -117,6 +131,22 @@ def grade_stream(paths: Iterable[str], options: GradingOptions,
     if plugin.collection_errors:
         errors = "\n".join(plugin.collection_errors)
         raise SuiteError(f"the {options.suite} suite for {options.assignment} is broken:\n{errors}")
+
+
+def _after_the_reference(on_result: Callable[[SubmissionResult], None],
+                         options: GradingOptions) -> Callable[[SubmissionResult], None]:  # fmt: skip
+    """``on_result`` for a stream whose first job is the reference: that result is checked
+    (``preflight.check`` raises, which stops the batch before any student), never passed on."""
+    checked: list[SubmissionResult] = []
+
+    def receive(result: SubmissionResult) -> None:
+        if checked:
+            on_result(result)
+            return
+        checked.append(result)
+        preflight.check(result, device=options.device, limits=options.limits)
+
+    return receive
 
 
 def _run_pytest(folder: Path, course: Course, plugin: GradingPlugin) -> None:

@@ -36,7 +36,14 @@ import torch
 from _pytest.runner import runtestprotocol
 
 from grader import safe_text
-from grader.errors import HarnessFailure, LoadFailed, NotebookError, StudentProblem, StudentRaised
+from grader.errors import (
+    HarnessFailure,
+    LoadFailed,
+    NotebookError,
+    StudentCrashed,
+    StudentProblem,
+    StudentRaised,
+)
 from grader.handout import Handout
 from grader.notebook import read_cells
 from grader.results import SubmissionResult, TestResult
@@ -137,8 +144,10 @@ class GradingPlugin:
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         report = yield
         if call.excinfo is not None:
-            report.dlgrade = _classify(call.excinfo.value)
-            report.dlgrade_harness = isinstance(call.excinfo.value, HarnessFailure)
+            exc = call.excinfo.value
+            report.dlgrade = _classify(exc)
+            report.dlgrade_harness = isinstance(exc, HarnessFailure)
+            report.dlgrade_outside = isinstance(exc, StudentCrashed) and exc.outside
         return report
 
     # ------------------------------------------------------------------ fixtures
@@ -202,7 +211,7 @@ class GradingPlugin:
     def _grade_loaded(self, job: Job, items: list[pytest.Item], session: Session, base: dict,
                       started: float) -> SubmissionResult:  # fmt: skip
         try:
-            report = session.start()
+            report = _start(session)
         except LoadFailed as exc:
             return SubmissionResult(
                 **base, status=exc.status, message=exc.message,
@@ -223,16 +232,26 @@ class GradingPlugin:
         )  # fmt: skip
 
     def _run(self, item: pytest.Item, session: Session) -> TestResult:
+        """One test's verdict. A test whose worker was killed from outside (not by the
+        student's code, not by dlgrade) runs once more; twice is ``error``: grade again."""
         points = float(item.get_closest_marker("points").args[0])
-        limit = item.get_closest_marker("time_limit")
-        session.begin_test(float(limit.args[0]) if limit else None)
-        item._initrequest()  # fresh fixtures for every submission, as pytest-rerunfailures does
-        reports = runtestprotocol(item, log=False, nextitem=None)
+        reports = self._run_once(item, session)
+        if _killed_from_outside(reports):
+            reports = self._run_once(item, session)
         outcome, message = _verdict(reports)
-        if any(getattr(report, "dlgrade_harness", False) for report in reports):
+        if _killed_from_outside(reports):
+            outcome, message = "error", f"{message} (twice, from outside: not the submission's doing)"
+            self._harness_failures.append(f"{test_name(item)}: {message}")
+        elif any(getattr(report, "dlgrade_harness", False) for report in reports):
             self._harness_failures.append(f"{test_name(item)}: {message}")
         found = self._misconception(item, session) if outcome == "failed" else None
         return TestResult(test_name(item), points, outcome, with_paragraph(found, message)[:MESSAGE_CHARS])
+
+    def _run_once(self, item: pytest.Item, session: Session) -> list:
+        limit = item.get_closest_marker("time_limit")
+        session.begin_test(float(limit.args[0]) if limit else None)
+        item._initrequest()  # fresh fixtures for every submission, as pytest-rerunfailures does
+        return runtestprotocol(item, log=False, nextitem=None)
 
     # ------------------------------------------------------------------ misconceptions
 
@@ -260,6 +279,26 @@ class GradingPlugin:
         except StudentProblem:
             return False
         return matches(candidate, self._student, self._device, item.module)
+
+
+def _start(session: Session):
+    """Load the submission; once more if its worker was killed from outside while loading."""
+    try:
+        return session.start()
+    except LoadFailed as exc:
+        if not exc.outside:
+            raise
+    try:
+        return session.start()
+    except LoadFailed as exc:
+        if exc.outside:
+            raise LoadFailed("error", f"{exc.message} (twice, each time from outside: not the submission's "
+                             "doing); grade again") from None  # fmt: skip
+        raise
+
+
+def _killed_from_outside(reports: list) -> bool:
+    return any(getattr(report, "dlgrade_outside", False) for report in reports)
 
 
 def _status(job: Job, session: Session, harness_failures: list[str]) -> tuple[str, str]:

@@ -70,6 +70,17 @@ def one_test_course(root: Path, assignment: str = "t9") -> Course:
     return Course(root)
 
 
+def with_reference(course: Course, answer: int, assignment: str = "t9") -> Path:
+    """Give ``course`` a source notebook (the reference graded before students) answering ``answer``."""
+    import nbformat
+
+    path = course.root / "source" / assignment / f"{assignment}.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(f"{answer}  # ### BEGIN SOLUTION")])
+    nbformat.write(notebook, path)
+    return path
+
+
 def submission(path: Path, answer: int, *, mtime: float | None = None) -> Path:
     """A submission whose ``answer()`` returns ``answer``, handed in at ``mtime``."""
     import os

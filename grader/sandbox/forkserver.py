@@ -169,11 +169,15 @@ class ForkedWorker(Channel):
         return self._host_pid
 
     def _exit_code(self, timeout: float) -> int | None:
+        """The worker's real exit status, from the fork server's waitpid; None while it runs,
+        or when the server is gone (``server_lost``: a cause of its own)."""
+        if self._status is None and not self._server.alive:
+            self.server_lost = True
         if self._status is None and self._server.alive:
             try:
                 self._status = self._server.ask({"op": "wait", "pid": self.pid, "timeout": timeout})["status"]
             except WorkerDied:
-                self._status = -9
+                self.server_lost = True
         return self._status
 
     def kill(self) -> None:

@@ -37,6 +37,9 @@ PROC = "/proc"  # Linux's process table; other systems have none
 READY_SECONDS = 60.0
 CPU_POLL_SECONDS = 0.05
 """How often a request's CPU time is read while its worker computes."""
+EXIT_SECONDS = 5.0
+"""How long a worker whose reply pipe has closed may take to exit before dlgrade kills it:
+its own exit status, not dlgrade's kill, must say how it ended."""
 TMP_BYTES = 256 * 1024 * 1024
 """A worker's private /tmp, which is also its home: all it may write, together (tmpfs)."""
 
@@ -61,11 +64,17 @@ class WorkerTimeout(WorkerError):
 
 
 class WorkerDied(WorkerError):
-    """The worker exited or broke the protocol; ``reason`` says how, for feedback."""
+    """The worker exited or broke the protocol; ``reason`` says how, for feedback.
 
-    def __init__(self, reason: str):
+    ``outside``: something other than the student's code and dlgrade ended it: a SIGKILL
+    dlgrade did not send (another process, the kernel's OOM killer) or the loss of the
+    fork server it came from. That is no verdict on the student: the test runs again.
+    """
+
+    def __init__(self, reason: str, outside: bool = False):
         super().__init__(reason)
         self.reason = reason
+        self.outside = outside
 
 
 @dataclass
@@ -289,6 +298,7 @@ class Channel:
     """
 
     death_note = ""  # why the trusted side killed the worker, if it did (e.g. memory)
+    server_lost = False  # the process that started the worker is gone: its status is unknowable
 
     def __init__(self, limits: Limits, call_write: int, reply_read: int, output):
         self.limits = limits
@@ -383,13 +393,21 @@ class Channel:
             raise WorkerDied(f"the worker broke the protocol ({exc})") from None
 
     def _died(self) -> WorkerDied:
-        code = self._exit_code(timeout=1)  # let an exit code arrive before we kill
+        """Why the worker is gone, from its real exit status (waited for before any kill of ours)."""
+        code = self._exit_code(timeout=EXIT_SECONDS)
         self.kill()
-        code = code if code is not None else self._exit_code(timeout=1)
         if self.death_note:
             return WorkerDied(f"the worker was killed: {self.death_note}")
-        if code is not None and code < 0:
-            return WorkerDied(f"the worker was killed by {signal.Signals(-code).name}")
+        if self.server_lost:
+            return WorkerDied("the fork server the worker came from was lost", outside=True)
+        if code is None:
+            return WorkerDied(f"the worker closed its reply pipe and did not exit within {EXIT_SECONDS:g} s")
+        killer = _signal_of(code)
+        if killer == signal.SIGKILL:  # dlgrade had sent nothing: not the student's code either
+            return WorkerDied("the worker was killed by SIGKILL from outside dlgrade (another process, "
+                              "or the machine ran out of memory)", outside=True)  # fmt: skip
+        if killer is not None:
+            return WorkerDied(f"the worker was killed by {killer.name}")
         return WorkerDied(f"the worker exited with code {code}")
 
     def _exit_code(self, timeout: float) -> int | None:
@@ -413,6 +431,16 @@ class Channel:
 def _readable(fd: int, timeout: float) -> bool:
     """Whether ``fd`` has data or a hang-up within ``timeout`` seconds."""
     return bool(select.select([fd], [], [], max(timeout, 0))[0])
+
+
+def _signal_of(code: int) -> signal.Signals | None:
+    """The signal that ended a worker: a negative status, or bubblewrap's 128 + N for a
+    sandboxed child killed by signal N."""
+    number = -code if code < 0 else code - 128 if 128 < code < 128 + signal.NSIG else None
+    try:
+        return signal.Signals(number) if number is not None else None
+    except ValueError:
+        return None
 
 
 class WorkerProcess(Channel):

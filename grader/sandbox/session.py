@@ -123,7 +123,8 @@ class Session:
         except WorkerDied as exc:
             self._charge(worker)
             self._retire()
-            raise LoadFailed("killed", f"loading the notebook ended the worker: {exc.reason}") from None
+            raise LoadFailed("killed", f"loading the notebook ended the worker: {exc.reason}",
+                             outside=exc.outside) from None
         try:
             self.report = _load_report(reply)
         except WorkerDied as exc:
@@ -215,7 +216,7 @@ class Session:
         except WorkerDied as exc:
             self._charge(worker)
             self._retire()
-            raise StudentCrashed(f"{what} ended the worker: {exc.reason}") from None
+            raise StudentCrashed(f"{what} ended the worker: {exc.reason}", outside=exc.outside) from None
         return self.checked(reply, what)
 
     def request_many(
