@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -42,10 +43,11 @@ from grader.notebook import read_cells
 from grader.similarity_tokens import Function, Token, definitions, functions, parse_cells
 from grader.submissions import discover
 
-Key = tuple[str, int]  # (definition name, k-gram hash)
-COMMON_FLOOR = 10  # in a small class nothing is "common": ten submissions may all be one ring
-CSV_COLUMNS = ("rank", "student_a", "student_b", "team_a", "team_b", "similarity", "shared",
-               "fingerprints_a", "fingerprints_b", "flagged")  # fmt: skip
+Key = tuple[str, int]  # (definition name, k-gram hash); every helper of a student is HELPERS
+HELPERS = "(helpers)"  # the student's own functions are compared as one group: their names are free
+RARITY_FLOOR = 50  # a class smaller than this is weighed as if it had 50: ten may all be one ring
+CSV_COLUMNS = ("rank", "student_a", "student_b", "team_a", "team_b", "similarity", "evidence", "scored",
+               "compared", "shared", "fingerprints_a", "fingerprints_b", "flagged")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -55,8 +57,11 @@ class Settings:
     k: int = 6  # tokens per k-gram: shorter matches are noise
     window: int = 3  # winnowing window: any match of k + window - 1 tokens is always found
     threshold: float = 0.8  # flag a pair whose similarity is at least this ...
-    min_shared: int = 8  # ... and that shares at least this many fingerprints
-    common: float = 0.2  # ignore fingerprints found in more than this fraction of the class
+    min_evidence: float = 3.0  # ... on at least this many functions' worth of rare shared code
+    unit: float = 3.0  # rarity-weighted shared fingerprints that make one function's worth of evidence
+    min_mass: float = 1.0  # a function is scored when both versions have this much rare code
+    partial_mass: float = 8.0  # a function this rare and long, shared nearly whole, is a partial copy
+    partial_share: float = 0.9  # "nearly whole"
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,22 @@ class Fingerprinted:
     path: Path
     functions: tuple[Function, ...]
     where: dict[Key, tuple[tuple[int, int], ...]]  # fingerprint -> (definition, first token) of each
+
+    @property
+    def written(self) -> frozenset[str]:
+        """The compared names this submission wrote beyond the template (HELPERS for its helpers)."""
+        return frozenset(name for name, _ in self.where)
+
+
+@dataclass(frozen=True)
+class FunctionScore:
+    """How one function (or the helpers) of a pair was scored."""
+
+    name: str
+    score: float  # rare shared code over the rarer side's rare code, 0 to 1
+    shared: float  # rarity-weighted shared fingerprints
+    mass: float  # rarity-weighted fingerprints of the version with fewer
+    counted: bool  # False: too little rare code on one side (template or class-common): not scored
 
 
 @dataclass(frozen=True)
@@ -80,6 +101,21 @@ class Pair:
     fingerprints_a: int
     fingerprints_b: int
     flagged: bool
+    evidence: float = 0.0  # functions' worth of rare shared code
+    scored: int = 0  # functions scored ...
+    compared: int = 0  # ... of the functions both wrote
+    functions: tuple[FunctionScore, ...] = ()
+
+
+@dataclass(frozen=True)
+class Partial:
+    """One long, rare function shared nearly whole by a pair that is not flagged as a whole."""
+
+    student_a: str
+    student_b: str
+    function: str
+    score: float
+    mass: float
 
 
 @dataclass(frozen=True)
@@ -99,6 +135,8 @@ class Report:
     skipped: tuple[tuple[str, str], ...] = ()  # (student, why)
     same_team: int = 0  # pairs never compared because both students are in one team
     template: Template = field(default_factory=lambda: Template(frozenset(), frozenset()))
+    partials: tuple[Partial, ...] = ()  # ranked, longest rare function first
+    notes: tuple[str, ...] = ()  # about the input: duplicate and identical files
 
     @property
     def flagged(self) -> tuple[Pair, ...]:
@@ -147,13 +185,13 @@ def fingerprint(student: str, path: Path, cells: list[str], *, template: Templat
     A fingerprint is (definition name, k-gram hash): code counts as shared only between
     definitions of the same name, which is what lets a pair be scored function by function.
     """
-    found = functions(cells, template.names)
+    found = functions(cells, template.names, with_helpers=True)
     where: dict[Key, list[tuple[int, int]]] = defaultdict(list)
     for index, function in enumerate(found):
         hashes = kgram_hashes(function.tokens, settings.k)
         given = [h in template.kgrams for h in hashes]
         for position in winnow(hashes, settings.window, excluded=given):
-            where[(function.name, hashes[position])].append((index, position))
+            where[(HELPERS if function.helper else function.name, hashes[position])].append((index, position))
     return Fingerprinted(student, Path(path), found, {key: tuple(places) for key, places in where.items()})
 
 
@@ -184,62 +222,110 @@ def winnow(hashes: list[int], window: int, *, excluded: list[bool] | None = None
 
 def compare(prints: list[Fingerprinted], *, assignment: str, policy: CoursePolicy,
             settings: Settings = Settings(), template: Template | None = None,
-            skipped: list[tuple[str, str]] | None = None) -> Report:  # fmt: skip
-    """Rank every pair of submissions from different teams that shares a fingerprint."""
+            skipped: list[tuple[str, str]] | None = None, notes: tuple[str, ...] = ()) -> Report:  # fmt: skip
+    """Rank every pair of submissions from different teams that shares rare code."""
     keys = [frozenset(p.where) for p in prints]
-    common = common_fingerprints(keys, settings.common)
-    sizes = [Counter(name for name, _ in one - common) for one in keys]
+    weights = rarity_weights(keys)
+    masses = [_masses(one, weights) for one in keys]
     teams = [policy.team_of(p.student) for p in prints]
     same_team = sum(n * (n - 1) // 2 for n in Counter(teams).values())
-    pairs = []
-    for (i, j), shared in shared_counts(keys, common).items():
+    pairs, partials = [], []
+    for (i, j), shared in shared_weights(keys, weights).items():
         if teams[i] == teams[j]:
             continue
-        score = similarity(shared, sizes[i], sizes[j])
-        total = sum(shared.values())
-        flagged = score >= settings.threshold and total >= settings.min_shared
-        pairs.append(Pair(prints[i].student, prints[j].student, teams[i], teams[j], round(score, 4), total,
-                          sum(sizes[i].values()), sum(sizes[j].values()), flagged))  # fmt: skip
-    pairs.sort(key=lambda p: (-p.similarity, -p.shared, p.student_a, p.student_b))
+        scores = function_scores(shared, masses[i], masses[j], settings)
+        pair = _pair(prints[i], prints[j], teams[i], teams[j], scores, keys[i] & keys[j], settings)
+        pairs.append(pair)
+        if not pair.flagged:
+            partials += partial_copies(pair, settings)
+    pairs.sort(key=rank_key)
+    partials.sort(key=lambda p: (-p.mass, -p.score, p.student_a, p.student_b, p.function))
     return Report(assignment, settings, tuple(prints), tuple(pairs), tuple(skipped or ()), same_team,
-                  template or Template(frozenset(), frozenset()))  # fmt: skip
+                  template or Template(frozenset(), frozenset()), tuple(partials), tuple(notes))  # fmt: skip
 
 
-def similarity(shared: Counter[str], size_a: Counter[str], size_b: Counter[str]) -> float:
-    """How much of its definitions the smaller submission shares, definition by definition.
+def rank_key(pair: Pair) -> tuple:
+    """Flagged first, then by similarity (to two places), then by the amount of rare evidence."""
+    return (not pair.flagged, -round(pair.similarity, 2), -pair.evidence, pair.student_a, pair.student_b)
 
-    A definition's score is its shared fingerprints over the fingerprints of the smaller
-    version; the pair's is the mean over the definitions of the side that wrote fewer. So a
-    copy, which shares every definition, scores near 1, while honest students who converge
-    on one long function score only that function's share, and an unfinished notebook that
-    copied what it has is not diluted by the other side's extra work. (Weighting one-liners
-    less, or scoring by fingerprints overall, measured worse: bench/README.md.)
+
+def rarity_weights(keys: list[frozenset[Key]]) -> dict[Key, float]:
+    """How unlikely each fingerprint is in this class, 0 (everyone wrote it) to 1 (only a pair did).
+
+    An inverse document frequency, log(n / df) scaled so that a fingerprint two students
+    share weighs 1: code that many students write the same way (``return torch.sigmoid(z)``,
+    the lecture's snippet) weighs little, with no hard line. A class under RARITY_FLOOR is
+    weighed as one of that size.
     """
-    written = min(len(size_a), len(size_b))
-    if not written:
-        return 0.0
-    evidence = sum(n / min(size_a[name], size_b[name]) for name, n in shared.items())
-    return min(1.0, evidence / written)
-
-
-def common_fingerprints(keys: list[frozenset[Key]], fraction: float) -> frozenset[Key]:
-    """Fingerprints in more than ``fraction`` of the submissions (and in more than COMMON_FLOOR)."""
-    limit = max(COMMON_FLOOR, int(fraction * len(keys)))
     counts = Counter(key for one in keys for key in one)
-    return frozenset(key for key, n in counts.items() if n > limit)
+    size = max(len(keys), RARITY_FLOOR)
+    top = math.log(size / 2)
+    return {key: min(1.0, max(0.0, math.log(size / n) / top)) for key, n in counts.items()}
 
 
-def shared_counts(keys: list[frozenset[Key]], common: frozenset[Key]) -> dict[tuple[int, int], Counter[str]]:
-    """Shared fingerprints per pair and definition, touching only pairs that share one (inverted index)."""
+def _masses(keys: frozenset[Key], weights: dict[Key, float]) -> Counter[str]:
+    masses: Counter[str] = Counter()
+    for key in keys:
+        masses[key[0]] += weights[key]
+    return masses
+
+
+def function_scores(shared: dict[str, float], mass_a: Counter[str], mass_b: Counter[str],
+                    settings: Settings) -> tuple[FunctionScore, ...]:  # fmt: skip
+    """Per function both wrote: the share of the rarer side's rare code that the other has."""
+    scores = []
+    for name in sorted(set(mass_a) & set(mass_b)):
+        mass = min(mass_a[name], mass_b[name])
+        common = shared.get(name, 0.0)
+        score = min(1.0, common / mass) if mass else 0.0
+        scores.append(FunctionScore(name, round(score, 4), round(common, 3), round(mass, 3),
+                                    mass >= settings.min_mass))  # fmt: skip
+    return tuple(scores)
+
+
+def similarity(scores: tuple[FunctionScore, ...]) -> float:
+    """The mean score of the functions scored (those with enough rare code on both sides).
+
+    A function that one side wrote the way most of the class did carries no evidence
+    either way and is left out, rather than counted as unshared or as shared.
+    """
+    counted = [s.score for s in scores if s.counted]
+    return sum(counted) / len(counted) if counted else 0.0
+
+
+def evidence(scores: tuple[FunctionScore, ...], unit: float) -> float:
+    """Functions' worth of rare shared code: each scored function adds up to 1."""
+    return sum(min(1.0, s.shared / unit) for s in scores if s.counted)
+
+
+def _pair(a: Fingerprinted, b: Fingerprinted, team_a: str, team_b: str, scores: tuple[FunctionScore, ...],
+          common: frozenset[Key], settings: Settings) -> Pair:  # fmt: skip
+    score, amount = similarity(scores), evidence(scores, settings.unit)
+    flagged = score >= settings.threshold and amount >= settings.min_evidence
+    return Pair(a.student, b.student, team_a, team_b, round(score, 4), len(common), len(a.where), len(b.where),
+                flagged, round(amount, 2), sum(s.counted for s in scores), len(a.written & b.written),
+                scores)  # fmt: skip
+
+
+def partial_copies(pair: Pair, settings: Settings) -> list[Partial]:
+    """The long, rare functions of ``pair`` shared nearly whole."""
+    return [Partial(pair.student_a, pair.student_b, s.name, s.score, s.mass) for s in pair.functions
+            if s.counted and s.mass >= settings.partial_mass and s.score >= settings.partial_share]  # fmt: skip
+
+
+def shared_weights(keys: list[frozenset[Key]], weights: dict[Key, float]) -> dict[tuple[int, int], dict[str, float]]:
+    """Rarity-weighted shared fingerprints per pair and definition (inverted index; weightless ones skipped)."""
     holders: dict[Key, list[int]] = defaultdict(list)
     for index, one in enumerate(keys):
-        for key in one - common:
-            holders[key].append(index)
-    counts: dict[tuple[int, int], Counter[str]] = defaultdict(Counter)
-    for (name, _), indices in holders.items():
+        for key in one:
+            if weights[key] > 0.05:
+                holders[key].append(index)
+    shared: dict[tuple[int, int], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for key, indices in holders.items():
+        weight = weights[key]
         for pair in combinations(indices, 2):
-            counts[pair][name] += 1
-    return counts
+            shared[pair][key[0]] += weight
+    return shared
 
 
 def write_csv(report: Report, path: str | Path) -> Path:
@@ -250,5 +336,6 @@ def write_csv(report: Report, path: str | Path) -> Path:
         writer.writerow(CSV_COLUMNS)
         for rank, p in enumerate(report.pairs, start=1):
             writer.writerow([rank, p.student_a, p.student_b, p.team_a, p.team_b, f"{p.similarity:.4f}",
-                             p.shared, p.fingerprints_a, p.fingerprints_b, int(p.flagged)])  # fmt: skip
+                             f"{p.evidence:.2f}", p.scored, p.compared, p.shared, p.fingerprints_a,
+                             p.fingerprints_b, int(p.flagged)])  # fmt: skip
     return path

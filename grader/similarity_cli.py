@@ -46,7 +46,13 @@ def summary(written: Written) -> str:
              f"(similarity >= {report.settings.threshold:.2f})"]  # fmt: skip
     for pair in report.flagged:
         lines.append(f"  {pair.similarity:.2f}  {pair.student_a} ({pair.team_a}) ~ {pair.student_b} "
-                     f"({pair.team_b}), {pair.shared} shared fingerprints")  # fmt: skip
+                     f"({pair.team_b}): {pair.evidence:.1f} functions' worth of rare shared code, "
+                     f"scored on {pair.scored} of {pair.compared} functions")  # fmt: skip
+    if report.partials:
+        lines.append(f"{len(report.partials)} partial copies (one long, rare function shared nearly whole):")
+    for part in report.partials[:20]:
+        lines.append(f"  {part.student_a} ~ {part.student_b}: {part.function} ({part.score:.2f} of it)")
+    lines += [f"note: {note}" for note in report.notes]
     lines += [f"not compared: {student}: {why}" for student, why in report.skipped]
     lines.append(f"wrote {written.csv} ({len(report.pairs)} pairs) and {written.html}")
     return "\n".join(lines)
@@ -58,12 +64,12 @@ def summary(written: Written) -> str:
               help="Folder for similarity-<assignment>.csv and .html.")
 @click.option("--threshold", type=click.FloatRange(0, 1), default=DEFAULTS.threshold, show_default=True,
               help="Flag pairs whose similarity is at least this.")
-@click.option("--min-shared", type=click.IntRange(1), default=DEFAULTS.min_shared, show_default=True,
-              help="... and that share at least this many fingerprints.")
+@click.option("--min-evidence", type=click.FloatRange(0), default=DEFAULTS.min_evidence, show_default=True,
+              help="... on at least this many functions' worth of rare shared code.")
 @click.option("--course", "course_dir", type=click.Path(file_okay=False, exists=True),
               help="Course folder (default: found from the current folder).")
 @click.argument("submissions", nargs=-1, required=True, type=click.Path(exists=True))
-def similarity(assignment, out_dir, threshold, min_shared, course_dir, submissions) -> None:
+def similarity(assignment, out_dir, threshold, min_evidence, course_dir, submissions) -> None:
     """Rank pairs of SUBMISSIONS by how much graded code they share (plagiarism between teams).
 
     Names, literals, comments, layout and the order of functions are set aside, and so is
@@ -71,7 +77,7 @@ def similarity(assignment, out_dir, threshold, min_shared, course_dir, submissio
     docs/similarity.md for how to read the result.
     """
     course = Course(Path(course_dir).resolve()) if course_dir else Course.find()
-    settings = Settings(threshold=threshold, min_shared=min_shared)
+    settings = Settings(threshold=threshold, min_evidence=min_evidence)
     try:
         written = find_similar(list(submissions), assignment=assignment, course=course, out_dir=out_dir,
                                settings=settings)  # fmt: skip

@@ -33,6 +33,7 @@ import tokenize
 from dataclasses import dataclass
 
 from grader.sandbox.magics import neutralise_magics
+from grader.similarity_canon import ORIGIN, canonical
 
 NAME = "N"
 LITERAL = "L"
@@ -64,6 +65,7 @@ class Function:
     name: str
     source: str
     tokens: tuple[Token, ...]
+    helper: bool = False  # a function of the student's own, not named by the template
 
 
 @dataclass(frozen=True)
@@ -87,21 +89,94 @@ class Naming:
     fixed: frozenset[str]
 
 
-def functions(cells: list[str], names: frozenset[str]) -> tuple[Function, ...]:
+def functions(cells: list[str], names: frozenset[str], *, with_helpers: bool = False) -> tuple[Function, ...]:
     """The submission's definitions named in ``names``, normalised, sorted by name.
 
+    The submission's own helpers (top-level functions the template does not name) are
+    inlined where they are called (``similarity_canon``); ``with_helpers`` also returns them
+    as definitions of their own, flagged ``helper``, after the named ones.
     A definition too deeply nested to normalise (a hostile ``not not ... x``) is left out:
     it costs only itself, never the comparison of the class.
     """
     parsed = parse_cells(cells)
     naming = naming_of(parsed, fixed=names)
+    everything = definitions(parsed, _top_level_functions(parsed))
+    helpers = {name: _node(source) for name, source in everything.items() if name not in names}
+    helpers = {name: node for name, node in helpers.items() if isinstance(node, ast.FunctionDef)}
+    wanted = sorted(definitions(parsed, names).items())
+    if with_helpers:
+        wanted += sorted((name, everything[name]) for name in helpers)
     found = []
-    for name, source in sorted(definitions(parsed, names).items()):
+    for name, source in wanted:
         try:
-            found.append(Function(name, source, normalise(source, naming)))
+            tokens = canonical_tokens(source, naming, helpers)
         except _PARSE_ERRORS:
             continue
+        found.append(Function(name, source, tokens, helper=name not in names))
     return tuple(found)
+
+
+def _top_level_functions(cells: list[Cell]) -> frozenset[str]:
+    return frozenset(node.name for cell in cells for node in cell.tree.body if isinstance(node, _DEFINITIONS))
+
+
+def _node(source: str) -> ast.stmt | None:
+    try:
+        return ast.parse(source).body[0]
+    except _PARSE_ERRORS:
+        return None
+
+
+def canonical_tokens(source: str, naming: Naming, helpers: dict[str, ast.FunctionDef]) -> tuple[Token, ...]:
+    """The tokens of the canonical form (``similarity_canon``), each placed on the original
+    statement it came from (a statement's header line for ``for``, ``if``, ``def`` ...).
+
+    Where the canonical form cannot be mapped back, the plain tokens of ``source``.
+    """
+    node = ast.parse(source).body[0]
+    tree = canonical(node, aliases=naming.aliases, helpers=helpers)
+    text = ast.unparse(tree)
+    statements = [n for n in ast.walk(tree) if isinstance(n, ast.stmt)]
+    again = [n for n in ast.walk(ast.parse(text)) if isinstance(n, ast.stmt)]
+    if [type(n) for n in statements] != [type(n) for n in again]:
+        return normalise(source, naming)
+    places = _places(statements, again, source)
+    line_of = _line_offsets(text)
+    tokens = []
+    for token in normalise(text, naming):
+        line = max(i for i, offset in enumerate(line_of[:-1]) if offset <= token.start) + 1 if line_of[:-1] else 1
+        start, end = places.get(line, (0, len(source)))
+        tokens.append(Token(token.text, start, end))
+    return tuple(tokens)
+
+
+def _places(statements: list[ast.stmt], again: list[ast.stmt], source: str) -> dict[int, tuple[int, int]]:
+    """Canonical line -> (start, end) in ``source`` of the innermost original statement there."""
+    lines = source.splitlines(keepends=True)
+    offsets = _line_offsets(source)
+
+    def char(line: int, byte_column: int) -> int:
+        text = lines[line - 1] if 0 < line <= len(lines) else ""
+        return offsets[min(line - 1, len(offsets) - 1)] + len(text.encode("utf-8")[:byte_column].decode("utf-8", "ignore"))
+
+    places: dict[int, tuple[int, int, int]] = {}  # line -> (start, end, size of the canonical statement)
+    for original, parsed in zip(statements, again, strict=True):
+        origin = getattr(original, ORIGIN, None)
+        if origin is None:
+            continue
+        body = getattr(parsed, "body", None)
+        header_end = body[0].lineno - 1 if isinstance(body, list) and body and isinstance(body[0], ast.stmt) else None
+        if header_end is not None:
+            line_end = offsets[origin[0]] if origin[0] < len(offsets) else len(source)
+            spans = [(line, (char(origin[0], origin[1]), line_end)) for line in range(parsed.lineno, header_end + 1)]
+        else:
+            whole = (char(origin[0], origin[1]), char(origin[2], origin[3]))
+            spans = [(line, whole) for line in range(parsed.lineno, (parsed.end_lineno or parsed.lineno) + 1)]
+        size = (parsed.end_lineno or parsed.lineno) - parsed.lineno
+        for line, (start, end) in spans:
+            if line not in places or size <= places[line][2]:
+                places[line] = (start, end, size)
+    return {line: (start, end) for line, (start, end, _) in places.items()}
 
 
 def parse_cells(cells: list[str]) -> list[Cell]:

@@ -294,12 +294,14 @@ def test_the_command_writes_the_ranked_table_and_the_page(tmp_path):
     assert "a1: 4 submissions, 5 pairs compared (1 within a team not compared); 3 flagged" in run.output
     assert "not compared: erin: the file is not valid notebook JSON" in run.output
     rows = list(csv.DictReader((out / "similarity-a1.csv").read_text().splitlines()))
-    assert list(rows[0]) == ["rank", "student_a", "student_b", "team_a", "team_b", "similarity", "shared",
-                             "fingerprints_a", "fingerprints_b", "flagged"]  # fmt: skip
+    assert list(rows[0]) == ["rank", "student_a", "student_b", "team_a", "team_b", "similarity", "evidence",
+                             "scored", "compared", "shared", "fingerprints_a", "fingerprints_b",
+                             "flagged"]  # fmt: skip
     assert {(r["student_a"], r["student_b"]) for r in rows if r["flagged"] == "1"} == {
         ("alice", "bob"), ("alice", "dave"), ("bob", "dave")}  # fmt: skip
-    similarities = [float(r["similarity"]) for r in rows]
-    assert similarities == sorted(similarities, reverse=True)
+    ranked = [(-int(r["flagged"]), -round(float(r["similarity"]), 2), -float(r["evidence"])) for r in rows]
+    assert ranked == sorted(ranked)
+    assert "scored on 5 of 5 functions" in run.output
     assert (out / "similarity-a1.html").read_text().count('<section class="pair"') == 3
 
 
