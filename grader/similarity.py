@@ -41,7 +41,7 @@ from grader.course_file import CoursePolicy, load_course
 from grader.errors import DlgradeError, NotebookError
 from grader.notebook import read_cells
 from grader.similarity_tokens import Function, Token, definitions, functions, parse_cells
-from grader.submissions import discover
+from grader.submissions import Submission, content_hash, discover, export_name, parse_name, student_id
 
 Key = tuple[str, int]  # (definition name, k-gram hash); every helper of a student is HELPERS
 HELPERS = "(helpers)"  # the student's own functions are compared as one group: their names are free
@@ -147,8 +147,15 @@ def compare_submissions(arguments: list[str], *, assignment: str, course: Course
                         settings: Settings = Settings()) -> Report:  # fmt: skip
     """Find the submissions in ``arguments`` (files or folders) and rank their pairs."""
     template = load_template(course.root / "assignments" / assignment / f"{assignment}.ipynb", k=settings.k)
+    found = discover(arguments, assignment)
+    if not found:
+        raise DlgradeError(
+            f"no {assignment} submissions (*.ipynb) in {', '.join(arguments)}: nothing to compare"
+        )
+    notes = duplicate_notes(arguments, assignment, found)
+    found, identical = without_resubmissions(found)
     prints, skipped = [], []
-    for submission in discover(arguments, assignment):
+    for submission in found:
         try:
             cells = read_cells(submission.path)
         except NotebookError as exc:
@@ -158,7 +165,64 @@ def compare_submissions(arguments: list[str], *, assignment: str, course: Course
                                   settings=settings))  # fmt: skip
     policy = load_course(course.root, missing_ok=True)
     return compare(prints, assignment=assignment, policy=policy, settings=settings,
-                   template=template, skipped=skipped)  # fmt: skip
+                   template=template, skipped=skipped, notes=(*notes, *identical))  # fmt: skip
+
+
+def duplicate_notes(arguments: list[str], assignment: str, kept: list[Submission]) -> list[str]:
+    """One line per student with several notebooks, saying which one is compared."""
+    chosen = {s.student: s.path for s in kept}
+    files: dict[str, list[Path]] = defaultdict(list)
+    for argument in arguments:
+        root = Path(argument)
+        candidates = sorted(root.rglob("*.ipynb")) if root.is_dir() else [root]
+        for path in candidates:
+            relative = path.relative_to(root) if root.is_dir() else Path(path.name)
+            if (
+                any(part.startswith(".") for part in relative.parts)
+                or not path.is_file()
+                or path.is_symlink()
+            ):
+                continue
+            name = parse_name(relative.parts[0]) if len(relative.parts) > 1 else export_name(path, assignment)
+            files[student_id(name, None, {})].append(path)
+    return [f"{student} handed in {len(paths)} notebooks ({', '.join(p.name for p in paths)}); compared: "
+            f"{chosen[student].name}" for student, paths in sorted(files.items())
+            if len(paths) > 1 and student in chosen]  # fmt: skip
+
+
+def without_resubmissions(found: list[Submission]) -> tuple[list[Submission], list[str]]:
+    """Byte-identical notebooks whose names say one student (``alice``, ``alice_resubmit``): one is kept.
+
+    Such files are one student's resubmission, never a pair. Identical files of two
+    unrelated names stay: that is a verbatim copy, and it is noted.
+    """
+    by_content: dict[str, list[Submission]] = defaultdict(list)
+    for submission in found:
+        digest = content_hash(submission.path)
+        if digest:
+            by_content[digest].append(submission)
+    dropped, notes = set(), []
+    for group in by_content.values():
+        if len(group) < 2:
+            continue
+        group = sorted(group, key=lambda s: (len(s.student), s.student))
+        first = group[0]
+        same = [s for s in group[1:] if _one_student(first.student, s.student)]
+        others = [s for s in group[1:] if s not in same]
+        if same:
+            dropped.update(s.student for s in same)
+            notes.append(f"{', '.join(s.path.name for s in same)} byte-identical to {first.path.name}: one "
+                         f"student's resubmission, compared once as {first.student}")  # fmt: skip
+        if others:
+            notes.append(f"byte-identical notebooks of different students: "
+                         f"{', '.join(sorted(s.path.name for s in [first, *others]))}")  # fmt: skip
+    return [s for s in found if s.student not in dropped], notes
+
+
+def _one_student(a: str, b: str) -> bool:
+    """``alice`` and ``alice_resubmit`` (or ``alice-2``, ``alice.v2``): one name extends the other."""
+    short, long = sorted((a.lower(), b.lower()), key=len)
+    return long.startswith(short) and long[len(short) : len(short) + 1] in ("_", "-", ".", " ", "(")
 
 
 def load_template(path: Path, *, k: int) -> Template:
@@ -294,27 +358,38 @@ def similarity(scores: tuple[FunctionScore, ...]) -> float:
 
 
 def evidence(scores: tuple[FunctionScore, ...], unit: float) -> float:
-    """Functions' worth of rare shared code: each scored function adds up to 1."""
-    return sum(min(1.0, s.shared / unit) for s in scores if s.counted)
+    """Functions' worth of rare shared code: each scored function adds up to 1.
+
+    A function adds its rare shared code in units of ``unit`` (at most one), times its
+    score: a function shared whole counts fully, a few shared fragments of an otherwise
+    different function count little, however long it is.
+    """
+    return sum(min(1.0, s.shared / unit) * s.score for s in scores if s.counted)
 
 
 def _pair(a: Fingerprinted, b: Fingerprinted, team_a: str, team_b: str, scores: tuple[FunctionScore, ...],
           common: frozenset[Key], settings: Settings) -> Pair:  # fmt: skip
     score, amount = similarity(scores), evidence(scores, settings.unit)
     flagged = score >= settings.threshold and amount >= settings.min_evidence
-    return Pair(a.student, b.student, team_a, team_b, round(score, 4), len(common), len(a.where), len(b.where),
-                flagged, round(amount, 2), sum(s.counted for s in scores), len(a.written & b.written),
-                scores)  # fmt: skip
+    scored, compared = sum(s.counted for s in scores), len(a.written & b.written)
+    return Pair(a.student, b.student, team_a, team_b, round(score, 4), len(common), len(a.where),
+                len(b.where), flagged, round(amount, 2), scored, compared, scores)  # fmt: skip
 
 
 def partial_copies(pair: Pair, settings: Settings) -> list[Partial]:
     """The long, rare functions of ``pair`` shared nearly whole."""
-    return [Partial(pair.student_a, pair.student_b, s.name, s.score, s.mass) for s in pair.functions
-            if s.counted and s.mass >= settings.partial_mass and s.score >= settings.partial_share]  # fmt: skip
+    long_and_rare = [s for s in pair.functions if s.counted and s.mass >= settings.partial_mass]
+    return [Partial(pair.student_a, pair.student_b, s.name, s.score, s.mass) for s in long_and_rare
+            if s.score >= settings.partial_share]  # fmt: skip
 
 
-def shared_weights(keys: list[frozenset[Key]], weights: dict[Key, float]) -> dict[tuple[int, int], dict[str, float]]:
-    """Rarity-weighted shared fingerprints per pair and definition (inverted index; weightless ones skipped)."""
+def shared_weights(
+    keys: list[frozenset[Key]], weights: dict[Key, float]
+) -> dict[tuple[int, int], dict[str, float]]:
+    """Rarity-weighted shared fingerprints per pair and definition (an inverted index).
+
+    Fingerprints of almost no weight (most of the class has them) are skipped: they would
+    touch nearly every pair and add nothing."""
     holders: dict[Key, list[int]] = defaultdict(list)
     for index, one in enumerate(keys):
         for key in one:

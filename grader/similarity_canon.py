@@ -13,7 +13,8 @@ both become ``return [N.clamp(min=0) ... for N in N]`` with ``@``: the rewrites 
 undone on the AST before the code is tokenized (``similarity_tokens``), each into the form
 a copier is least likely to have started from:
 
-- ``a = a + b`` becomes ``a += b`` (any operator, any target);
+- ``a = a + b`` becomes ``a += b`` (any operator, any target); ``x = E`` then ``return x``
+  becomes ``return E``;
 - ``if c: x = A`` / ``else: x = B`` becomes ``x = A if c else B``, and so do
   ``if c: return A else: return B`` and ``if c: return A`` followed by ``return B``;
 - ``r = []`` followed by a loop that only appends to ``r`` (nested loops, one ``if``, or
@@ -127,7 +128,11 @@ class _Inliner(ast.NodeTransformer):
             return None
         helper = self.helpers.get(call.func.id)
         names = _parameters(helper) if helper is not None else None
-        if names is None or len(names) != len(call.args) or any(isinstance(a, ast.Starred) for a in call.args):
+        if (
+            names is None
+            or len(names) != len(call.args)
+            or any(isinstance(a, ast.Starred) for a in call.args)
+        ):
             return None
         return helper, dict(zip(names, call.args, strict=True))
 
@@ -160,7 +165,12 @@ class _Inliner(ast.NodeTransformer):
         helper, values = bound
         body = [_Substitute(values).visit(copy.deepcopy(s)) for s in _body(helper)]
         returns = [n for s in body for n in ast.walk(s) if isinstance(n, ast.Return)]
-        if len(body) < 2 or not isinstance(body[-1], ast.Return) or len(returns) != 1 or body[-1].value is None:
+        if (
+            len(body) < 2
+            or not isinstance(body[-1], ast.Return)
+            or len(returns) != 1
+            or body[-1].value is None
+        ):
             return [statement]
         origin = getattr(statement, ORIGIN, None)
         for s in body:
@@ -203,7 +213,19 @@ def rewrite_block(block: list[ast.stmt]) -> list[ast.stmt]:
             continue
         out.append(_augmented(_if_assign(statement)))
         index += 1
-    return out
+    return _returned_directly(out)
+
+
+def _returned_directly(block: list[ast.stmt]) -> list[ast.stmt]:
+    """``x = E`` then ``return x`` -> ``return E`` (the name is only a label)."""
+    if len(block) < 2:
+        return block
+    last, before = block[-1], block[-2]
+    if (isinstance(last, ast.Return) and isinstance(last.value, ast.Name) and isinstance(before, ast.Assign)
+            and len(before.targets) == 1 and isinstance(before.targets[0], ast.Name)
+            and before.targets[0].id == last.value.id):  # fmt: skip
+        return [*block[:-2], _merged(ast.Return(before.value), before, last)]
+    return block
 
 
 def _same(a: ast.expr, b: ast.expr) -> bool:
@@ -222,7 +244,8 @@ def _augmented(statement: ast.stmt) -> ast.stmt:
     """``a = a + b`` -> ``a += b``."""
     if (isinstance(statement, ast.Assign) and len(statement.targets) == 1
             and isinstance(statement.targets[0], ast.Name | ast.Attribute | ast.Subscript)
-            and isinstance(statement.value, ast.BinOp) and _same(statement.value.left, statement.targets[0])):  # fmt: skip
+            and isinstance(statement.value, ast.BinOp)
+            and _same(statement.value.left, statement.targets[0])):  # fmt: skip
         new = ast.AugAssign(statement.targets[0], statement.value.op, statement.value.right)
         return _merged(new, statement, statement)
     return statement
@@ -235,8 +258,8 @@ def _if_assign(statement: ast.stmt) -> ast.stmt:
     yes, no = statement.body[0], statement.orelse[0]
     if isinstance(yes, ast.Return) and isinstance(no, ast.Return) and yes.value and no.value:
         return _merged(ast.Return(ast.IfExp(statement.test, yes.value, no.value)), statement, statement)
-    if (isinstance(yes, ast.Assign) and isinstance(no, ast.Assign) and len(yes.targets) == len(no.targets) == 1
-            and _same(yes.targets[0], no.targets[0])):  # fmt: skip
+    one_each = isinstance(yes, ast.Assign) and isinstance(no, ast.Assign) and len(yes.targets) == 1
+    if one_each and len(no.targets) == 1 and _same(yes.targets[0], no.targets[0]):
         new = ast.Assign(yes.targets, ast.IfExp(statement.test, yes.value, no.value))
         return _merged(new, statement, statement)
     return statement

@@ -1,6 +1,6 @@
 """``dlgrade similarity``: a thin command over ``find_similar``.
 
-    dlgrade similarity --assignment a2 --out reports/ submissions/a2/
+dlgrade similarity --assignment a2 --out reports/ submissions/a2/
 """
 
 from __future__ import annotations
@@ -60,14 +60,34 @@ def summary(written: Written) -> str:
 
 @click.command()
 @click.option("--assignment", "-a", required=True, help="Assignment id, e.g. a1.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=".", show_default=True,
-              help="Folder for similarity-<assignment>.csv and .html.")
-@click.option("--threshold", type=click.FloatRange(0, 1), default=DEFAULTS.threshold, show_default=True,
-              help="Flag pairs whose similarity is at least this.")
-@click.option("--min-evidence", type=click.FloatRange(0), default=DEFAULTS.min_evidence, show_default=True,
-              help="... on at least this many functions' worth of rare shared code.")
-@click.option("--course", "course_dir", type=click.Path(file_okay=False, exists=True),
-              help="Course folder (default: found from the current folder).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=".",
+    show_default=True,
+    help="Folder for similarity-<assignment>.csv and .html.",
+)
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0, 1),
+    default=DEFAULTS.threshold,
+    show_default=True,
+    help="Flag pairs whose similarity is at least this.",
+)
+@click.option(
+    "--min-evidence",
+    type=click.FloatRange(0),
+    default=DEFAULTS.min_evidence,
+    show_default=True,
+    help="... on at least this many functions' worth of rare shared code.",
+)
+@click.option(
+    "--course",
+    "course_dir",
+    type=click.Path(file_okay=False, exists=True),
+    help="Course folder (default: found from the current folder).",
+)
 @click.argument("submissions", nargs=-1, required=True, type=click.Path(exists=True))
 def similarity(assignment, out_dir, threshold, min_evidence, course_dir, submissions) -> None:
     """Rank pairs of SUBMISSIONS by how much graded code they share (plagiarism between teams).

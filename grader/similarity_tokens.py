@@ -144,7 +144,11 @@ def canonical_tokens(source: str, naming: Naming, helpers: dict[str, ast.Functio
     line_of = _line_offsets(text)
     tokens = []
     for token in normalise(text, naming):
-        line = max(i for i, offset in enumerate(line_of[:-1]) if offset <= token.start) + 1 if line_of[:-1] else 1
+        line = (
+            max(i for i, offset in enumerate(line_of[:-1]) if offset <= token.start) + 1
+            if line_of[:-1]
+            else 1
+        )
         start, end = places.get(line, (0, len(source)))
         tokens.append(Token(token.text, start, end))
     return tuple(tokens)
@@ -157,7 +161,9 @@ def _places(statements: list[ast.stmt], again: list[ast.stmt], source: str) -> d
 
     def char(line: int, byte_column: int) -> int:
         text = lines[line - 1] if 0 < line <= len(lines) else ""
-        return offsets[min(line - 1, len(offsets) - 1)] + len(text.encode("utf-8")[:byte_column].decode("utf-8", "ignore"))
+        return offsets[min(line - 1, len(offsets) - 1)] + len(
+            text.encode("utf-8")[:byte_column].decode("utf-8", "ignore")
+        )
 
     places: dict[int, tuple[int, int, int]] = {}  # line -> (start, end, size of the canonical statement)
     for original, parsed in zip(statements, again, strict=True):
@@ -165,10 +171,15 @@ def _places(statements: list[ast.stmt], again: list[ast.stmt], source: str) -> d
         if origin is None:
             continue
         body = getattr(parsed, "body", None)
-        header_end = body[0].lineno - 1 if isinstance(body, list) and body and isinstance(body[0], ast.stmt) else None
+        header_end = (
+            body[0].lineno - 1 if isinstance(body, list) and body and isinstance(body[0], ast.stmt) else None
+        )
         if header_end is not None:
             line_end = offsets[origin[0]] if origin[0] < len(offsets) else len(source)
-            spans = [(line, (char(origin[0], origin[1]), line_end)) for line in range(parsed.lineno, header_end + 1)]
+            spans = [
+                (line, (char(origin[0], origin[1]), line_end))
+                for line in range(parsed.lineno, header_end + 1)
+            ]
         else:
             whole = (char(origin[0], origin[1]), char(origin[2], origin[3]))
             spans = [(line, whole) for line in range(parsed.lineno, (parsed.end_lineno or parsed.lineno) + 1)]

@@ -12,7 +12,7 @@ from support import ROOT
 
 from grader.course_file import CoursePolicy
 from grader.notebook import read_cells
-from grader.similarity import Settings, compare, fingerprint, kgram_hashes, load_template, winnow
+from grader.similarity import Settings, compare, fingerprint, kgram_hashes, load_template, rarity_weights, winnow
 from grader.similarity_cli import similarity
 from grader.similarity_html import merge, render, segments
 from grader.similarity_tokens import definitions, functions, parse_cells
@@ -309,3 +309,137 @@ def test_an_assignment_without_a_released_notebook_is_an_error(tmp_path):
     run = CliRunner().invoke(similarity, ["--assignment", "a9", "--course", str(ROOT), str(tmp_path)])
     assert run.exit_code == 1
     assert "no released notebook to compare against" in run.output
+
+
+# ----------------------------------------------------------------------------- inputs
+
+
+def course_with_a1(tmp_path):
+    course = tmp_path / "course"
+    (course / "assignments" / "a1").mkdir(parents=True)
+    shutil.copy(TEMPLATE, course / "assignments" / "a1" / "a1.ipynb")
+    return course
+
+
+def run_similarity(tmp_path, folder):
+    return CliRunner().invoke(similarity, ["--assignment", "a1", "--course", str(course_with_a1(tmp_path)),
+                                           "--out", str(tmp_path / "out"), str(folder)])  # fmt: skip
+
+
+def test_an_empty_folder_is_an_error_not_zero_submissions(tmp_path):
+    (tmp_path / "empty").mkdir()
+    run = run_similarity(tmp_path, tmp_path / "empty")
+    assert run.exit_code == 1
+    assert "no a1 submissions (*.ipynb) in" in run.output and "nothing to compare" in run.output
+
+
+def test_several_notebooks_of_one_student_say_which_one_is_compared(tmp_path):
+    folder = tmp_path / "class"
+    (folder / "alice").mkdir(parents=True)
+    notebook(folder / "alice", "draft", ORIGINAL)
+    notebook(folder / "alice", "a1", ORIGINAL[:-1])
+    notebook(folder, "carol", INDEPENDENT)
+    run = run_similarity(tmp_path, folder)
+    assert run.exit_code == 0, run.output
+    assert "note: alice handed in 2 notebooks (a1.ipynb, draft.ipynb); compared: a1.ipynb" in run.output
+
+
+def test_a_byte_identical_resubmission_is_one_student_never_a_pair(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    shutil.copy(notebook(folder, "alice", ORIGINAL), folder / "alice_resubmit.ipynb")
+    notebook(folder, "bob", DISGUISED)
+    run = run_similarity(tmp_path, folder)
+    assert run.exit_code == 0, run.output
+    assert "alice_resubmit.ipynb byte-identical to alice.ipynb: one student's resubmission" in run.output
+    assert "a1: 2 submissions, 1 pairs compared" in run.output
+    rows = list(csv.DictReader((tmp_path / "out" / "similarity-a1.csv").read_text().splitlines()))
+    assert {(r["student_a"], r["student_b"]) for r in rows} == {("alice", "bob")}
+
+
+def test_byte_identical_notebooks_of_two_students_stay_a_pair_and_are_named(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    shutil.copy(notebook(folder, "alice", ORIGINAL), folder / "dave.ipynb")
+    notebook(folder, "carol", INDEPENDENT)
+    run = run_similarity(tmp_path, folder)
+    assert "byte-identical notebooks of different students: alice.ipynb, dave.ipynb" in run.output
+    rows = list(csv.DictReader((tmp_path / "out" / "similarity-a1.csv").read_text().splitlines()))
+    assert ("alice", "dave") in {(r["student_a"], r["student_b"]) for r in rows}
+
+
+# ----------------------------------------------------------------------------- rewrites
+
+
+REWRITES = [  # (one way, the same code rewritten statement by statement)
+    ("def sign(z):\n    out = []\n    for v in z:\n        out.append(v * 2)\n    return out",
+     "def sign(z):\n    return [v * 2 for v in z]"),
+    ("def sign(z):\n    out = []\n    for v in z:\n        if v > 0:\n            out += [v]\n    return out",
+     "def sign(z):\n    return [v for v in z if v > 0]"),
+    ("def sign(z):\n    total = 0\n    for v in z:\n        total = total + v * v\n    return total",
+     "def sign(z):\n    return sum([v * v for v in z])"),
+    ("def sign(z):\n    acc = z\n    acc = acc * (2 + z)\n    return acc",
+     "def sign(z):\n    acc = z\n    acc *= 2 + z\n    return acc"),
+    ("def sign(z):\n    if z.sum() > 0:\n        r = z\n    else:\n        r = -z\n    return r",
+     "def sign(z):\n    r = z if z.sum() > 0 else -z\n    return r"),
+    ("def sign(z):\n    if z.sum() > 0:\n        return z\n    return -z",
+     "def sign(z):\n    return z if z.sum() > 0 else -z"),
+    ("import torch as T\ndef weighted_sum(x, w, b):\n    return T.mm(x, w) + b",
+     "def weighted_sum(x, w, b):\n    return x @ w + b"),
+    ("def weighted_sum(x, w, b):\n    return x.matmul(w) + b",
+     "import torch\ndef weighted_sum(x, w, b):\n    return torch.matmul(x, w) + b"),
+    ("def weighted_sum(x, w, b):\n    return x @ w + b",
+     "def weighted_sum(x, w, b):\n    return affine(x, w, b)\ndef affine(p, q, r):\n    return p @ q + r"),
+    ("def sign(z):\n    m = z.abs().max()\n    return z / m",
+     "def sign(z):\n    return scaled(z)\ndef scaled(t):\n    big = t.abs().max()\n    return t / big"),
+]
+
+
+@pytest.mark.parametrize(("one", "other"), REWRITES)
+def test_statement_rewrites_and_helpers_give_the_same_tokens(one, other):
+    first, second = tokens([one]), tokens([other])
+    assert first and first == second
+
+
+def test_a_loop_that_does_more_than_append_is_not_a_comprehension():
+    loop = "def sign(z):\n    out = []\n    for v in z:\n        print(v)\n        out.append(v)\n    return out"
+    assert tokens([loop]) != tokens(["def sign(z):\n    return [v for v in z]"])
+
+
+def test_helpers_are_compared_too_and_highlighting_stays_on_the_students_text(template):
+    helper = "def rescale(t, k):\n    top = t.abs().max() + k\n    low = t.abs().min() - k\n    return (t - low) / top"
+    found = functions([ORIGINAL[2], helper], A1, with_helpers=True)
+    assert [(f.name, f.helper) for f in found] == [("sign", False), ("rescale", True)]
+    shown = {found[1].source[t.start : t.end] for t in found[1].tokens}
+    assert "top = t.abs().max() + k" in shown  # every token lies on the statement it came from
+
+
+# ----------------------------------------------------------------------------- evidence
+
+
+def test_rarity_weighs_common_code_down_without_a_cliff():
+    keys = [frozenset({("f", 1)} | ({("f", 2)} if i < 24 else set()) | ({("f", 3)} if i < 33 else set())
+                      | ({("f", 4)} if i < 2 else set())) for i in range(120)]  # fmt: skip
+    weights = rarity_weights(keys)
+    assert weights[("f", 4)] == 1.0  # only a pair wrote it
+    assert 1.0 > weights[("f", 2)] > weights[("f", 3)] > 0.2  # 24 and 33 of 120: both count, a little
+    assert weights[("f", 1)] == 0.0  # everyone
+
+
+def test_a_pair_sharing_one_rare_function_is_not_flagged_but_reported_as_a_partial_copy(tmp_path, template):
+    partial = [*INDEPENDENT[:-1], ORIGINAL[-1]]  # perceptron_fit copied, the rest independent
+    report = report_for(tmp_path, template, {"alice": ORIGINAL, "erin": partial})
+    (pair,) = report.pairs
+    assert not pair.flagged and pair.evidence < Settings().min_evidence
+    assert [(p.student_a, p.student_b, p.function) for p in report.partials] == [
+        ("alice", "erin", "perceptron_fit")]  # fmt: skip
+    assert pair.compared == 5 and pair.scored <= 5
+
+
+def test_a_copy_is_scored_on_its_functions_and_says_so(tmp_path, template):
+    report = report_for(tmp_path, template, {"alice": ORIGINAL, "bob": DISGUISED, "carol": INDEPENDENT})
+    top = report.pairs[0]
+    assert (top.student_a, top.student_b, top.flagged) == ("alice", "bob", True)
+    assert top.evidence >= 3 and top.compared == 5
+    assert {f.name for f in top.functions if f.counted} <= A1
+    assert report.partials == ()  # a whole copy is not also listed as partial copies
