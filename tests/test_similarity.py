@@ -12,7 +12,15 @@ from support import ROOT
 
 from grader.course_file import CoursePolicy
 from grader.notebook import read_cells
-from grader.similarity import Settings, compare, fingerprint, kgram_hashes, load_template, rarity_weights, winnow
+from grader.similarity import (
+    Settings,
+    compare,
+    fingerprint,
+    kgram_hashes,
+    load_template,
+    rarity_weights,
+    winnow,
+)
 from grader.similarity_cli import similarity
 from grader.similarity_html import merge, render, segments
 from grader.similarity_tokens import definitions, functions, parse_cells
@@ -402,12 +410,14 @@ def test_statement_rewrites_and_helpers_give_the_same_tokens(one, other):
 
 
 def test_a_loop_that_does_more_than_append_is_not_a_comprehension():
-    loop = "def sign(z):\n    out = []\n    for v in z:\n        print(v)\n        out.append(v)\n    return out"
+    loop = ("def sign(z):\n    out = []\n    for v in z:\n        print(v)\n        out.append(v)\n"
+            "    return out")
     assert tokens([loop]) != tokens(["def sign(z):\n    return [v for v in z]"])
 
 
 def test_helpers_are_compared_too_and_highlighting_stays_on_the_students_text(template):
-    helper = "def rescale(t, k):\n    top = t.abs().max() + k\n    low = t.abs().min() - k\n    return (t - low) / top"
+    helper = ("def rescale(t, k):\n    top = t.abs().max() + k\n    low = t.abs().min() - k\n"
+              "    return (t - low) / top")
     found = functions([ORIGINAL[2], helper], A1, with_helpers=True)
     assert [(f.name, f.helper) for f in found] == [("sign", False), ("rescale", True)]
     shown = {found[1].source[t.start : t.end] for t in found[1].tokens}
