@@ -233,9 +233,9 @@ def _register_commands() -> None:
     from grader.release import release_command
     from grader.selfcheck import check_command
     from grader.similarity_cli import similarity
-    from reports.cli import init, report
+    from reports.cli import gradescope, init, report
 
-    for command in (check_command, ci_command, release_command, report, init, similarity):
+    for command in (check_command, ci_command, release_command, report, init, gradescope, similarity):
         main.add_command(command)
 
 

@@ -46,6 +46,24 @@ def report(course_dir, gradebook_path, exam_path, out_dir, gradescope, excel) ->
 
 
 @click.command()
+@click.option("--assignment", "-a", required=True, help="Assignment id, e.g. a1.")
+@click.option("--course", "course_dir", type=click.Path(file_okay=False, exists=True),
+              help="Course folder (default: found from the current folder).")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False),
+              help="Where to write the zip [default: autograder-ASSIGNMENT.zip].")
+def gradescope(assignment, course_dir, out_path) -> None:
+    """Write a Gradescope autograder zip (setup.sh, run_autograder) that grades with dlgrade."""
+    from reports.gradescope_autograder import build
+
+    try:
+        course = Course(Path(course_dir).resolve()) if course_dir else Course.find(fallback=False)
+        written = build(course, assignment, Path(out_path or f"autograder-{assignment}.zip"))
+    except DlgradeError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"wrote {written}: upload it as the autograder of the Gradescope assignment {assignment}")
+
+
+@click.command()
 @click.argument("folder", type=click.Path(file_okay=False), default=".")
 def init(folder) -> None:
     """Write a commented course.toml and an example students.csv into FOLDER (never over existing ones)."""

@@ -15,11 +15,17 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 from pathlib import Path
 
+import jsonschema
 import pytest
 from click.testing import CliRunner
 
@@ -29,6 +35,7 @@ from grader.results import SubmissionResult, TestResult
 from grader.roster import load as load_roster
 from reports.charts import bar_chart, histogram, nice_step
 from reports.classbook import build_report
+from reports.cli import gradescope as gradescope_command
 from reports.cli import init as init_command
 from reports.cli import report as report_command
 from reports.exam import read_exam
@@ -37,6 +44,7 @@ from reports.gradescope import results_json
 from reports.html import render_overview, render_student, student_filename
 from reports.tables import final_rows, gradebook_rows, outcome_columns
 
+ROOT = Path(__file__).resolve().parents[1]
 CET = timezone(timedelta(hours=1))
 D1 = datetime(2026, 11, 1, 23, 59, tzinfo=CET)
 D2 = datetime(2026, 11, 15, 23, 59, tzinfo=CET)
@@ -308,8 +316,11 @@ def test_gradescope_results_follow_the_visibility(report):
     assert "expected (2, 3)" in shapes["output"] and SCRIPT in a1["output"]  # text, not HTML
     a2 = results_json(alice.attempts["a2"], "points")["tests"][2]
     assert a2["visibility"] == "visible" and a2["output"] == OUTCOME_HINTS["failed"]
+    # "hidden" on any test would hide the total from students (Gradescope's rule): one visible total
     hidden = results_json(alice.attempts["a2"], "nothing")
-    assert {t["visibility"] for t in hidden["tests"]} == {"hidden"} and "output" not in hidden["tests"][2]
+    assert hidden["score"] == 9 and [t["visibility"] for t in hidden["tests"]] == ["visible"]
+    assert (hidden["tests"][0]["score"], hidden["tests"][0]["max_score"]) == (9, 10)
+    assert "test_zero_grad" not in json.dumps(hidden) and "zero_grad left" not in json.dumps(hidden)
 
 
 # ---------------------------------------------------------------- the command
@@ -587,3 +598,47 @@ def test_excel_csvs_start_with_a_byte_order_mark_and_keep_accents(course):
         assert data.startswith(b"\xef\xbb\xbf") and "Zoë Park".encode() in data
     run_report(course)
     assert not (course / "out" / "gradebook.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+# ---------------------------------------------------------------- Gradescope autograder
+
+GRADESCOPE_SCHEMA = Path(__file__).parent / "schemas" / "gradescope-results.schema.json"
+
+
+def test_every_results_json_follows_gradescopes_output_format(report):
+    schema = json.loads(GRADESCOPE_SCHEMA.read_text())
+    for student in report.students:
+        for attempt in student.attempts.values():
+            for visibility in ("messages", "points", "nothing"):
+                if attempt is not None:
+                    jsonschema.validate(results_json(attempt, visibility), schema)
+
+
+def test_the_gradescope_autograder_zip_grades_a_submission_outside_the_students_process(tmp_path):
+    """The zip as Gradescope unpacks it; run_autograder's command run with this Python and the
+    bundled dlgrade source (setup.sh's venv is Gradescope's to build)."""
+    zip_path = tmp_path / "autograder.zip"
+    run = CliRunner().invoke(gradescope_command, ["--assignment", "a1", "--course", str(ROOT),
+                                                  "--out", str(zip_path)])  # fmt: skip
+    assert run.exit_code == 0, run.output
+    source = tmp_path / "autograder" / "source"
+    with zipfile.ZipFile(zip_path) as bundle:
+        names = bundle.namelist()
+        modes = {i.filename: i.external_attr >> 16 for i in bundle.infolist()}
+        bundle.extractall(source)
+    assert modes["setup.sh"] & 0o111 and modes["run_autograder"] & 0o111
+    assert "course/suites/a1/test_a1.py" in names and not any(n.startswith("course/suites/a2") for n in names)
+    assert "/autograder/results/results.json" in (source / "run_autograder").read_text()
+    submission = tmp_path / "autograder" / "submission"
+    submission.mkdir()
+    shutil.copy(ROOT / "examples" / "submissions" / "a1" / "alice.ipynb", submission / "a1.ipynb")
+    results = tmp_path / "autograder" / "results" / "results.json"
+    done = subprocess.run([sys.executable, "-m", "reports.gradescope_autograder", "--assignment", "a1",
+                           "--course", str(source / "course"), str(submission), str(results)],
+                          env={**os.environ, "PYTHONPATH": str(source / "dlgrade")}, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    document = json.loads(results.read_text())
+    jsonschema.validate(document, json.loads(GRADESCOPE_SCHEMA.read_text()))
+    assert document["score"] == sum(t["max_score"] for t in document["tests"]) > 0
+    assert {t["visibility"] for t in document["tests"]} == {"visible"}  # a1: "messages"
