@@ -191,6 +191,8 @@ def _grading_process(slot: int, options: GradingOptions, tasks, replies, parent:
         grade_stream(paths(), options, send)
     except SuiteError as exc:
         replies.put(("suite_error", slot, None, str(exc)))
+    except KeyboardInterrupt:  # Ctrl-C reaches the whole group: the parent says how to go on
+        return
     replies.put(("done", slot, None, None))
 
 

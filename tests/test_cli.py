@@ -75,14 +75,15 @@ def test_limits_given_on_the_command_line_reach_the_grader(tmp_path, monkeypatch
     assert (limits.threads, limits.memory_mb, limits.test_seconds, seen["workers"]) == (4, 2048, 3.0, 1)
 
 
-def test_ctrl_c_says_what_is_kept_and_how_to_go_on(tmp_path):
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_ctrl_c_says_what_is_kept_and_how_to_go_on(tmp_path, workers):
     folder = tmp_path / "class"
     for student in ("s1", "s2", "s3", "s4", "s5", "s6"):
         (folder / student).mkdir(parents=True)
         shutil.copy(SAMPLES / "alice.ipynb", folder / student / "a1.ipynb")
     book = tmp_path / "book.sqlite"
     command = [sys.executable, "-m", "grader.cli", "grade", "-a", "a1", "--gradebook", str(book),
-               "--workers", "1", str(folder)]  # fmt: skip
+               "--workers", workers, str(folder)]  # fmt: skip
     batch = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                              start_new_session=True)  # fmt: skip
     while not _attempts(book) and batch.poll() is None:
