@@ -1,18 +1,22 @@
-"""Plagiarism between teams: rank pairs of submissions by how much graded code they share.
+"""Plagiarism between teams: rank pairs of submissions by how much rare graded code they share.
 
-    submission --read_cells, similarity_tokens.functions--> normalised tokens per definition
+    submission --read_cells, similarity_tokens.functions--> canonical tokens per definition (+ helpers)
                --kgram_hashes, winnow-------------------> fingerprints (the template's k-grams removed)
-    class      --shared_counts (inverted index)---------> shared fingerprints per pair and definition
-               --similarity-----------------------------> pairs ranked, same team skipped, flagged
+    class      --rarity_weights-------------------------> how unlikely each fingerprint is in this class
+               --shared_weights (inverted index)--------> rare shared code per pair and definition
+               --function_scores, similarity, evidence--> pairs ranked, same team skipped, flagged
+               --partial_copies-------------------------> long rare functions shared whole, apart
 
 The compared code is every function and class the released notebook defines (the graded
 functions and the helpers the template asks for), found by name, so moving or reordering
-them changes nothing. The template's own code is taken out k-gram by k-gram, so stubs,
-signatures and given functions do not make everyone look alike; fingerprints that more
-than ``Settings.common`` of the class share are ignored too, because code that a fifth of
-a class writes the same way (``return x @ w + b``) is convergence, not copying. A pair is
-scored definition by definition (``similarity``). ``docs/similarity.md`` explains how to
-read the numbers; ``bench/similarity.py`` measures them.
+them changes nothing; the student's own helpers are inlined where called and compared as
+one group. The template's own code is taken out k-gram by k-gram, so stubs, signatures and
+given functions do not make everyone look alike. Every other fingerprint counts by its
+rarity (an inverse document frequency), so code much of the class writes the same way
+counts little, with no hard line. A pair is scored function by function, only on functions
+with rare code on both sides, and flagged only on several functions' worth of rare shared
+code. ``docs/similarity.md`` explains how to read the numbers; ``bench/similarity.py``
+measures them.
 
 Why the winnowing is written here (a dozen lines) rather than taken from the package index,
 measured in bench/README.md ("Similarity"): ``winnowing`` 0.2.1 (2019, unmaintained) hashes
@@ -60,7 +64,7 @@ class Settings:
     min_evidence: float = 3.0  # ... on at least this many functions' worth of rare shared code
     unit: float = 3.0  # rarity-weighted shared fingerprints that make one function's worth of evidence
     min_mass: float = 1.0  # a function is scored when both versions have this much rare code
-    partial_mass: float = 8.0  # a function this rare and long, shared nearly whole, is a partial copy
+    partial_mass: float = 20.0  # a function this rare and long, shared nearly whole, is a partial copy
     partial_share: float = 0.9  # "nearly whole"
 
 
