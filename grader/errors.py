@@ -97,7 +97,14 @@ class StudentMissing(StudentProblem):
 
 
 class StudentTimeout(StudentProblem):
+    """The call did not return in time. ``wall_clock``: the clock ran out (the wall-clock
+    backstop, or a limit where CPU time cannot be read), not the worker's CPU time."""
+
     outcome = "timeout"
+
+    def __init__(self, message: str, *, traceback: str = "", wall_clock: bool = False):
+        super().__init__(message, traceback=traceback)
+        self.wall_clock = wall_clock
 
 
 class StudentCrashed(StudentProblem):

@@ -24,6 +24,7 @@ submission, and a match leads the test's message with what the student did.
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 import time
 from collections.abc import Callable, Iterable
@@ -43,6 +44,7 @@ from grader.errors import (
     StudentCrashed,
     StudentProblem,
     StudentRaised,
+    StudentTimeout,
 )
 from grader.handout import Handout
 from grader.notebook import read_cells
@@ -55,6 +57,8 @@ from grader.submissions import content_hash, refusal
 from grader.testing.misconceptions import Catalogue, Misconception, load_catalogue, matches, with_paragraph
 
 MESSAGE_CHARS = 1500
+OVERLOAD = 2.0
+"""Load average per core above which a clock-time timeout is the machine's, not the student's."""
 
 
 @dataclass(frozen=True)
@@ -147,7 +151,7 @@ class GradingPlugin:
             exc = call.excinfo.value
             report.dlgrade = _classify(exc)
             report.dlgrade_harness = isinstance(exc, HarnessFailure)
-            report.dlgrade_outside = isinstance(exc, StudentCrashed) and exc.outside
+            report.dlgrade_outside = _not_the_students_doing(exc)
         return report
 
     # ------------------------------------------------------------------ fixtures
@@ -240,7 +244,8 @@ class GradingPlugin:
             reports = self._run_once(item, session)
         outcome, message = _verdict(reports)
         if _killed_from_outside(reports):
-            outcome, message = "error", f"{message} (twice, from outside: not the submission's doing)"
+            outcome, message = "error", f"{message} (twice, from outside or on an overloaded machine: " \
+                                        "not the submission's doing)"
             self._harness_failures.append(f"{test_name(item)}: {message}")
         elif any(getattr(report, "dlgrade_harness", False) for report in reports):
             self._harness_failures.append(f"{test_name(item)}: {message}")
@@ -295,6 +300,26 @@ def _start(session: Session):
             raise LoadFailed("error", f"{exc.message} (twice, each time from outside: not the submission's "
                              "doing); grade again") from None  # fmt: skip
         raise
+
+
+def _not_the_students_doing(exc: BaseException) -> bool:
+    """A worker killed from outside, or a test that ran out of *clock* (not CPU) time while
+    the machine was overloaded: no verdict on the student, so the test runs again."""
+    if isinstance(exc, StudentCrashed):
+        return exc.outside
+    return isinstance(exc, StudentTimeout) and exc.wall_clock and machine_overloaded()
+
+
+def machine_overloaded() -> bool:
+    """More runnable work than ``OVERLOAD`` times the cores this process may use, on average
+    over the last minute: a clock-time limit then says more about the machine than the code."""
+    if not hasattr(os, "getloadavg"):  # Windows: no load average to go by
+        return False
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return os.getloadavg()[0] > OVERLOAD * cores
 
 
 def _killed_from_outside(reports: list) -> bool:

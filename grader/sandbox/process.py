@@ -60,7 +60,12 @@ class WorkerError(Exception):
 
 
 class WorkerTimeout(WorkerError):
-    """No answer before the deadline; the worker has been killed."""
+    """No answer before the deadline; the worker has been killed. ``wall_clock``: the clock
+    ran out, not the worker's CPU time: on an overloaded machine, no verdict on the student."""
+
+    def __init__(self, reason: str, wall_clock: bool = False):
+        super().__init__(reason)
+        self.wall_clock = wall_clock
 
 
 class WorkerDied(WorkerError):
@@ -369,7 +374,7 @@ class Channel:
                 raise WorkerTimeout(f"it used {cpu_seconds:g} s of CPU time without answering")
             if time.monotonic() >= deadline:
                 self.kill()
-                raise WorkerTimeout("no answer before the wall-clock deadline")
+                raise WorkerTimeout("no answer before the wall-clock deadline", wall_clock=True)
 
     def cpu_seconds(self) -> float | None:
         """CPU time the worker's processes have used so far; None where it cannot be read."""
@@ -385,7 +390,7 @@ class Channel:
             return wire.read_reply(self._reply_read, deadline)
         except wire.WireTimeout:
             self.kill()
-            raise WorkerTimeout("no answer before the deadline") from None
+            raise WorkerTimeout("no answer before the deadline", wall_clock=True) from None
         except wire.WireClosed:
             raise self._died() from None
         except wire.WireError as exc:

@@ -209,10 +209,11 @@ class Session:
         try:
             reply = worker.request(message, self.remaining())
             self._charge(worker)
-        except WorkerTimeout:
+        except WorkerTimeout as exc:
             self._charge(worker)
             self._retire()
-            raise StudentTimeout(f"{what} did not return within the time limit") from None
+            raise StudentTimeout(f"{what} did not return within the time limit",
+                                 wall_clock=exc.wall_clock) from None  # fmt: skip
         except WorkerDied as exc:
             self._charge(worker)
             self._retire()
