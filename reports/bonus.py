@@ -63,6 +63,8 @@ class AssignmentScore:
     """Points an override adds (or, negative, takes), after the late deduction."""
     zeroed: bool = False
     """An override set the assignment to 0 points (plagiarism)."""
+    deadline: datetime | None = None
+    """The deadline that applied (the course's, or an extension's); its zone is the course's."""
 
     def __post_init__(self) -> None:
         for name in ("raw", "max_points", "weight", "adjustment"):
@@ -136,6 +138,14 @@ def parse_time(text: str) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def course_time(text: str, deadline: datetime | None) -> str:
+    """A gradebook time in the course's time zone (the deadline's); in UTC without a deadline."""
+    moment = parse_time(text)
+    if moment is None:
+        return text
+    return local_time(moment, deadline) if deadline else display_time(text)
 
 
 def display_time(text: str) -> str:

@@ -199,7 +199,8 @@ def assignment_score(student: str, team: str, assignment: str, counted: Counted,
     weight = configured.weight if configured else 1.0
     attempt = counted.attempt
     if attempt is None:
-        return AssignmentScore(assignment, 0, maximum, weight, notes=("no submission: 0 points",))
+        return AssignmentScore(assignment, 0, maximum, weight, notes=("no submission: 0 points",),
+                               deadline=deadline)  # fmt: skip
     late = lateness(attempt.submitted_at, deadline, policy.late)
     notes = list(counted.notes)
     if attempt.student != student:
@@ -208,7 +209,7 @@ def assignment_score(student: str, team: str, assignment: str, counted: Counted,
         notes.append(late.note)
     return AssignmentScore(assignment, attempt.result.score, maximum, weight, late,
                            counted_from=attempt.student, submitted_at=attempt.submitted_at,
-                           notes=tuple(notes))  # fmt: skip
+                           notes=tuple(notes), deadline=deadline)  # fmt: skip
 
 
 def with_overrides(line: AssignmentScore, overrides: list[Override]) -> AssignmentScore:

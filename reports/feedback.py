@@ -72,6 +72,9 @@ class TestFeedback:
     misconception: str = ""
     """What the student did, what the handout asks, where to look: catalogue text, shown
     under "messages" and "points" alike (it holds nothing of the hidden inputs)."""
+    title: str = ""
+    """What the test checks, in words: its docstring's first sentence under "messages",
+    else its name in words ("weighted sum batch (torch.float32)")."""
 
     @property
     def passed(self) -> bool:
@@ -92,14 +95,29 @@ def feedback_for(test: TestResult, visibility: str, docstrings: dict[str, str] |
     misconception, message = misconception_text.split(test.message) if failed else ("", test.message)
     if visibility != "messages":
         return TestFeedback(test.name, test.outcome, test.points, test.max_points, hint=hint,
-                            misconception=misconception)  # fmt: skip
+                            misconception=misconception, title=in_words(test.name))  # fmt: skip
     if test.outcome == "failed":
         hint = FAILED_WITH_MESSAGE
     documented = (docstrings or {}).get(base_name(test.name), "")
-    if documented and test.outcome != "passed":
-        hint = f"{documented} {hint}".strip()
+    title = first_sentence(documented) or in_words(test.name)
+    rest = documented[len(first_sentence(documented)):].strip()
+    if rest and test.outcome != "passed":
+        hint = f"{rest} {hint}".strip()
     return TestFeedback(test.name, test.outcome, test.points, test.max_points,
-                        cap(message, MESSAGE_CHARS), hint, misconception)  # fmt: skip
+                        cap(message, MESSAGE_CHARS), hint, misconception, title)  # fmt: skip
+
+
+def in_words(test_name: str) -> str:
+    """``test_weighted_sum_batch[torch.float32]`` -> "weighted sum batch (torch.float32)"."""
+    name, _, parameters = test_name.partition("[")
+    words = name.removeprefix("test_").replace("_", " ").strip() or name
+    return f"{words} ({parameters.rstrip(']')})" if parameters else words
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of a docstring's paragraph (up to ". "), or all of it."""
+    head, dot, _ = text.partition(". ")
+    return head + "." if dot else text
 
 
 def visible_tests(attempt: Attempt, visibility: str,

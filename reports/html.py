@@ -14,7 +14,7 @@ import re
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from reports.bonus import BonusBreakdown, display_time, number, number_down
+from reports.bonus import BonusBreakdown, course_time, display_time, local_time, number, number_down
 from reports.charts import BarChart, bar_chart, histogram, nice_step
 from reports.classbook import ClassReport, StudentReport
 from reports.feedback import assignment_feedback
@@ -31,6 +31,8 @@ def environment() -> Environment:
     env.filters["num"] = number
     env.filters["num_down"] = number_down  # a final score: never printed above itself
     env.filters["when"] = display_time
+    env.filters["course_time"] = course_time  # a hand-in time in the deadline's (the course's) zone
+    env.filters["deadline"] = lambda moment: local_time(moment, moment) if moment else "none"
     env.filters["percent"] = lambda value: f"{round(100 * value)}%"
     return env
 

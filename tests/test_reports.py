@@ -279,7 +279,9 @@ def test_each_outcome_has_a_hint_and_a_docstring_adds_to_it(course, report):
     page = render_student(report, by_student(report)["erin"], docstrings=docstrings)
     assert OUTCOME_HINTS["timeout"] in page and OUTCOME_HINTS["crashed"] in page
     alice = render_student(report, by_student(report)["alice"], docstrings=docstrings)
-    assert "The output has one row per sample and one column per class. Compare what" in alice
+    # the docstring names the test in words; the hint says what to do
+    assert '<strong class="test-title">The output has one row per sample and one column per class.</strong>' \
+        in alice and "Compare what" in alice
 
 
 def test_the_page_shows_how_the_bonus_was_computed(report):
@@ -642,3 +644,26 @@ def test_the_gradescope_autograder_zip_grades_a_submission_outside_the_students_
     jsonschema.validate(document, json.loads(GRADESCOPE_SCHEMA.read_text()))
     assert document["score"] == sum(t["max_score"] for t in document["tests"]) > 0
     assert {t["visibility"] for t in document["tests"]} == {"visible"}  # a1: "messages"
+
+
+# ---------------------------------------------------------------- what a student reads
+
+
+def test_every_zero_says_why_beside_the_points(report):
+    carol = render_student(report, by_student(report)["carol"])  # a1: all passed, 5 days late
+    assert "a1: 0 of 20 points" in carol
+    assert "<strong>Why 0 points:</strong> handed in 2026-11-06 23:59:00 (UTC+01:00), 5 days after" in carol
+    assert "past the cutoff of 3 days: 0 points" in carol
+
+
+def test_deadlines_and_hand_in_times_are_in_the_courses_time_zone(report):
+    dave = render_student(report, by_student(report)["dave"])  # a2: one second late
+    assert "Deadline: 2026-11-15 23:59:00 (UTC+01:00); handed in\n" \
+           "    2026-11-15 23:59:01 (UTC+01:00)." in dave
+    assert "1 second after the deadline 2026-11-15 23:59:00 (UTC+01:00): 1 started day(s) late" in dave
+
+
+def test_tests_are_named_in_words_where_their_docstring_is_not_shown(report):
+    alice = render_student(report, by_student(report)["alice"])  # a2's visibility: "points"
+    assert '<strong class="test-title">zero grad</strong> <code class="muted">test_zero_grad</code>' in alice
+    assert visible_tests(by_student(report)["alice"].attempts["a2"], "points")[2].title == "zero grad"
