@@ -58,9 +58,10 @@ def check(result: SubmissionResult, *, device: str, limits: Limits) -> None:
 def _first_problem(result: SubmissionResult) -> str:
     failing = [t for t in result.tests if t.outcome != "passed"]
     if result.status != "graded" or not failing:
-        return (result.message or result.status)[:MESSAGE_CHARS]
-    test = failing[0]
-    return f"{test.name}: {test.outcome}: {test.message}"[:MESSAGE_CHARS].replace("\n", " ")
+        text = result.message or result.status
+    else:
+        text = f"{failing[0].name}: {failing[0].outcome}: {failing[0].message}"
+    return " ".join(text.split())[:MESSAGE_CHARS]  # one line
 
 
 def diagnose(result: SubmissionResult, *, device: str, limits: Limits) -> tuple[str, str]:
