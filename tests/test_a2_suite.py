@@ -4,7 +4,9 @@ catches, and a variant written with other (allowed) means gets full marks: libra
 activations, logsumexp, torch.normal drawing the layers in another order."""
 
 import pytest
-from support import SuiteSelfTest
+from support import SuiteSelfTest, assert_full_marks, named_misconceptions, probes_that_match
+
+from grader.grading import grade
 
 pytestmark = pytest.mark.sandbox
 
@@ -183,3 +185,35 @@ MISCONCEPTIONS = {
 class TestA2Suite(SuiteSelfTest):
     ASSIGNMENT, FULL_MARKS, MUTANTS, VARIANT = "a2", FULL_MARKS, MUTANTS, VARIANT
     MISCONCEPTIONS = MISCONCEPTIONS
+
+
+# More stable forms the spec allows, written as students write them: masks that never
+# meet an inf (relu), exp of -2|z| with the sign put back (tanh), library functions.
+OTHER_STABLE_FORMS = {
+    "def relu(z):\n    return torch.maximum(z, torch.zeros_like(z))": "def relu(z):\n    return z * (z > 0)",
+    "def tanh(z):\n    return 2 * torch.sigmoid(2 * z) - 1": (
+        "def tanh(z):\n    e = torch.exp(-2 * z.abs())\n    return torch.sign(z) * (1 - e) / (1 + e)"
+    ),
+    "return torch.where(z > 0, z, alpha * (torch.exp(torch.clamp(z, max=0)) - 1))": "return F.elu(z, alpha)",
+    "def softmax(z):  # stable, but in float32 at 1e4 only to 5e-4: the tolerance allows for it\n"
+    "    return torch.exp(z - torch.logsumexp(z, dim=-1, keepdim=True))": (
+        "def softmax(z):\n    return torch.softmax(z, dim=-1)"
+    ),
+    "return F.mse_loss(y_hat, y)": "return torch.mean((y - y_hat) ** 2)",
+}
+
+
+def other_stable_forms() -> str:
+    source = VARIANT
+    for old, new in OTHER_STABLE_FORMS.items():
+        assert source.count(old) == 1, old
+        source = source.replace(old, new)
+    return source
+
+
+def test_other_stable_forms_get_full_marks_and_no_misconception(tmp_path, course):
+    path = tmp_path / "stable.py"
+    path.write_text(other_stable_forms())
+    (result,) = grade([str(path)], assignment="a2", course=course)
+    assert_full_marks(result, FULL_MARKS)
+    assert named_misconceptions(result) == set() and probes_that_match("a2", other_stable_forms()) == []
