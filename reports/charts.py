@@ -48,6 +48,12 @@ class Marker:
 
 
 @dataclass(frozen=True)
+class Tick:
+    y: float
+    label: str
+
+
+@dataclass(frozen=True)
 class BarChart:
     title: str
     unit: str
@@ -57,6 +63,8 @@ class BarChart:
     marker: Marker | None = None
     width: int = WIDTH
     height: int = HEIGHT
+    ticks: tuple[Tick, ...] = ()
+    """The y axis's labelled counts, each with a grid line: 0, the top, and round steps between."""
 
     @property
     def baseline(self) -> float:
@@ -102,4 +110,14 @@ def bar_chart(bins: list[Bin], *, title: str, unit: str, marker: tuple[float, st
         value, label = marker
         span = bins[-1].high - bins[0].low
         line = Marker(LEFT + plot_width * (value - bins[0].low) / span, label)
-    return BarChart(title, unit, tuple(bars), top, line)
+    return BarChart(title, unit, tuple(bars), top, line, ticks=y_ticks(top, plot_height))
+
+
+def y_ticks(top: int, plot_height: float, most: int = 6) -> tuple[Tick, ...]:
+    """Counts from 0 in round steps (1, 2, 5, 10, 20, ...), at most ``most`` of them, and ``top``
+    itself unless it would crowd the last round one; each at its height above the baseline."""
+    step = next(m * 10**k for k in range(12) for m in (1, 2, 5) if top / (m * 10**k) <= most - 1)
+    counts = list(range(0, top + 1, step))
+    if top - counts[-1] > step / 2:
+        counts.append(top)
+    return tuple(Tick(TOP + plot_height * (1 - c / top), str(c)) for c in counts)

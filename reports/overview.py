@@ -57,14 +57,16 @@ class Summary:
 
 
 def item_analysis(report: ClassReport, assignment: str) -> list[Item]:
-    """Pass rate of every hidden test of ``assignment``, in the suite's order."""
+    """Pass rate of every hidden test of ``assignment``, hardest (lowest rate) first; ties in
+    the suite's order."""
     items: dict[str, list] = {}
     for attempt in report.counted_attempts(assignment):
         for test in attempt.result.tests:
             entry = items.setdefault(test.name, [test.max_points, 0, 0])
             entry[1] += test.outcome == "passed"
             entry[2] += 1
-    return [Item(assignment, name, points, passed, total) for name, (points, passed, total) in items.items()]
+    found = [Item(assignment, name, points, passed, total) for name, (points, passed, total) in items.items()]
+    return sorted(found, key=lambda item: item.rate)  # sorted() is stable: ties keep the suite's order
 
 
 @dataclass(frozen=True)

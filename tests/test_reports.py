@@ -33,7 +33,7 @@ from grader.course_file import load_course, parse
 from grader.gradebook import Gradebook
 from grader.results import SubmissionResult, TestResult
 from grader.roster import load as load_roster
-from reports.charts import bar_chart, histogram, nice_step
+from reports.charts import bar_chart, histogram, nice_step, y_ticks
 from reports.classbook import build_report
 from reports.cli import gradescope as gradescope_command
 from reports.cli import init as init_command
@@ -42,6 +42,7 @@ from reports.exam import read_exam
 from reports.feedback import OUTCOME_HINTS, suite_docstrings, visible_tests
 from reports.gradescope import results_json
 from reports.html import render_overview, render_student, student_filename
+from reports.overview import item_analysis
 from reports.tables import final_rows, gradebook_rows, outcome_columns
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -667,3 +668,33 @@ def test_tests_are_named_in_words_where_their_docstring_is_not_shown(report):
     alice = render_student(report, by_student(report)["alice"])  # a2's visibility: "points"
     assert '<strong class="test-title">zero grad</strong> <code class="muted">test_zero_grad</code>' in alice
     assert visible_tests(by_student(report)["alice"].attempts["a2"], "points")[2].title == "zero grad"
+
+
+# ---------------------------------------------------------------- what an instructor reads
+
+
+def test_the_overview_starts_with_the_students_table_and_lists_the_hardest_tests_first(report):
+    page = render_overview(report)
+    order = [page.index(h) for h in ("<h2>Students</h2>", "<h2>Distributions</h2>", "Item analysis")]
+    assert order == sorted(order)
+    items = [item.name for item in item_analysis(report, "a1")]
+    # a1's counted submissions: alice ppf, carol ppp, dave pnp, erin ptc
+    assert items == ["test_backward", "test_shapes", "test_forward"]
+    assert [item.rate for item in item_analysis(report, "a1")] == [0.5, 0.5, 1.0]  # a tie: suite order
+
+
+def test_a_test_nobody_passed_is_outlined_rather_than_an_empty_bar(tmp_path):
+    with Gradebook(tmp_path / "gradebook.sqlite") as book:
+        record(book, "zoe", submission("a1", "ppf"), D1)
+        report = build_report(book, parse({}))
+    page = render_overview(report)
+    assert page.count('class="rate none"') == 1 and page.count('class="rate"') == 2
+
+
+def test_the_y_axis_is_labelled_in_round_steps_with_grid_lines():
+    assert [t.label for t in y_ticks(7, 100)] == ["0", "2", "4", "6"]
+    assert [t.label for t in y_ticks(99, 100)] == ["0", "20", "40", "60", "80", "99"]
+    ticks = y_ticks(4, 100)
+    assert [t.label for t in ticks] == ["0", "1", "2", "3", "4"] and ticks[0].y - ticks[-1].y == 100
+    chart = bar_chart(histogram([1, 2, 2], low=0, high=4, step=1), title="t", unit="points")
+    assert [t.label for t in chart.ticks] == ["0", "1", "2"]

@@ -12,7 +12,9 @@ saying so, only where that browser is not installed. Each page must
 from __future__ import annotations
 
 import io
+import os
 import shutil
+from pathlib import Path
 
 import pytest
 from test_reports import make_course
@@ -84,3 +86,32 @@ def test_the_overview_draws_its_charts(browser, pages):
         "return [...document.querySelectorAll('svg rect.bar')].filter(r => r.getBBox().height > 0).length"
     )
     assert bars >= 8  # bonus, final scores, a1, a2: every student lands in some bar
+
+
+def test_the_overviews_key_table_is_on_the_first_screen_and_the_axes_have_labels(browser, pages):
+    browser.get((pages / "overview.html").as_uri())
+    table_top = browser.execute_script(
+        "return [...document.querySelectorAll('h2')].find(h => h.textContent === 'Students')"
+        ".getBoundingClientRect().top")  # fmt: skip
+    assert table_top < browser.execute_script("return window.innerHeight")
+    ticks = browser.execute_script("return document.querySelectorAll('svg line.grid').length")
+    charts = browser.execute_script("return document.querySelectorAll('svg').length")
+    assert ticks >= 2 * charts  # every chart has 0 and at least one count above it
+    _screenshot(browser, "overview.png")
+
+
+def test_a_feedback_page_shows_tests_in_words_and_why_a_score_is_zero(browser, pages):
+    browser.get((pages / "students" / "carol.html").as_uri())
+    why = browser.find_element("css selector", "p.why").text
+    assert why.startswith("Why 0 points:") and "past the cutoff" in why
+    titles = [e.text for e in browser.find_elements("css selector", ".test-title")]
+    assert "The forward pass." in titles
+    _screenshot(browser, "feedback.png")
+
+
+def _screenshot(browser, name: str) -> None:
+    """With DLGRADE_SCREENSHOTS=docs/img the page's screenshot is kept there (docs/reports.md shows them)."""
+    folder = os.environ.get("DLGRADE_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        (Path(folder) / name).write_bytes(browser.get_screenshot_as_png())
