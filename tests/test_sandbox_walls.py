@@ -143,6 +143,8 @@ def steal_keys(description):
     found["listed"] = [line for line in open("/proc/keys") if description in line]
     found["left_a_key"] = _raw("add_key", b"user", b"left-for-the-next", b"psst", 4, USER_KEYRING)
     found["left_in_dev_shm"] = _try(lambda: open("/dev/shm/left-behind", "w").write("for the next"))
+    found["written_outside_tmp"] = {folder: _try(lambda f=folder: open(f + "/written", "w").write("x"))
+                                    for folder in ("/", "/dev", "/home", "/usr")}
     return found
 
 def _in_a_child(name, *args):
@@ -394,7 +396,10 @@ def test_the_keyring_of_the_graders_login_is_out_of_reach(walls, login_secret):
     keys = walls["keys"]
     assert login_secret not in repr(keys)
     assert keys["session_keyring"] == keys["search"] == "EPERM"  # the filter refuses keyctl ...
-    assert keys["listed"] == []  # ... and the worker's own keyring does not even hold the key
+    if os.getuid() == 0:  # ... and the worker's own keyring does not even hold the key
+        assert keys["listed"] == []
+    else:  # /proc/keys names the keys of one's own uid, a worker's too when it is the grader's
+        assert all(KEY_DESCRIPTION in line for line in keys["listed"])
 
 
 @pytest.mark.sandbox
@@ -411,7 +416,16 @@ def test_nothing_a_worker_leaves_in_the_kernel_reaches_the_next(walls):
     assert walls["keys"]["left_a_key"] == "EPERM" and walls["after"]["keys"] == []
     assert walls["keys"]["left_in_dev_shm"].startswith("denied") and walls["after"]["dev_shm"] == []
     assert walls["ipc_made"] and walls["after"]["ipc"] is False
-    assert walls["after"]["uid"] != walls["first_uid"]
+    if os.getuid() == 0:
+        assert walls["after"]["uid"] != walls["first_uid"]
+
+
+@pytest.mark.sandbox
+def test_nothing_outside_tmp_is_writable(walls):
+    """Under an unprivileged bwrap, / and /dev are tmpfs of the grader's own uid: writable,
+    up to half the machine's memory, unless made read-only."""
+    written = walls["keys"]["written_outside_tmp"]
+    assert all(outcome.startswith("denied") for outcome in written.values()), written
 
 
 @pytest.mark.sandbox

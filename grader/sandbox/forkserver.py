@@ -8,13 +8,17 @@ to a uid of its own before it reads a line of student code. Its pipes are made
 here and handed over with SCM_RIGHTS, so the server never carries a student's
 data, and killing a worker kills its whole namespace.
 
-The walls a forked worker needs (namespaces, mounts, setuid) take root inside
-the sandbox, so warm workers are used when the grader runs as root with bwrap;
-otherwise ``available()`` is false and sessions start cold workers as before.
+The walls a forked worker needs (namespaces, mounts) take root inside the sandbox.
+A grader running as root has it, and each worker drops to a uid of its own. Any
+other user gets it in a user namespace (unprivileged bubblewrap, ``USER_NAMESPACE``),
+and each worker leaves that for a user namespace of its own, where it holds no power
+over anything that exists. Where neither is possible (no bwrap, user namespaces
+forbidden), ``available()`` is false and sessions start cold workers.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import select
@@ -43,9 +47,52 @@ from grader.sandbox.watchdog import pid_in_namespace
 ZYGOTE_SCRIPT = Path(__file__).with_name("zygote.py")
 
 
+USER_NAMESPACE = ["--unshare-user", "--uid", "0", "--gid", "0",
+                  "--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETFCAP"]  # fmt: skip
+"""How an unprivileged grader's fork server gets the power to make its workers' namespaces
+and mounts: root of a user namespace of its own, with CAP_SYS_ADMIN there and nowhere else.
+Each worker then leaves it for a user namespace of its own (``zygote._own_user``), whose
+map names the server's uid 0: the kernel allows that only to a process that could set file
+capabilities where it stood (CAP_SETFCAP), since Linux 5.12."""
+
+
 def available() -> bool:
-    """Whether this machine can run warm workers (else: cold ones, same guarantees)."""
-    return sys.platform == "linux" and os.getuid() == 0 and bwrap_path() is not None
+    """Whether this machine can run warm workers (else: cold ones, same guarantees): as
+    root with bwrap, or as any user where bwrap can make user namespaces."""
+    if sys.platform != "linux" or bwrap_path() is None:
+        return False
+    return os.getuid() == 0 or _user_namespaces_work()
+
+
+@functools.lru_cache(maxsize=1)
+def _user_namespaces_work() -> bool:
+    """Whether, in the fork server's sandbox, a process can do what the fork server does for
+    each worker: new PID, mount, network and IPC namespaces, a tmpfs, and a user namespace.
+    Distributions may forbid unprivileged user namespaces (a sysctl, an AppArmor policy)."""
+    command = [bwrap_path(), *_server_sandbox(()), "--", sys.executable, "-I", "-c", _NAMESPACE_PROBE]
+    try:
+        probe = subprocess.run(command, capture_output=True, timeout=30, env=_environment("/tmp"))
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return probe.returncode == 0
+
+
+_NAMESPACE_PROBE = """
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+assert libc.unshare(0x20000000 | 0x00020000 | 0x40000000 | 0x08000000) == 0  # PID, mount, net, IPC
+assert libc.mount(b"tmpfs", b"/tmp", b"tmpfs", 0, b"size=1m") == 0
+assert libc.unshare(0x10000000) == 0  # a user namespace, the worker's own
+assert libc.prctl(4, 1, 0, 0, 0) == 0  # PR_SET_DUMPABLE
+for name, text in (("setgroups", "deny"), ("uid_map", "1000 0 1"), ("gid_map", "1000 0 1")):
+    with open("/proc/self/" + name, "w") as handle:
+        handle.write(text)
+"""
+
+
+def _server_sandbox(hide: tuple[str, ...]) -> list[str]:
+    """bwrap's options for a fork server: a worker's view, in a user namespace unless root."""
+    return [*(USER_NAMESPACE if os.getuid() != 0 else []), *_bwrap_view(None, hide)]
 
 
 class ForkServer:
@@ -55,7 +102,7 @@ class ForkServer:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         zygote = [sys.executable, "-I", str(ZYGOTE_SCRIPT), "--control-fd", str(theirs.fileno())]
         zygote += [arg for path in paths_in_tmp(readable_paths()) for arg in ("--keep-in-tmp", path)]
-        command = [bwrap_path(), *_bwrap_view(None, hide), "--", *zygote]
+        command = [bwrap_path(), *_server_sandbox(hide), "--", *zygote]
         self._proc = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             pass_fds=(theirs.fileno(),), env=_environment("/tmp"), start_new_session=True,
@@ -143,7 +190,9 @@ class ForkedWorker(Channel):
         output_read, output_write = os.pipe()
         try:
             options = {**worker_rlimits(limits), "threads": limits.threads}
-            self.uid = next_worker_uid()  # a uid of its own, never another worker's (uids.py)
+            # as root, a uid of its own, never another worker's (uids.py); otherwise the grader's
+            # own, the only one an unprivileged user namespace can map
+            self.uid = next_worker_uid() if os.getuid() == 0 else os.getuid()
             message = {"op": "spawn", "uid": self.uid, "limits": options}
             reply = server.ask(message,
                                (call_read, reply_write, output_write))  # fmt: skip

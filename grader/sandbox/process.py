@@ -212,6 +212,9 @@ def _bwrap_view(home: str | None, hide: tuple[str, ...], gpu: bool = False) -> l
         if any(_within(path, h) for h in covered):
             args += _readable_bind(path)
     args += ["--bind", home, home, "--chdir", home] if home else ["--chdir", "/tmp"]
+    # read-only from here: under an unprivileged bwrap the root and /dev are tmpfs of the
+    # grader's own uid, writable up to half the machine's memory (/dev/shm, /home, /x)
+    args += ["--remount-ro", "/dev", "--remount-ro", "/"]
     args += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--die-with-parent", "--new-session"]
     return args
 

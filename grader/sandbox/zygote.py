@@ -42,8 +42,10 @@ import reach  # noqa: E402
 import worker  # noqa: E402  (pre-imports torch.nn, torch.optim and wire, as a cold worker does)
 
 CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWIPC = 0x00020000, 0x20000000, 0x40000000, 0x08000000
+CLONE_NEWUSER = 0x10000000
 MS_REC, MS_PRIVATE, MS_NOSUID, MS_NODEV = 0x4000, 0x40000, 0x2, 0x4
 PR_SET_CHILD_SUBREAPER = 36
+PR_SET_DUMPABLE = 4
 TMP_SIZE = "size=256m,nr_inodes=65536,mode=1777"
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -82,10 +84,43 @@ def become_worker(fds: list[int], uid: int, limits: dict) -> None:
     os.environ.update({"HOME": "/tmp", "TMPDIR": "/tmp"})
     options = types.SimpleNamespace(**{name: int(value) for name, value in limits.items()})
     torch.set_num_threads(getattr(options, "threads", 1))  # the zygote never started OpenMP's pool
-    worker.drop_privileges(uid)
+    if IN_USER_NAMESPACE:
+        _own_user(uid)
+    else:
+        worker.drop_privileges(uid)
     worker.set_limits(options)
     worker.syscalls.lock_down()
     worker.serve(call_fd, reply_fd)
+
+
+def _in_user_namespace() -> bool:
+    """Whether this zygote runs in a user namespace (an unprivileged grader's bwrap), where
+    it is root of that namespace only, and no other uid exists to drop to."""
+    try:
+        with open("/proc/self/uid_map") as handle:
+            return handle.read().split() != ["0", "0", "4294967295"]
+    except OSError:
+        return False
+
+
+IN_USER_NAMESPACE = _in_user_namespace()
+
+
+def _own_user(uid: int) -> None:
+    """Leave the zygote's user namespace for a new one, as ``uid`` (the grader's own).
+
+    The worker's namespaces and mounts belong to the zygote's user namespace, in which
+    it now holds no capability: it cannot unmount its /tmp, remount the view or signal
+    anything. What it holds in its own user namespace reaches nothing that exists, and
+    the seccomp filter refuses the calls that would make new namespaces to use it on.
+    """
+    _unshare(CLONE_NEWUSER)
+    # new credentials made the process non-dumpable, which gives /proc/self to the
+    # machine's root: dumpable again, so that it may write its own maps
+    _check(_libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "prctl(PR_SET_DUMPABLE)")
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} 0 1"), ("gid_map", f"{uid} 0 1")):
+        with open(f"/proc/self/{name}", "w") as handle:
+            handle.write(text)
 
 
 KEEP_IN_TMP: list[str] = []
