@@ -13,6 +13,10 @@ time is measured here around the whole call.
 
 A second measurement grades copies of the a4 reference with the real a4 suite, and
 compares the batch's wall time with 10 fresh ``python -c "import torch"`` processes.
+
+Run as root, the script also grades the first batch as an ordinary user
+(``tests/unprivileged.py``: warm workers in user namespaces), in the same run, and
+reports it under ``nonroot``.
 """
 
 from __future__ import annotations
@@ -84,11 +88,29 @@ def import_torch_seconds(times: int) -> float:
     return time.perf_counter() - started
 
 
+def nonroot_overhead(submissions: int) -> dict:
+    """The first measurement again, by an unprivileged user: this script, run as that user."""
+    import unprivileged
+
+    reason = unprivileged.why_not()
+    if reason is not None:
+        return {"skipped": reason}
+    account = unprivileged.ensure_user()
+    with tempfile.TemporaryDirectory(prefix="dlgrade-nonroot-home-") as home:
+        os.chown(home, account.pw_uid, account.pw_gid)
+        out = Path(home) / "overhead.json"
+        command = [sys.executable, __file__, "--submissions", str(submissions), "--a4-submissions", "0",
+                   "--out", str(out)]  # fmt: skip
+        subprocess.run(unprivileged.as_user(command, home), cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        return {"user": account.pw_name, **json.loads(out.read_text())}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--submissions", type=int, default=40)
     parser.add_argument("--a4-submissions", type=int, default=100)
     parser.add_argument("--out", default=str(ROOT / "bench" / "results-overhead.json"))
+    parser.add_argument("--no-nonroot", action="store_true", help="do not also measure as an ordinary user")
     args = parser.parse_args()
     modes = [True, False] if forkserver.available() else [False]
     report: dict = {"machine": {"cores": os.cpu_count(), "warm_available": forkserver.available()}}
@@ -100,6 +122,12 @@ def main() -> None:
         for warm in modes:
             report[f"overhead_{'warm' if warm else 'cold'}"] = run(paths, "b0", course, warm)
             print(report)
+        if os.getuid() == 0 and not args.no_nonroot:
+            report["nonroot"] = nonroot_overhead(args.submissions)
+            print(report)
+        if args.a4_submissions == 0:
+            Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
+            return
 
         from support import flatten_reference
 

@@ -62,9 +62,10 @@ def as_user(command: list[str], home: str, user: str = USER) -> list[str]:
 
 
 def _reach_python() -> list[str]:
-    """Shell lines that make every folder of this Python reachable by any user."""
+    """Shell lines that make every folder of this Python, and the folder we run in (a clone
+    under ``mktemp -d``), reachable by any user."""
     lines = []
-    for folder in sorted({os.path.realpath(p) for p in (sys.base_prefix, sys.prefix)}):
+    for folder in sorted({os.path.realpath(p) for p in (sys.base_prefix, sys.prefix, os.getcwd())}):
         blocked = _first_closed_folder_above(Path(folder))
         if blocked is None:
             continue

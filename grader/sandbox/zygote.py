@@ -72,6 +72,9 @@ def _mount(source: str, target: str, fstype: str | None, flags: int, data: str |
 def become_worker(fds: list[int], uid: int, limits: dict) -> None:
     """In the fresh namespaces: private /tmp and /proc, only our pipes, our uid, our limits."""
     call_fd, reply_fd, output_fd = fds
+    # a session and process group of its own: kill(0) from the worker must not reach the
+    # zygote's group, which, for a grader that is not root, has the worker's own uid
+    os.setsid()
     _mount("none", "/", None, MS_REC | MS_PRIVATE, None)  # our mounts stay ours
     _private_tmp(KEEP_IN_TMP)
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV, None)  # shows this namespace only
@@ -121,6 +124,9 @@ def _own_user(uid: int) -> None:
     for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} 0 1"), ("gid_map", f"{uid} 0 1")):
         with open(f"/proc/self/{name}", "w") as handle:
             handle.write(text)
+    # and not dumpable, as a worker that dropped root is: its /proc/self (environment,
+    # memory) stays out of reach of anything it starts
+    _check(_libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "prctl(PR_SET_DUMPABLE)")
 
 
 KEEP_IN_TMP: list[str] = []
