@@ -176,7 +176,9 @@ def _run_chunk(paths: list[Path], course: Path, options: dict, results: Path,
     as soon as its line is complete. Returns every result by path."""
     request = {**options, "course_root": str(course), "paths": [str(p) for p in paths],
                "results": str(results), "workspace": str(results.parent), "parent": os.getpid()}  # fmt: skip
-    budget = len(paths) * (options["limits"]["submission_seconds"] + options["limits"]["load_seconds"]) + 120
+    limits = options["limits"]  # CPU seconds, each held on the clock wall_factor times longer
+    per_submission = (limits["submission_seconds"] + limits["load_seconds"]) * limits["wall_factor"]
+    budget = len(paths) * per_submission + 120
     reported: dict[str, dict] = {}
     lines = _Lines(results)
 
