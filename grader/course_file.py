@@ -131,6 +131,9 @@ def load(path: str | Path) -> CoursePolicy:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise CourseFileError(f"{path}: not valid TOML: {exc}") from None
+    if not data:
+        raise CourseFileError(f"{path} is empty: run `dlgrade init` in another folder to see a commented "
+                              "one, or write at least its [course] table")  # fmt: skip
     try:
         return parse(data)
     except CourseFileError as exc:

@@ -65,9 +65,10 @@ def test_no_course_file_is_an_error_that_says_how_to_make_one(tmp_path):
     assert CoursePolicy().bonus_max == 10 and CoursePolicy().pass_mark == 50
 
 
-def test_an_empty_course_file_is_the_default_policy(tmp_path):
-    (tmp_path / "course.toml").write_text("")
-    assert load(tmp_path / "course.toml") == CoursePolicy()
+def test_an_empty_course_file_is_an_error_not_the_default_policy(tmp_path):
+    (tmp_path / "course.toml").write_text("# nothing yet\n")
+    with pytest.raises(CourseFileError, match="course.toml is empty"):
+        load(tmp_path / "course.toml")
 
 
 def test_a_weight_for_an_assignment_without_a_suite_is_refused(tmp_path):
