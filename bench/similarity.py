@@ -112,7 +112,11 @@ def honest_student(name: str, corpus, graded: list[str], rng: random.Random) -> 
 
 
 class _Habits(ast.NodeTransformer):
-    """One student's small habits: the order of the operands of ``+`` and ``*`` (kept by the detector)."""
+    """One student's small habits, all kept by the detector: the order of the operands of ``+``
+    and ``*``, which side of a comparison comes first, and ``torch.exp(x)`` against ``x.exp()``."""
+
+    FLIPPED = {ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.LtE: ast.GtE, ast.GtE: ast.LtE}
+    UNARY = {"exp", "abs", "log", "sum", "mean", "sigmoid", "tanh", "sqrt", "sign"}
 
     def __init__(self, rng: random.Random):
         self.rng = rng
@@ -123,11 +127,30 @@ class _Habits(ast.NodeTransformer):
             node.left, node.right = node.right, node.left
         return node
 
+    def visit_Compare(self, node: ast.Compare) -> ast.Compare:
+        self.generic_visit(node)
+        flipped = self.FLIPPED.get(type(node.ops[0])) if len(node.ops) == 1 else None
+        if flipped and self.rng.random() < 0.5:
+            return ast.Compare(node.comparators[0], [flipped()], [node.left])
+        return node
+
+    def visit_Call(self, node: ast.Call) -> ast.expr:
+        self.generic_visit(node)
+        func = node.func
+        if not (isinstance(func, ast.Attribute) and func.attr in self.UNARY and self.rng.random() < 0.5):
+            return node
+        if isinstance(func.value, ast.Name) and func.value.id == "torch" and len(node.args) == 1:
+            return ast.Call(ast.Attribute(node.args[0], func.attr, ast.Load()), [], node.keywords)
+        if not (isinstance(func.value, ast.Name) and func.value.id == "torch") and not node.args:
+            torch = ast.Attribute(ast.Name("torch", ast.Load()), func.attr, ast.Load())
+            return ast.Call(torch, [func.value], node.keywords)
+        return node
+
 
 def personal(source: str, rng: random.Random) -> str:
     """A corpus solution as one student writes it: two students who chose the same solution
-    still differ where independent people do (a coin per ``+`` and ``*``)."""
-    return ast.unparse(_Habits(rng).visit(ast.parse(source)))
+    still differ where independent people do (a coin per habit and place, see _Habits)."""
+    return ast.unparse(ast.fix_missing_locations(_Habits(rng).visit(ast.parse(source))))
 
 
 def copier(

@@ -37,6 +37,7 @@ import hashlib
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import combinations
 from pathlib import Path
 
@@ -66,6 +67,7 @@ class Settings:
     min_mass: float = 1.0  # a function is scored when both versions have this much rare code
     partial_mass: float = 20.0  # a function this rare and long, shared nearly whole, is a partial copy
     partial_share: float = 0.9  # "nearly whole"
+    partial_rarity: float = 0.8  # the mean weight of its shared fingerprints: held by few others
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ class Fingerprinted:
     functions: tuple[Function, ...]
     where: dict[Key, tuple[tuple[int, int], ...]]  # fingerprint -> (definition, first token) of each
 
-    @property
+    @cached_property
     def written(self) -> frozenset[str]:
         """The compared names this submission wrote beyond the template (HELPERS for its helpers)."""
         return frozenset(name for name, _ in self.where)
@@ -305,7 +307,7 @@ def compare(prints: list[Fingerprinted], *, assignment: str, policy: CoursePolic
         pair = _pair(prints[i], prints[j], teams[i], teams[j], scores, keys[i] & keys[j], settings)
         pairs.append(pair)
         if not pair.flagged:
-            partials += partial_copies(pair, settings)
+            partials += partial_copies(pair, settings, keys[i] & keys[j], weights)
     pairs.sort(key=rank_key)
     partials.sort(key=lambda p: (-p.mass, -p.score, p.student_a, p.student_b, p.function))
     return Report(assignment, settings, tuple(prints), tuple(pairs), tuple(skipped or ()), same_team,
@@ -326,9 +328,13 @@ def rarity_weights(keys: list[frozenset[Key]]) -> dict[Key, float]:
     weighed as one of that size.
     """
     counts = Counter(key for one in keys for key in one)
-    size = max(len(keys), RARITY_FLOOR)
-    top = math.log(size / 2)
-    return {key: min(1.0, max(0.0, math.log(size / n) / top)) for key, n in counts.items()}
+    return {key: rarity(n, len(keys)) for key, n in counts.items()}
+
+
+def rarity(holders: int, class_size: int) -> float:
+    """The weight of code that ``holders`` of ``class_size`` submissions have (see rarity_weights)."""
+    size = max(class_size, RARITY_FLOOR)
+    return min(1.0, max(0.0, math.log(size / max(holders, 1)) / math.log(size / 2)))
 
 
 def _masses(keys: frozenset[Key], weights: dict[Key, float]) -> Counter[str]:
@@ -380,11 +386,22 @@ def _pair(a: Fingerprinted, b: Fingerprinted, team_a: str, team_b: str, scores: 
                 len(b.where), flagged, round(amount, 2), scored, compared, scores)  # fmt: skip
 
 
-def partial_copies(pair: Pair, settings: Settings) -> list[Partial]:
-    """The long, rare functions of ``pair`` shared nearly whole."""
-    long_and_rare = [s for s in pair.functions if s.counted and s.mass >= settings.partial_mass]
-    return [Partial(pair.student_a, pair.student_b, s.name, s.score, s.mass) for s in long_and_rare
-            if s.score >= settings.partial_share]  # fmt: skip
+def partial_copies(pair: Pair, settings: Settings, common: frozenset[Key],
+                   weights: dict[Key, float]) -> list[Partial]:  # fmt: skip
+    """The long, rare functions of ``pair`` shared nearly whole.
+
+    Long: at least ``partial_mass`` of rare code on both sides. Rare: the fingerprints the
+    pair shares in it weigh ``partial_rarity`` on average, so few others hold them; a long
+    function that a tenth of the class wrote the same way (the lecture's version) is not one.
+    """
+    found = []
+    for s in pair.functions:
+        if not (s.counted and s.mass >= settings.partial_mass and s.score >= settings.partial_share):
+            continue
+        mine = [weights[key] for key in common if key[0] == s.name]
+        if mine and sum(mine) / len(mine) >= settings.partial_rarity:
+            found.append(Partial(pair.student_a, pair.student_b, s.name, s.score, s.mass))
+    return found
 
 
 def shared_weights(

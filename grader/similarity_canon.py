@@ -42,13 +42,14 @@ _INLINE_DEPTH = 2
 
 def canonical(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, *,
               aliases: dict[str, str], helpers: dict[str, ast.FunctionDef]) -> ast.AST:  # fmt: skip
-    """A rewritten deep copy of ``function`` whose statements carry their ORIGIN."""
-    tree = copy.deepcopy(function)
+    """``function`` rewritten in place (pass a fresh parse), its statements carrying their ORIGIN."""
+    tree = function
     for node in ast.walk(tree):
         if isinstance(node, ast.stmt):
             setattr(node, ORIGIN, (node.lineno, node.col_offset, node.end_lineno, node.end_col_offset))
     own = {name: h for name, h in helpers.items() if name != getattr(function, "name", None)}
-    for _ in range(_INLINE_DEPTH):
+    called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    for _ in range(_INLINE_DEPTH if called & set(own) else 0):
         tree = _Inliner(own).visit(tree)
     tree = _Expressions(aliases).visit(tree)
     _rewrite_blocks(tree)

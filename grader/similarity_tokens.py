@@ -26,6 +26,7 @@ does not parse is skipped, as a syntax error costs only its own cell in grading 
 from __future__ import annotations
 
 import ast
+import bisect
 import builtins
 import io
 import keyword
@@ -141,14 +142,10 @@ def canonical_tokens(source: str, naming: Naming, helpers: dict[str, ast.Functio
     if [type(n) for n in statements] != [type(n) for n in again]:
         return normalise(source, naming)
     places = _places(statements, again, source)
-    line_of = _line_offsets(text)
+    starts = _line_offsets(text)[:-1] or [0]
     tokens = []
     for token in normalise(text, naming):
-        line = (
-            max(i for i, offset in enumerate(line_of[:-1]) if offset <= token.start) + 1
-            if line_of[:-1]
-            else 1
-        )
+        line = bisect.bisect_right(starts, token.start)  # 1-based: the line the token starts on
         start, end = places.get(line, (0, len(source)))
         tokens.append(Token(token.text, start, end))
     return tuple(tokens)
@@ -175,7 +172,7 @@ def _places(statements: list[ast.stmt], again: list[ast.stmt], source: str) -> d
             body[0].lineno - 1 if isinstance(body, list) and body and isinstance(body[0], ast.stmt) else None
         )
         if header_end is not None:
-            line_end = offsets[origin[0]] if origin[0] < len(offsets) else len(source)
+            line_end = char(origin[0], len(lines[origin[0] - 1].rstrip("\r\n").encode("utf-8")))
             spans = [
                 (line, (char(origin[0], origin[1]), line_end))
                 for line in range(parsed.lineno, header_end + 1)

@@ -273,7 +273,7 @@ def test_the_html_escapes_student_code_and_marks_what_is_shared(tmp_path, templa
     report = report_for(tmp_path, template, {"alice": hostile, "bob": DISGUISED})
     page = render(report)
     assert "&lt;/pre&gt;&lt;script&gt;" in page and "<script" not in page
-    assert "<mark>" in page and "alice and bob" in page
+    assert '<mark class="rare">' in page and "alice and bob" in page
     assert "src=" not in page and "<link" not in page  # offline: nothing is fetched
 
 
@@ -453,3 +453,31 @@ def test_a_copy_is_scored_on_its_functions_and_says_so(tmp_path, template):
     assert top.evidence >= 3 and top.compared == 5
     assert {f.name for f in top.functions if f.counted} <= A1
     assert report.partials == ()  # a whole copy is not also listed as partial copies
+
+
+def test_the_page_marks_only_statements_and_tells_rare_from_common_and_folds_the_template(tmp_path, template):
+    sign = ORIGINAL[2].replace("    out[z > 0] = 1\n", "    # my own idea\n    out[z > 0] = 1\n")
+    commented = [*ORIGINAL[:2], sign, *ORIGINAL[3:]]
+    stub = read_cells(TEMPLATE)
+    fit = [c for c in stub if "def perceptron_fit" in c or c.startswith(("import", "from"))]
+    helper = ("def perceptron_fit(x, y, lr=1.0, epochs=100):\n    return train(x, y, lr, epochs)\n"
+              "def train(a, b, c, d):\n" + "\n".join("    " + line for line in ORIGINAL[-1].splitlines()[1:]))
+    students = {"alice": commented, "bob": [*DISGUISED[:1], *DISGUISED[2:], helper]}
+    # sigmoid written the same way by many: common in the class
+    students |= {f"s{i}": [*INDEPENDENT[:3], ORIGINAL[3], *INDEPENDENT[4:]] for i in range(40)}
+    report = report_for(tmp_path, template, students)
+    page = render(report)
+    assert "# my own idea" in page and '<mark class="rare"># my own idea' not in page
+    assert "my own idea</mark>" not in page
+    assert '<mark class="common">z = torch.clamp(z, -60, 60)</mark>' in page  # 40 others wrote it
+    assert "helpers (the students&#39; own functions)" in page and "def train(a, b, c, d):" in page
+    assert "scored on" in page and "not scored" in page or "score 1.00" in page
+    assert fit and "both as the template gave it (folded)" not in page  # nobody left a function untouched
+    untouched = report_for(tmp_path, template, {"alice": [*ORIGINAL, *fit], "bob": [*DISGUISED, *fit]})
+    assert "perceptron_fit: both as the template gave it (folded)" in render(untouched)
+
+
+def test_a_long_function_many_wrote_the_same_way_is_not_a_partial_copy(tmp_path, template):
+    lecture = [*INDEPENDENT[:-1], ORIGINAL[-1]]  # the perceptron_fit of the lecture notes, written by twelve
+    report = report_for(tmp_path, template, {f"s{i:02d}": lecture for i in range(12)})
+    assert report.pairs and report.partials == ()
