@@ -1,8 +1,10 @@
 """Each layout instructors get names the right student, one submission each."""
 
 import os
+import shutil
 import threading
 import tracemalloc
+from pathlib import Path
 
 import pytest
 
@@ -174,3 +176,21 @@ def test_a_huge_file_is_hashed_and_refused_without_being_held_in_memory(tmp_path
         tracemalloc.stop()
     assert digest == "72abf2ca8f36943ebe2e49ca3a51d409ca5f0bfcffab6c9d25643c17c32889da"  # sha256 of the zeros
     assert peak < 40 * 2**20, f"{peak / 2**20:.0f} MB held to read a 200 MB file"
+
+
+def test_dlgrade_grade_maps_through_the_roster_and_stops_before_grading_an_unknown_name(tmp_path):
+    from click.testing import CliRunner
+
+    from grader.cli import main
+
+    root = Path(__file__).resolve().parents[1]
+    course = tmp_path / "course"
+    shutil.copytree(root / "suites" / "a1", course / "suites" / "a1")
+    shutil.copytree(root / "reference", course / "reference")
+    (course / "students.csv").write_text(ROSTER)
+    touch(tmp_path / "subs" / "bobb.ipynb")
+    gradebook = tmp_path / "gb.sqlite"
+    run = CliRunner().invoke(main, ["grade", "--assignment", "a1", "--course", str(course),
+                                    "--gradebook", str(gradebook), str(tmp_path / "subs")])  # fmt: skip
+    assert run.exit_code != 0 and "'bobb' (closest: bob (Bob Jones))" in run.output
+    assert not gradebook.exists() or b"bobb" not in gradebook.read_bytes()  # nothing was graded
