@@ -1,7 +1,7 @@
 """The course file: one TOML file that holds the course's policy, read by grading and reports.
 
 It lives in the course folder as ``course.toml`` (hidden from every sandbox, like the
-suites). Every section is optional; what is left out takes the default below.
+suites). Every section is optional (an empty file is refused); what is left out takes the default below.
 
     [course]
     name = "Deep Learning 2026"
