@@ -117,8 +117,10 @@ def venv_in_tmp():
     """A virtual environment under /tmp, as a CI job or a ``mktemp -d`` clone has it."""
     parent = Path(tempfile.mkdtemp(prefix="dlgrade-venv-", dir="/tmp"))
     parent.chmod(0o755)
-    yield make_venv(parent)
-    shutil.rmtree(parent, ignore_errors=True)
+    try:
+        yield make_venv(parent)
+    finally:  # a skip in make_venv included
+        shutil.rmtree(parent, ignore_errors=True)
 
 
 def test_a_venv_under_tmp_stays_visible_and_read_only_in_every_worker(venv_in_tmp):
@@ -134,8 +136,10 @@ def venv_in_private_home():
     except OSError:
         pytest.skip("no writable home folder")
     assert parent.stat().st_mode & 0o777 == 0o700
-    yield make_venv(parent)
-    shutil.rmtree(parent, ignore_errors=True)
+    try:
+        yield make_venv(parent)
+    finally:  # a skip in make_venv included
+        shutil.rmtree(parent, ignore_errors=True)
 
 
 @pytest.mark.skipif(os.getuid() != 0, reason="only a root grader drops to another uid")
