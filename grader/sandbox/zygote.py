@@ -1,8 +1,9 @@
 """The fork server: pays for ``import torch`` once, then forks one sandboxed worker per request.
 
-Runs inside bubblewrap (see ``forkserver.py``), as root *inside* that sandbox only,
-so that each worker it forks can get walls of its own before it drops to an
-unprivileged uid:
+Runs inside bubblewrap (see ``forkserver.py``), as root *inside* that sandbox only
+(for a grader that is not root: root of a user namespace of its own), so that each
+worker it forks can get walls of its own before it drops to an unprivileged uid, or,
+in a user namespace, to a user namespace of its own:
 
     zygote (imports torch, set_num_threads(1): forking after OpenMP started can hang)
       └─ middle: unshare(PID, mount, network, IPC namespaces), fork, report, exit
@@ -72,9 +73,10 @@ def _mount(source: str, target: str, fstype: str | None, flags: int, data: str |
 def become_worker(fds: list[int], uid: int, limits: dict) -> None:
     """In the fresh namespaces: private /tmp and /proc, only our pipes, our uid, our limits."""
     call_fd, reply_fd, output_fd = fds
-    # a session and process group of its own: kill(0) from the worker must not reach the
-    # zygote's group, which, for a grader that is not root, has the worker's own uid
-    os.setsid()
+    # a process group of its own: kill(0) from the worker must not reach the zygote's group,
+    # which, for a grader that is not root, has the worker's own uid (not setsid(): a new
+    # session costs a new scheduler autogroup, milliseconds on every spawn)
+    os.setpgid(0, 0)
     _mount("none", "/", None, MS_REC | MS_PRIVATE, None)  # our mounts stay ours
     _private_tmp(KEEP_IN_TMP)
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV, None)  # shows this namespace only
