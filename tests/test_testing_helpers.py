@@ -4,8 +4,10 @@ import pytest
 import torch
 
 from grader.testing import (
+    assert_finite_where_expected,
     assert_gradient,
     away_from_kinks,
+    extremes,
     hidden_label_accuracy,
     numerical_gradient,
     randn,
@@ -92,3 +94,21 @@ def test_accuracy_counts_on_this_side_and_sends_only_features():
 def test_accuracy_refuses_logits_that_cannot_be_scored(logits, complaint):
     with pytest.raises(AssertionError, match=complaint):
         hidden_label_accuracy(FakeModel(logits), torch.zeros(4, 5), torch.tensor([0, 1, 1, 0]))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
+def test_extremes_hold_both_signs_of_what_overflows_exp_and_the_largest_value(dtype):
+    z = extremes(dtype)
+    assert z.dtype == dtype and torch.equal(z[1], -z[0])
+    assert {0.0, 100.0, 800.0, 1e4, torch.finfo(dtype).max} <= set(z[0].tolist())
+    assert not bool(torch.isfinite(torch.exp(z)).all())  # what a naive formula meets
+    assert torch.finfo(dtype).max not in extremes(dtype, largest=False)[0].tolist()
+
+
+def test_assert_finite_where_expected_names_the_inputs_that_overflowed():
+    z = extremes(torch.float32, largest=False)
+    naive = (torch.exp(z) - torch.exp(-z)) / (torch.exp(z) + torch.exp(-z))
+    shown = r"tanh\(z\): nan \(not a finite number\) where 1 was expected, .* inputs -10000, -800, -100, 100,"
+    with pytest.raises(AssertionError, match=shown):
+        assert_finite_where_expected(naive, torch.tanh(z), z, what="tanh(z)")
+    assert_finite_where_expected(torch.tanh(z), torch.tanh(z), z)  # a stable form passes
