@@ -20,6 +20,8 @@ a copier is least likely to have started from:
 - ``r = []`` followed by a loop that only appends to ``r`` (nested loops, one ``if``, or
   ``r += [e]``) becomes a list comprehension; ``s = 0`` followed by a loop that only adds
   to ``s`` becomes ``sum(...)``; ``sum([...])`` becomes ``sum(...)``;
+- ``print(...)`` calls and ``assert`` statements are left out (with an ``if`` that only holds
+  them), so alive-looking padding does not break up a copy;
 - ``torch.mm(a, b)``, ``torch.matmul(a, b)``, ``a.mm(b)`` and ``a.matmul(b)`` become ``a @ b``;
 - a helper the submission defines (not a name of the template) is inlined where it is
   called: a one-expression helper anywhere, a longer one where its call is a whole
@@ -201,7 +203,21 @@ def _rewrite_blocks(tree: ast.AST) -> None:
                 setattr(node, field, rewrite_block(block))
 
 
+def _noise(statement: ast.stmt) -> bool:
+    """``print(...)`` and ``assert``: they check or show, never compute what is graded. An ``if``
+    left with nothing else (``if verbose: print(...)``) goes with them."""
+    if isinstance(statement, ast.Assert):
+        return True
+    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+        func = statement.value.func
+        return isinstance(func, ast.Name) and func.id == "print"
+    if isinstance(statement, ast.If) and not statement.orelse:
+        return all(_noise(s) for s in statement.body)
+    return False
+
+
 def rewrite_block(block: list[ast.stmt]) -> list[ast.stmt]:
+    block = [s for s in block if not _noise(s)] or [ast.copy_location(ast.Pass(), block[0])]
     out: list[ast.stmt] = []
     index = 0
     while index < len(block):

@@ -182,7 +182,7 @@ def test_provably_dead_code_is_dropped_and_live_looking_code_is_not():
     assert True
     return 1 / (1 + torch.exp(-z))
     z = 2"""
-    alive = "def sigmoid(z):\n    print('checking')\n    return 1 / (1 + torch.exp(-z))"
+    alive = "def sigmoid(z):\n    z = z.detach()\n    return 1 / (1 + torch.exp(-z))"  # looks idle, is code
     assert tokens([dead]) == tokens([clean])
     assert tokens([alive]) != tokens([clean])
 
@@ -481,3 +481,9 @@ def test_a_long_function_many_wrote_the_same_way_is_not_a_partial_copy(tmp_path,
     lecture = [*INDEPENDENT[:-1], ORIGINAL[-1]]  # the perceptron_fit of the lecture notes, written by twelve
     report = report_for(tmp_path, template, {f"s{i:02d}": lecture for i in range(12)})
     assert report.pairs and report.partials == ()
+
+
+def test_prints_and_asserts_are_padding_not_code():
+    padded = ("def sign(z):\n    verbose = False\n    print('checking shapes')\n    out = z * 2\n"
+              "    assert len(str(1)) == 1\n    if verbose:\n        print('step')\n    return out")
+    assert tokens([padded]) == tokens(["def sign(z):\n    return z * 2"])
