@@ -40,6 +40,7 @@ ORIGIN = "_dlgrade_origin"  # attribute on statements: (line, column, end line, 
 _MATMUL_FUNCTIONS = {"torch.mm", "torch.matmul"}
 _MATMUL_METHODS = {"mm", "matmul"}
 _INLINE_DEPTH = 2
+_INLINE_BUDGET = 12  # calls inlined per definition at most
 
 
 def canonical(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, *,
@@ -51,8 +52,9 @@ def canonical(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, *
             setattr(node, ORIGIN, (node.lineno, node.col_offset, node.end_lineno, node.end_col_offset))
     own = {name: h for name, h in helpers.items() if name != getattr(function, "name", None)}
     called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    inliner = _Inliner(own)  # one budget for the whole definition
     for _ in range(_INLINE_DEPTH if called & set(own) else 0):
-        tree = _Inliner(own).visit(tree)
+        tree = inliner.visit(tree)
     tree = _Expressions(aliases).visit(tree)
     _rewrite_blocks(tree)
     return ast.fix_missing_locations(tree)
@@ -125,12 +127,16 @@ class _Inliner(ast.NodeTransformer):
 
     def __init__(self, helpers: dict[str, ast.FunctionDef]):
         self.helpers = helpers
+        self.budget = _INLINE_BUDGET  # a recursive helper would otherwise be inlined forever
 
     def _bind(self, call: ast.expr) -> tuple[ast.FunctionDef, dict[str, ast.expr]] | None:
         if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and not call.keywords):
             return None
         helper = self.helpers.get(call.func.id)
-        names = _parameters(helper) if helper is not None else None
+        if helper is None or self.budget <= 0:
+            return None
+        self.budget -= 1
+        names = _parameters(helper)
         if (
             names is None
             or len(names) != len(call.args)

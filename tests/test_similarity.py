@@ -487,3 +487,10 @@ def test_prints_and_asserts_are_padding_not_code():
     padded = ("def sign(z):\n    verbose = False\n    print('checking shapes')\n    out = z * 2\n"
               "    assert len(str(1)) == 1\n    if verbose:\n        print('step')\n    return out")
     assert tokens([padded]) == tokens(["def sign(z):\n    return z * 2"])
+
+
+def test_a_recursive_helper_is_inlined_a_bounded_number_of_times():
+    recursive = ("def sign(z):\n    y = deeper(z)\n    return y\n"
+                 "def deeper(x):\n    if x.sum() > 0:\n        y = deeper(x - 1)\n    return x")
+    (found,) = functions([recursive], A1)
+    assert 0 < len(found.tokens) < 5000
