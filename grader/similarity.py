@@ -361,10 +361,16 @@ def similarity(scores: tuple[FunctionScore, ...]) -> float:
     """The mean score of the functions scored (those with enough rare code on both sides).
 
     A function that one side wrote the way most of the class did carries no evidence
-    either way and is left out, rather than counted as unshared or as shared.
+    either way and is left out, rather than counted as unshared or as shared. The students'
+    own helpers (already inlined where called) add evidence but never lower the mean: a
+    copier who adds a helper of their own does not escape by it.
     """
-    counted = [s.score for s in scores if s.counted]
-    return sum(counted) / len(counted) if counted else 0.0
+    counted = [s.score for s in scores if s.counted and s.name != HELPERS]
+    helpers = [s.score for s in scores if s.counted and s.name == HELPERS]
+    mean = sum(counted) / len(counted) if counted else 0.0
+    if helpers and (not counted or helpers[0] > mean):
+        return (sum(counted) + helpers[0]) / (len(counted) + 1)
+    return mean
 
 
 def evidence(scores: tuple[FunctionScore, ...], unit: float) -> float:
@@ -380,7 +386,7 @@ def evidence(scores: tuple[FunctionScore, ...], unit: float) -> float:
 def _pair(a: Fingerprinted, b: Fingerprinted, team_a: str, team_b: str, scores: tuple[FunctionScore, ...],
           common: frozenset[Key], settings: Settings) -> Pair:  # fmt: skip
     score, amount = similarity(scores), evidence(scores, settings.unit)
-    flagged = score >= settings.threshold and amount >= settings.min_evidence
+    flagged = score >= settings.threshold and round(amount, 1) >= settings.min_evidence  # as printed
     scored, compared = sum(s.counted for s in scores), len(a.written & b.written)
     return Pair(a.student, b.student, team_a, team_b, round(score, 4), len(common), len(a.where),
                 len(b.where), flagged, round(amount, 2), scored, compared, scores)  # fmt: skip

@@ -494,3 +494,24 @@ def test_a_recursive_helper_is_inlined_a_bounded_number_of_times():
                  "def deeper(x):\n    if x.sum() > 0:\n        y = deeper(x - 1)\n    return x")
     (found,) = functions([recursive], A1)
     assert 0 < len(found.tokens) < 5000
+
+
+def test_a_helper_of_the_copiers_own_does_not_lower_the_similarity():
+    from grader.similarity import FunctionScore, similarity  # noqa: PLC0415
+
+    graded = (FunctionScore("sign", 1.0, 5.0, 5.0, True), FunctionScore("sigmoid", 0.9, 4.0, 4.0, True))
+    extra = (FunctionScore("(helpers)", 0.0, 0.0, 2.0, True),)
+    assert similarity(graded + extra) == similarity(graded) == 0.95
+    shared = (FunctionScore("(helpers)", 1.0, 2.0, 2.0, True),)
+    assert similarity(graded + shared) > similarity(graded)
+
+
+def test_the_flag_reads_the_evidence_as_printed():
+    from pathlib import Path  # noqa: PLC0415
+
+    from grader.similarity import Fingerprinted, FunctionScore, _pair  # noqa: PLC0415
+
+    nearly = tuple(FunctionScore(n, 0.9985, 9.0, 9.0, True) for n in ("sign", "sigmoid", "weighted_sum"))
+    a, b = (Fingerprinted(s, Path(f"{s}.ipynb"), (), {}) for s in ("ana", "ben"))
+    pair = _pair(a, b, "ana", "ben", nearly, frozenset(), Settings())
+    assert pair.evidence == 3.0 and pair.flagged  # 2.9955 is shown as 3.0 and counts as 3.0
