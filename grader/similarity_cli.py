@@ -43,7 +43,8 @@ def summary(written: Written) -> str:
     n = len(report.submissions)
     lines = [f"{report.assignment}: {n} submissions, {n * (n - 1) // 2 - report.same_team} pairs compared "
              f"({report.same_team} within a team not compared); {len(report.flagged)} flagged "
-             f"(similarity >= {report.settings.threshold:.2f})"]  # fmt: skip
+             f"(similarity >= {report.settings.threshold:.2f} on >= {report.settings.min_evidence:.1f} "
+             "functions' worth of rare shared code)"]  # fmt: skip
     for pair in report.flagged:
         lines.append(f"  {pair.similarity:.2f}  {pair.student_a} ({pair.team_a}) ~ {pair.student_b} "
                      f"({pair.team_b}): {pair.evidence:.1f} functions' worth of rare shared code, "
