@@ -61,7 +61,7 @@ class Settings:
 
     k: int = 6  # tokens per k-gram: shorter matches are noise
     window: int = 3  # winnowing window: any match of k + window - 1 tokens is always found
-    threshold: float = 0.8  # flag a pair whose similarity is at least this ...
+    threshold: float = 0.9  # flag a pair whose similarity is at least this ...
     min_evidence: float = 3.0  # ... on at least this many functions' worth of rare shared code
     unit: float = 3.0  # rarity-weighted shared fingerprints that make one function's worth of evidence
     min_mass: float = 1.0  # a function is scored when both versions have this much rare code
