@@ -543,9 +543,10 @@ def evaluate(assignment: str, size: int, copies: int, seed: int, settings: Setti
             "jaccard": [(tuple(sorted(p)), j) for p, j in jaccard[:5000]]}  # fmt: skip
 
 
-def partial_diagnosis(report: Report, partial: set[frozenset[str]]) -> list[tuple]:
+def partial_diagnosis(report: Report, partial: set[frozenset[str]]) -> dict:
     """For each partial copy: its most copied function's (score, rare mass, mean weight of the shared
-    fingerprints), and the same for honest pairs' long shared functions, to set the partial limits."""
+    fingerprints); the same for the honest pairs' long shared functions (their number and the ten
+    with the rarest shared code), to set the partial limits."""
     keys = {p.student: frozenset(p.where) for p in report.submissions}
     weights = rarity_weights(list(keys.values()))
     out = []
@@ -555,7 +556,8 @@ def partial_diagnosis(report: Report, partial: set[frozenset[str]]) -> list[tupl
             if f.counted and f.score >= 0.9 and f.mass >= report.settings.partial_mass / 2:
                 mine = [weights[k] for k in keys[pair.student_a] & keys[pair.student_b] if k[0] == f.name]
                 out.append((is_copy, f.name, f.score, f.mass, round(sum(mine) / max(1, len(mine)), 3)))
-    return out
+    honest = sorted((x for x in out if not x[0]), key=lambda x: -x[4])
+    return {"copies": [x for x in out if x[0]], "honest_count": len(honest), "honest_rarest": honest[:10]}
 
 
 def identical_histogram(students: list[Student], pairs: list | None, graded: list[str]) -> dict[int, int]:
