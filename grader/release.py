@@ -369,6 +369,6 @@ def release_command(assignment: str, course_dir: str | None, out: str) -> None:
         raise click.ClickException(str(exc)) from None
     click.echo(f"wrote the {assignment} bundle to {path}")
     click.echo("scanned every file in it: no reference, hidden-suite or solution code")
-    if not course_file.load_course(course.root).release_url:
+    if not course_file.load_course(course.root, missing_ok=True).release_url:  # as build() reads it
         click.echo("note: course.toml has no [release] url, so the notebook's first cell installs dlgrade "
                    "from the notebook's folder: a notebook opened on its own (Colab) cannot install it")

@@ -172,11 +172,14 @@ class SuiteSelfTest:
             metafunc.parametrize("misconception", list(self.MISCONCEPTIONS))
 
     @pytest.fixture(scope="class")
-    def graded(self, tmp_path_factory, course):
-        folder = tmp_path_factory.mktemp(self.ASSIGNMENT)
-        reference = flatten_reference(self.ASSIGNMENT)
-        return grade_self_test(course, folder, self.ASSIGNMENT, reference, self.MUTANTS, self.VARIANT,
-                               self.MISCONCEPTIONS)  # fmt: skip
+    @classmethod
+    def graded(cls, tmp_path_factory, course):
+        """One grading of the reference, mutants and variants, shared by the class's tests
+        (a class method: pytest >= 9.1 refuses class-scoped fixtures on instances)."""
+        folder = tmp_path_factory.mktemp(cls.ASSIGNMENT)
+        reference = flatten_reference(cls.ASSIGNMENT)
+        return grade_self_test(course, folder, cls.ASSIGNMENT, reference, cls.MUTANTS, cls.VARIANT,
+                               cls.MISCONCEPTIONS)  # fmt: skip
 
     def test_the_suite_has_a_mutant_for_every_test(self, graded):
         assert {t.name for t in graded["reference"].tests} == set(self.MUTANTS)
@@ -224,3 +227,13 @@ def record_requests(session, monkeypatch) -> list[str]:
 
     monkeypatch.setattr(session, "request", request)
     return sent
+
+
+def mount_points_in_tmp() -> set[str]:
+    """When dlgrade or its Python lives under /tmp (a CI clone, a venv), the worker's /tmp
+    holds the empty folders leading to their read-only binds: not a previous worker's files."""
+    from grader.sandbox import process
+
+    tmp = Path("/tmp")
+    bound = [process.WORKER_SCRIPT.parent, *map(Path, process._python_paths())]
+    return {path.relative_to(tmp).parts[0] for path in bound if tmp in path.parents}

@@ -145,6 +145,8 @@ def test_the_bundle_checks_on_its_own_with_the_workflow_s_command(bundle, tmp_pa
     assert "0 of 6 public checks passed." in run.stdout and "Points 0/6" in run.stdout
     assert "weighted_sum is not implemented yet" in (tmp_path / "summary.md").read_text()
     (bundle / "dlgrade-junit.xml").unlink()
+    for cache in list(bundle.rglob("__pycache__")):  # the run compiled the bundle's modules: the
+        shutil.rmtree(cache)  # tests after it scan the bundle as released, without caches
 
 
 # ---------------------------------------------------------------- the leak scan
@@ -272,7 +274,9 @@ def test_reference_code_in_a_base64_image_attachment_is_decoded_and_caught(leaky
     nbformat.write(notebook, str(folder / "a1.ipynb"))
     leaks = scan(folder, secrets)
     assert leaks and all(leak.encoded and leak.path == "a1.ipynb" for leak in leaks)
-    assert {leak.origin.split(":")[0] for leak in leaks} == {"reference/a1/perceptron.py"}
+    origins = {leak.origin.split(":")[0] for leak in leaks}  # a hidden misconception probe repeats
+    assert "reference/a1/perceptron.py" in origins  # some reference lines, so it may be named too
+    assert origins <= {"reference/a1/perceptron.py", "suites/a1/misconceptions.py"}
     assert "(in base64)" in str(leaks[0])
 
 

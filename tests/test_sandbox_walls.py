@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from support import ROOT
+from support import ROOT, mount_points_in_tmp
 
 from grader.cli import main
 from grader.errors import StudentCrashed
@@ -350,14 +350,6 @@ def test_no_connection_leaves_the_worker(walls):
     assert walls["tcp"] in ("denied: Network is unreachable", "denied: Connection refused")
     assert walls["unix"] == "denied: No such file or directory"
     assert walls["abstract"] == "denied: Connection refused"
-
-
-def mount_points_in_tmp() -> set[str]:
-    """When dlgrade itself lives under /tmp (a CI clone), bwrap makes the empty folders
-    leading to the sandbox's read-only bind: those are not a previous worker's files."""
-    tmp = Path("/tmp")
-    bound = [process.WORKER_SCRIPT.parent, *map(Path, process._python_paths())]
-    return {path.relative_to(tmp).parts[0] for path in bound if tmp in path.parents}
 
 
 @pytest.mark.sandbox

@@ -63,20 +63,21 @@ def as_user(command: list[str], home: str, user: str = USER) -> list[str]:
 
 def _reach_python() -> list[str]:
     """Shell lines that make every folder of this Python, and the folder we run in (a clone
-    under ``mktemp -d``), reachable by any user."""
-    lines = []
+    under ``mktemp -d``), reachable by any user. Every folder is put aside before any closed
+    folder is covered: a venv and a clone may sit under the same closed ``mktemp -d`` folder."""
+    stashes, covers = {}, set()
     for folder in sorted({os.path.realpath(p) for p in (sys.base_prefix, sys.prefix, os.getcwd())}):
         blocked = _first_closed_folder_above(Path(folder))
-        if blocked is None:
-            continue
-        stash = tempfile.mkdtemp(prefix="dlgrade-python-")
-        lines += [
-            f"mount --bind {shlex.quote(folder)} {shlex.quote(stash)}",
-            f"mount -t tmpfs -o mode=0755 tmpfs {shlex.quote(str(blocked))}",
-            f"mkdir -p {shlex.quote(folder)}",
-            f"mount --bind {shlex.quote(stash)} {shlex.quote(folder)}",
-        ]
-    return lines
+        if blocked is not None:
+            stashes[folder] = tempfile.mkdtemp(prefix="dlgrade-python-")
+            covers.add(str(blocked))
+    q = shlex.quote
+    return [
+        *(f"mount --bind {q(folder)} {q(stash)}" for folder, stash in stashes.items()),
+        *(f"mount -t tmpfs -o mode=0755 tmpfs {q(blocked)}" for blocked in sorted(covers)),
+        *(f"mkdir -p {q(folder)} && mount --bind {q(stash)} {q(folder)}"
+          for folder, stash in stashes.items()),
+    ]
 
 
 def _first_closed_folder_above(folder: Path) -> Path | None:
