@@ -232,8 +232,9 @@ class _Lines:
 
 
 def workspaces() -> Path:
-    """Where this node's chunk workspaces live: one folder, private to the grader's user."""
-    base = Path(tempfile.gettempdir()) / WORKSPACES
+    """Where this node's chunk workspaces live: one folder, private to the grader's user
+    (named by uid: a folder another user made first would lock this one out)."""
+    base = Path(tempfile.gettempdir()) / f"{WORKSPACES}-{os.getuid() if hasattr(os, 'getuid') else 0}"
     base.mkdir(mode=0o700, exist_ok=True)
     return base
 

@@ -50,8 +50,11 @@ def cluster(node):
         yield local
 
 
+WORKSPACES = f"dlgrade-dask-{os.getuid()}"  # a folder per user on a node
+
+
 def leftovers(node: Path) -> list[Path]:
-    return sorted((node / "dlgrade-dask").glob("chunk-*"))
+    return sorted((node / WORKSPACES).glob("chunk-*"))
 
 
 def verdicts(results):
@@ -313,7 +316,7 @@ def test_only_workspaces_whose_task_is_gone_are_reaped(tmp_path):
 def test_a_worker_that_starts_removes_the_workspaces_abandoned_on_its_node(cluster, node):
     from grader.dask_task import LOCK, Reaper
 
-    abandoned = node / "dlgrade-dask" / "chunk-left-by-a-killed-worker"
+    abandoned = node / WORKSPACES / "chunk-left-by-a-killed-worker"
     abandoned.mkdir(parents=True)
     (abandoned / LOCK).touch()  # nobody holds the lock: its worker is gone
     with distributed.Client(cluster.scheduler_address) as client:
