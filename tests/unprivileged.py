@@ -88,6 +88,20 @@ def _first_closed_folder_above(folder: Path) -> Path | None:
     return None
 
 
+def _is_this_python(program: str) -> bool:
+    """Whether ``program`` (``python``, a pyenv shim, a venv's python) starts this very
+    interpreter. A shim is a script under root's closed home that runs ``pyenv exec``: the
+    user can reach the interpreter it ends in, not the shim, so the command names that."""
+    if program == sys.executable:
+        return False
+    try:
+        asked = subprocess.run([program, "-c", "import sys; print(sys.executable)"],
+                               capture_output=True, text=True, check=False)  # fmt: skip
+    except OSError:
+        return False
+    return asked.returncode == 0 and os.path.realpath(asked.stdout.strip()) == os.path.realpath(sys.executable)
+
+
 def main(argv: list[str]) -> int:
     if "--" not in argv:
         print(__doc__, file=sys.stderr)
@@ -100,7 +114,7 @@ def main(argv: list[str]) -> int:
     account = ensure_user()
     os.chown(home, account.pw_uid, account.pw_gid)
     command = argv[argv.index("--") + 1 :]
-    if command and command[0] == "python":
+    if command and _is_this_python(command[0]):
         command[0] = sys.executable  # not a shim or PATH lookup the user may not reach
     try:
         return subprocess.run(as_user(command, home), cwd=os.getcwd()).returncode
