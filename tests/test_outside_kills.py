@@ -40,27 +40,33 @@ def _proc(pid: int, name: str) -> str:
         return ""
 
 
-def _uid(pid: int) -> str:
-    lines = [line for line in _proc(pid, "status").splitlines() if line.startswith("Uid:")]
-    return lines[0].split()[1] if lines else "0"
+def _parent(pid: int) -> int:
+    stat = _proc(pid, "stat")
+    return int(stat.rsplit(")", 1)[1].split()[1]) if stat else 0
+
+
+def _runs(pid: int, script: str) -> bool:
+    """Whether ``pid`` is Python running ``script`` (bwrap's own command line names it too)."""
+    return _proc(pid, "comm").strip() != "bwrap" and script in _proc(pid, "cmdline")
 
 
 def student_workers() -> set[int]:
     """This test's sandboxed workers: descendants of this process that run student code
-    (a cold worker.py, or a fork of the zygote that dropped root), never bwrap or the zygote."""
+    (a cold worker.py, or a fork of the zygote), never bwrap or the zygote itself. Not told
+    apart by uid: for an ordinary user, the zygote and its forks all show the user's uid."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             stat = _proc(int(entry), "stat")
             if stat:
-                children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+                children.setdefault(_parent(int(entry)), []).append(int(entry))
     found, todo = set(), [os.getpid()]
     while todo:
         for child in children.get(todo.pop(), []):
             todo.append(child)
-            command, comm = _proc(child, "cmdline"), _proc(child, "comm").strip()
-            uid = _uid(child)
-            if comm != "bwrap" and ("worker.py" in command or ("zygote.py" in command and uid != "0")):
+            cold_worker = _runs(child, "worker.py")
+            forked_by_zygote = _runs(child, "zygote.py") and _runs(_parent(child), "zygote.py")
+            if cold_worker or forked_by_zygote:
                 found.add(child)
     return found
 
