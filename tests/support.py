@@ -76,7 +76,8 @@ def grade_self_test(course, folder: Path, assignment: str, reference: str, mutan
     notebook = f"{assignment}/{assignment}.ipynb"
     paths = [reference_path, ROOT / "source" / notebook, ROOT / "assignments" / notebook, variant_path,
              *mutant_paths, *misconception_paths]  # fmt: skip
-    results = grade([str(p) for p in paths], assignment=assignment, course=course)
+    # No preflight: the reference is graded in this very batch, and its full marks are a test.
+    results = grade([str(p) for p in paths], assignment=assignment, course=course, workers=1, preflight=False)
     names = ["reference", "source", "student", "variant", *mutants,
              *(f"misconception:{key}" for key in misconceptions)]  # fmt: skip
     return dict(zip(names, results, strict=True))

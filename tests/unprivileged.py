@@ -99,7 +99,8 @@ def _is_this_python(program: str) -> bool:
                                capture_output=True, text=True, check=False)  # fmt: skip
     except OSError:
         return False
-    return asked.returncode == 0 and os.path.realpath(asked.stdout.strip()) == os.path.realpath(sys.executable)
+    same = os.path.realpath(asked.stdout.strip()) == os.path.realpath(sys.executable)
+    return asked.returncode == 0 and same
 
 
 def main(argv: list[str]) -> int:

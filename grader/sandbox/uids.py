@@ -31,7 +31,7 @@ BLOCKS = (0xFFFF_FFFF - FIRST_UID) // BLOCK
 """How many grading processes can hold a block at once (2047); (uid_t) -1 is never used."""
 
 _lock = threading.Lock()
-_claim: dict = {}  # pid -> (block, open lock file, next offset)
+_claim: dict = {}  # pid -> (block, descriptor of the lock file, next offset)
 
 
 def next_worker_uid() -> int:
@@ -42,7 +42,7 @@ def next_worker_uid() -> int:
         if offset == BLOCK:  # used up: claim another, then let this one go
             old = handle
             block, handle = _claim_block()
-            old.close()
+            os.close(old)
             offset = 0
         _claim.clear()  # a forked child drops its parent's claim: it holds no lock of its own
         _claim[pid] = (block, handle, offset + 1)
@@ -52,11 +52,13 @@ def next_worker_uid() -> int:
 def _claim_block():
     folder = _lock_folder()
     for block in range(BLOCKS):
-        handle = open(os.path.join(folder, f"block-{block}"), "a")  # noqa: SIM115 (held while we live)
+        # A bare descriptor, held while we live: a file object would warn when exit closes it.
+        path = os.path.join(folder, f"block-{block}")
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            handle.close()
+            os.close(handle)
             continue
         return block, handle
     raise OSError("every block of worker uids is held by a running grading process")
