@@ -181,10 +181,27 @@ def _import_from(course: Course, suite: Path) -> None:
         sys.path.remove(root)
     sys.path.insert(0, root)
     suite = suite.resolve()
+    # The packages above the suite (``suites``, ``suites.t9``) are namespace packages, with no
+    # file but a search path: kept, they would find the suite of the last course graded here.
+    tops = {"reference", *_top_package(suite, course.root.resolve())}
     for name, module in list(sys.modules.items()):
-        path = getattr(module, "__file__", None)
-        if name.split(".")[0] == "reference" or (path and Path(path).resolve().is_relative_to(suite)):
+        if name.split(".")[0] in tops or any(p.is_relative_to(suite) for p in _module_paths(module)):
             del sys.modules[name]
+
+
+def _top_package(suite: Path, root: Path) -> list[str]:
+    """The top-level package pytest's importlib mode names the suite's modules under."""
+    return [suite.relative_to(root).parts[0]] if suite.is_relative_to(root) and suite != root else []
+
+
+def _module_paths(module) -> list[Path]:
+    """Where a module was loaded from: its file, or a package's search path."""
+    found = [getattr(module, "__file__", None)]
+    try:
+        found += list(getattr(module, "__path__", None) or [])
+    except TypeError:  # some modules (torch._classes) answer any attribute with an object
+        pass
+    return [Path(p).resolve() for p in found if isinstance(p, str)]
 
 
 def hidden_paths(course: Course, submissions: Sequence[str]) -> tuple[str, ...]:
