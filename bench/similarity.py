@@ -613,8 +613,8 @@ def _at(threshold: float, least: float, runs: list[dict], positives_of: dict) ->
             "recall": round(tp / max(1, pos), 4), "false_positives": fp}  # fmt: skip
 
 
-def jaccard_at_best(runs: list[dict], positives_of: dict) -> dict:
-    """The baseline's precision and recall at its best F1 threshold on these very runs (optimistic)."""
+def best_f1(runs: list[dict], positives_of: dict, baseline: str = "jaccard") -> dict:
+    """A baseline's precision and recall at its best F1 threshold on these very runs (optimistic)."""
     best = {}
     for assignment in sorted({run["assignment"] for run in runs}):
         mine = [run for run in runs if run["assignment"] == assignment]
@@ -623,7 +623,7 @@ def jaccard_at_best(runs: list[dict], positives_of: dict) -> dict:
             tp = fp = pos = 0
             for run in mine:
                 positives, partial = positives_of[(assignment, run["seed"])]
-                flagged = {frozenset(p) for p, j in run["jaccard"] if j >= threshold} - partial
+                flagged = {frozenset(p) for p, j in run[baseline] if j >= threshold} - partial
                 tp, fp, pos = (
                     tp + len(flagged & positives),
                     fp + len(flagged - positives),
@@ -686,26 +686,15 @@ def copydetect_similarities(assignment: str, students: list[Student], k: int, wi
     return pairs, round(time.perf_counter() - start, 2)
 
 
-def compare_with_copydetect(args: argparse.Namespace, positives_of: dict) -> dict:
-    """copydetect at its defaults (k = 25 characters, window 1, display at 0.33), and at other thresholds."""
-    sys.path.append(args.copydetect)  # after the environment's own packages
-    out = {}
-    for assignment in args.assignments:
-        for seed in args.seeds:
-            students = make_class(assignment, args.students, args.copies, seed)
-            pairs, seconds = copydetect_similarities(assignment, students, k=25, window=1)
-            positives = positives_of[(assignment, seed)]
-            rows = []
-            for threshold in (0.33, 0.5, 0.6, 0.7, 0.8, 0.9):
-                flagged = {frozenset((a, b)) for a, b, s in pairs if s >= threshold}
-                rows.append({"threshold": threshold, **scores(flagged, positives),
-                             "recall_by_transform": recall_by_transform(students, flagged)})  # fmt: skip
-            out[f"{assignment} seed {seed}"] = {"seconds": seconds, "thresholds": rows}
-            best = max(rows, key=lambda r: _f1(r["precision"], r["recall"]))
-            print(f"copydetect {assignment} seed {seed}: {seconds} s; at 0.33 P {rows[0]['precision']} "
-                  f"R {rows[0]['recall']}; best F1 at {best['threshold']}: P {best['precision']} "
-                  f"R {best['recall']} {best['recall_by_transform']}", flush=True)  # fmt: skip
-    return out
+def copydetect_run(assignment: str, students: list[Student]) -> dict:
+    """copydetect at its defaults (k = 25 characters, window 1) on one class: its ranking of
+    every pair, its average precision per disguise, and its time."""
+    pairs, seconds = copydetect_similarities(assignment, students, k=25, window=1)
+    ranked = sorted(pairs, key=lambda p: -p[2])
+    ranking = [frozenset((a, b)) for a, b, _ in ranked]
+    return {"copydetect": [(tuple(sorted((a, b))), s) for a, b, s in ranked],
+            "copydetect_per_disguise": per_disguise(students, ranking, set()),
+            "copydetect_seconds": seconds}  # fmt: skip
 
 
 def markdown(results: dict) -> str:
@@ -720,27 +709,35 @@ def markdown(results: dict) -> str:
             sum(d["copies"] for t, d in r["per_disguise"].items() if t != "partial") for r in mine
         )
         best = results["jaccard_best_f1"][assignment]
+        other = results.get("copydetect_best_f1", {}).get(assignment)
         lines += [
             f"**{assignment}**: dlgrade at its defaults flagged {flagged} pairs, {hits} of them copies: "
             f"precision **{hits / max(1, flagged):.2f}**, recall **{hits / max(1, positives):.2f}** "
             f"({hits} of {positives} whole copies). Token Jaccard at its best-F1 threshold on these "
-            f"runs ({best['threshold']}): precision {best['precision']:.2f}, recall {best['recall']:.2f}.",
+            f"runs ({best['threshold']}): precision {best['precision']:.2f}, recall {best['recall']:.2f}."
+            + (f" copydetect 0.5.0 at its best-F1 threshold ({other['threshold']}): precision "
+               f"{other['precision']:.2f}, recall {other['recall']:.2f}." if other else ""),
             "",
-            "| disguise | copies | dlgrade flagged | dlgrade AP | Jaccard AP |",
-            "|---|---|---|---|---|",
+            "| disguise | copies | dlgrade flagged | dlgrade AP | Jaccard AP |"
+            + (" copydetect AP |" if other else ""),
+            "|---|---|---|---|---|" + ("---|" if other else ""),
         ]
         for transform in TRANSFORMS:
             ours = [r["per_disguise"][transform] for r in mine if transform in r["per_disguise"]]
             theirs = [r["jaccard_per_disguise"][transform] for r in mine
                       if transform in r["jaccard_per_disguise"]]  # fmt: skip
             copies = sum(d["copies"] for d in ours)
-            ap = sum(d["average_precision"] * d["copies"] for d in ours) / max(1, copies)
+            ap = sum(d["average_precision"] * d["copies"] for d in ours) / max(1, copies)  # pooled
             jap = sum(d["average_precision"] * d["copies"] for d in theirs) / max(1, copies)
             found = sum(d["found"] for d in ours)
             if transform == "partial":
                 part = [r["partial_findings"] for r in mine]
                 found = f"{found}; as partial copies: {sum(p['found'] for p in part)}"
-            lines.append(f"| {transform} | {copies} | {found} | {ap:.2f} | {jap:.2f} |")
+            row = f"| {transform} | {copies} | {found} | {ap:.2f} | {jap:.2f} |"
+            if other:
+                cd = [r["copydetect_per_disguise"][transform] for r in mine]
+                row += f" {sum(d['average_precision'] * d['copies'] for d in cd) / max(1, copies):.2f} |"
+            lines.append(row)
         part = [r["partial_findings"] for r in mine]
         lines += [
             "",
@@ -766,12 +763,16 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     settings = Settings()
     runs, positives_of = [], {}
+    if args.copydetect:
+        sys.path.append(args.copydetect)  # after the environment's own packages
     for assignment in args.assignments:
         for seed in args.seeds:
             measured = evaluate(assignment, args.students, args.copies, seed, settings)
             run = {"assignment": assignment, **measured}
             students = make_class(assignment, args.students, args.copies, seed)
             positives_of[(assignment, seed)] = (truth(students), partial_truth(students))
+            if args.copydetect:
+                run |= copydetect_run(assignment, students)
             print(f"{assignment} seed {seed}: precision {run['precision']} recall {run['recall']} "
                   f"{run['recall_by_transform']} partial {run['partial_findings']} "
                   f"{run['seconds']['total']} s",
@@ -779,12 +780,13 @@ def main(argv: list[str] | None = None) -> None:
             runs.append(run)
     results = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
                "settings": asdict(settings),
-               "runs": [{k: v for k, v in r.items() if k not in ("all_pairs", "jaccard")} for r in runs],
+               "runs": [{k: v for k, v in r.items() if k not in ("all_pairs", "jaccard", "copydetect")}
+                        for r in runs],
                "sweep": sweep(runs, positives_of, [0.6, 0.7, 0.8, 0.9], [1.0, 2.0, 3.0, 4.0]),
-               "jaccard_best_f1": jaccard_at_best(runs, positives_of),
+               "jaccard_best_f1": best_f1(runs, positives_of),
                "solutions_only": {a: solutions_only(a, settings) for a in args.assignments}}  # fmt: skip
     if args.copydetect:
-        results["copydetect"] = compare_with_copydetect(args, positives_of)
+        results["copydetect_best_f1"] = best_f1(runs, positives_of, "copydetect")
     Path(args.out).write_text(json.dumps(results, indent=1) + "\n")
     print(json.dumps({k: results[k] for k in ("sweep", "jaccard_best_f1", "solutions_only")}))
     print(markdown(results))
