@@ -50,7 +50,7 @@ A1_LIKE = tuple(TestResult(f"test_a1_case_{i:02d}", 1.5, "passed" if i % 5 else 
                 for i in range(16))  # fmt: skip
 
 
-def instant_grade(paths, *, on_result, **options):
+def instant_grade(paths, options, on_result):
     """The stand-in for grading: an a1-shaped result for each path, at once."""
     results = []
     for path in paths:
@@ -104,9 +104,9 @@ def row(kind: str, size: int, wall: float) -> dict:
 def stand_in(size: int, folder: Path, before: bool) -> dict:
     folder.mkdir()
     paths = stand_in_files(folder, size)
-    with mock.patch.object(batch, "grade", instant_grade):
+    with mock.patch.object(batch, "grade_with", instant_grade):
         if before:
-            with mock.patch("grader.cli.ResultsFile", RewrittenEachTime):
+            with mock.patch("grader.batch.ResultsFile", RewrittenEachTime):
                 return row("stand-in, rewritten per result (before)", size, run_cli(paths, folder))
         return row("stand-in", size, run_cli(paths, folder))
 

@@ -19,13 +19,12 @@ from functools import partial
 from pathlib import Path
 
 from grader.course import Course
-from grader.devices import resolve
 from grader.errors import GradebookError
 from grader.gradebook import FILENAME, Attempt, Gradebook, suite_version
-from grader.grading import grade
-from grader.results import SubmissionResult
+from grader.grading import grade_with
+from grader.options import GradingOptions
+from grader.results import ResultsFile, SubmissionResult
 from grader.roster import intake_roster
-from grader.sandbox.limits import Limits
 from grader.submissions import Submission, content_hash, discover
 
 WAIT_SECONDS = 0.5
@@ -42,58 +41,62 @@ class Graded:
     saved: bool = True
 
 
+class BatchEvents:
+    """What a batch tells the one who runs it (``cli.py`` prints it); here, nothing."""
+
+    def started(self, count: int) -> None:
+        """``count`` submissions were found."""
+
+    def graded(self, item: Graded) -> None:
+        """One submission is finished and recorded (or reused, or could not be saved)."""
+
+    def waiting_for_batch(self, students: list[str]) -> None:
+        """Another batch on this gradebook is grading these students: their results are awaited."""
+
+    def waiting_for_workers(self, connected: int, wanted: int) -> None:
+        """On a Dask cluster, ``connected`` of the ``wanted`` workers have joined so far."""
+
+
 def grade_class(
     arguments: list[str],
+    options: GradingOptions,
     *,
-    assignment: str,
     gradebook: Gradebook,
-    course: Course | None = None,
-    force: bool = False,
-    mode: str = "definitions",
-    limits: Limits = Limits(),
-    device: str = "cpu",
-    workers: int = 1,
-    scheduler: str | None = None,
-    min_workers: int = 1,
-    on_graded: Callable[[Graded], None] | None = None,
-    on_start: Callable[[int], None] | None = None,
-    on_wait: Callable[[list[str]], None] | None = None,
-    on_waiting: Callable[[int, int], None] | None = None,
+    results: Path | None = None,
+    events: BatchEvents | None = None,
 ) -> list[Graded]:
     """Grade every student's submission among ``arguments`` (files and folders).
 
-    ``workers``: grading processes on this machine; ``scheduler``: the address of a Dask
-    cluster to grade on instead, once ``min_workers`` Dask workers have joined
-    (``on_waiting(connected, wanted)`` hears the wait). ``on_start`` hears how many submissions there are;
-    ``on_graded`` each one as it ends; ``on_wait`` the students another batch on the same
-    gradebook is grading right now, whose results this one waits for instead of grading
-    them twice. A result the gradebook cannot store stops the batch with a
-    ``GradebookError`` that says so; everything recorded before it stays.
+    This layer alone writes the outputs: each result goes into the gradebook, then one
+    line of the ``results`` journal (``FILE.partial.jsonl``), the moment it is finished;
+    the results-v1 document is written once, when the batch ends (``ResultsFile``).
+    ``options.workers``: grading processes on this machine; ``options.scheduler``: the
+    address of a Dask cluster to grade on instead. A result the gradebook cannot store
+    stops the batch with a ``GradebookError`` that says so; everything recorded before
+    it stays.
     """
-    course = course or Course.find()
-    run = _Run(assignment, gradebook, suite_version(course.suite_files(assignment), course.root), force,
-               on_graded)  # fmt: skip
-    submissions = discover(arguments, assignment, roster=intake_roster(course.root))
-    if on_start is not None:
-        on_start(len(submissions))
+    events = events or BatchEvents()
+    options = options.checked()
+    course = options.course
+    version = suite_version(course.suite_files(options.assignment), course.root)
+    sink = _Sink(gradebook, version, ResultsFile(results, options.assignment) if results else None, events)
+    run = _Run(options.assignment, gradebook, version, options.force, sink)
+    submissions = discover(arguments, options.assignment, roster=intake_roster(course.root))
+    events.started(len(submissions))
 
     def grade_these(todo: list[Submission]) -> None:
         by_path = {str(s.path): s for s in todo}
         paths = [str(s.path) for s in todo]
-        if scheduler:
+        if options.scheduler:
             from grader.distributed import grade_on_dask
 
             def record_from_dask(result: SubmissionResult, on) -> None:  # on: where a worker graded it
-                run.record(by_path, on.device, result, versions=on.versions)
+                sink.record(by_path, on.device, result, versions=on.versions)
 
-            grade_on_dask(paths, assignment=assignment, course=course, mode=mode, limits=limits,
-                          device=device, scheduler=scheduler, on_result=record_from_dask,
-                          min_workers=min_workers, on_waiting=on_waiting)  # fmt: skip
+            grade_on_dask(paths, options, on_result=record_from_dask, on_waiting=events.waiting_for_workers)
         else:
             # what the gradebook says the verdicts were computed on
-            record = partial(run.record, by_path, ",".join(resolve(device)))
-            grade(paths, assignment=assignment, course=course, mode=mode, limits=limits, device=device,
-                  workers=workers, on_result=record)  # fmt: skip
+            grade_with(paths, options, partial(sink.record, by_path, ",".join(options.devices)))
 
     pending = submissions
     try:
@@ -102,28 +105,72 @@ def grade_class(
             if todo:
                 grade_these(todo)
             if pending:
-                _wait_for_other_batches(gradebook, assignment, pending, on_wait)
+                _wait_for_other_batches(gradebook, options.assignment, pending, events.waiting_for_batch)
     finally:
-        gradebook.release(assignment)
+        gradebook.release(options.assignment)
+        sink.close()
     order = {submission.path: i for i, submission in enumerate(submissions)}
-    return sorted(run.done, key=lambda item: order[item.submission.path])  # as discovered, not as finished
+    graded = sorted(sink.done, key=lambda item: order[item.submission.path])  # as discovered, not as finished
+    sink.write([item.result for item in graded])
+    return graded
+
+
+@dataclass
+class _Sink:
+    """Where each finished result goes, in this order, before anything else happens to it:
+    the gradebook, the results journal, then whoever listens (``BatchEvents``). The one
+    writer of a batch's two outputs."""
+
+    gradebook: Gradebook
+    version: str  # the suite's, as the gradebook records it beside each verdict
+    results: ResultsFile | None
+    events: BatchEvents
+    done: list[Graded] = field(default_factory=list)
+
+    def record(self, by_path: dict[str, Submission], devices: str, result: SubmissionResult,
+               versions: dict | None = None) -> None:  # fmt: skip
+        """Store one finished result before anything else happens to it. ``devices`` and
+        ``versions``: what computed it (default versions: this machine's)."""
+        submission = by_path[result.submission]
+        try:
+            self.gradebook.record(result, student=submission.student, suite_version=self.version,
+                                  device=devices, versions=versions,
+                                  submitted_at=submitted_at(submission.path))  # fmt: skip
+        except GradebookError as exc:
+            self.finish(Graded(submission, result, saved=False))
+            raise GradebookError(f"{exc}. {submission.student}'s result was not saved: run the same "
+                                 "command again to grade it and the rest") from None  # fmt: skip
+        self.finish(Graded(submission, result))
+
+    def finish(self, item: Graded) -> None:
+        """One result that is in the gradebook (or could not be stored): journal, then listeners."""
+        self.done.append(item)
+        if self.results is not None:
+            self.results.add(item.result)
+        self.events.graded(item)
+
+    def write(self, ordered: list[SubmissionResult]) -> None:
+        """The results-v1 document, once, in the order given, not as finished."""
+        if self.results is not None:
+            self.results.results = ordered
+            self.results.write()
+
+    def close(self) -> None:
+        """Stop appending; a batch stopped early keeps its journal (``load_results``)."""
+        if self.results is not None:
+            self.results.close()
 
 
 @dataclass
 class _Run:
-    """One batch's dealings with the gradebook: what to reuse, what to claim, what to record."""
+    """One batch's dealings with the gradebook before grading: what to reuse, what to claim.
+    What it reuses goes to the sink, as what is graded does."""
 
     assignment: str
     gradebook: Gradebook
     version: str
     force: bool
-    on_graded: Callable[[Graded], None] | None
-    done: list[Graded] = field(default_factory=list)
-
-    def finish(self, item: Graded) -> None:
-        self.done.append(item)
-        if self.on_graded is not None:
-            self.on_graded(item)
+    sink: _Sink
 
     def take(self, submissions: list[Submission]) -> tuple[list[Submission], list[Submission]]:
         """Reuse what the gradebook has; claim the rest. Returns (to grade now, held by
@@ -146,31 +193,16 @@ class _Run:
         when = submitted_at(submission.path)
         if (submission.student, stored.result.sha256, when) not in handed_in:
             self.gradebook.repeat(stored, submission=str(submission.path), submitted_at=when)
-        self.finish(Graded(submission, replace(stored.result, submission=str(submission.path)), reused=True))
-
-    def record(self, by_path: dict[str, Submission], devices: str, result: SubmissionResult,
-               versions: dict | None = None) -> None:  # fmt: skip
-        """Store one finished result before anything else happens to it. ``devices`` and
-        ``versions``: what computed it (default versions: this machine's)."""
-        submission = by_path[result.submission]
-        try:
-            self.gradebook.record(result, student=submission.student, suite_version=self.version,
-                                  device=devices, versions=versions,
-                                  submitted_at=submitted_at(submission.path))  # fmt: skip
-        except GradebookError as exc:
-            self.finish(Graded(submission, result, saved=False))
-            raise GradebookError(f"{exc}. {submission.student}'s result was not saved: run the same "
-                                 "command again to grade it and the rest") from None  # fmt: skip
-        self.finish(Graded(submission, result))
+        reused = replace(stored.result, submission=str(submission.path))
+        self.sink.finish(Graded(submission, reused, reused=True))
 
 
 def _wait_for_other_batches(gradebook: Gradebook, assignment: str, pending: list[Submission],
-                            on_wait: Callable[[list[str]], None] | None) -> None:  # fmt: skip
+                            on_wait: Callable[[list[str]], None]) -> None:  # fmt: skip
     """Wait until no other live batch holds any of ``pending``'s students; their results are
     then in the gradebook (reused), or their batch died (its claims are taken over)."""
     students = [s.student for s in pending]
-    if on_wait is not None:
-        on_wait(sorted(gradebook.claimed(assignment, students)))
+    on_wait(sorted(gradebook.claimed(assignment, students)))
     while gradebook.claimed(assignment, students):
         time.sleep(WAIT_SECONDS)
 

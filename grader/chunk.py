@@ -1,8 +1,9 @@
 """One grading process for a chunk of submissions, started by a Dask task (``dask_task.py``).
 
-    echo '{"assignment": "a1", "paths": [...], "results": "out.jsonl", ...}' | python -m grader.chunk
+    echo '{"options": {"assignment": "a1", ...}, "paths": [...], "results": "out.jsonl"}' \
+        | python -m grader.chunk
 
-It reads its request (JSON) on stdin, grades with ``grading.grade_stream`` and appends
+It reads its request (JSON) on stdin, grades with ``stream.grade_stream`` and appends
 one JSON line per finished submission to the results file, so a chunk that dies
 half-way still hands back what it finished, and the task can pass each line on as it
 comes. Its stdout is not used: a suite may print. It dies with the Dask worker that
@@ -13,25 +14,22 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
-from grader.course import Course
 from grader.errors import SuiteError
-from grader.grading import GradingOptions, grade_stream, hidden_paths
+from grader.grading import hidden_paths
+from grader.options import GradingOptions
 from grader.parallel import die_with_parent
 from grader.results import SubmissionResult
 from grader.sandbox import forkserver
-from grader.sandbox.limits import Limits
+from grader.stream import grade_stream
 
 
 def chunk_options(request: dict) -> GradingOptions:
-    """The options of a chunk, rebuilt from its JSON request on the Dask worker."""
-    course = Course(Path(request["course_root"]))
-    return GradingOptions(
-        assignment=request["assignment"], course_root=str(course.root), suite=request["suite"],
-        mode=request["mode"], limits=Limits(**request["limits"]), device=request["device"],
-        hide=(*hidden_paths(course, request["paths"]), request["workspace"]), warm=forkserver.available(),
-    )  # fmt: skip
+    """The options of a chunk, from its JSON request (``GradingOptions.to_plain``), with
+    what only this node knows: what to hide here, and whether workers can be warm."""
+    options = GradingOptions.from_plain(request["options"])
+    hide = (*hidden_paths(options.course, request["paths"]), request["workspace"])
+    return options.but(hide=hide, warm=forkserver.available())
 
 
 def main() -> None:

@@ -33,6 +33,7 @@ from pathlib import Path
 import click
 
 from grader import console, public_checks
+from grader.commands import EXIT_NOT_GRADED, DlgradeCommand
 from grader.course import SUITES, Course
 from grader.errors import DlgradeError
 from grader.grading import grade
@@ -281,7 +282,7 @@ def cell(text: str) -> str:
 # ---------------------------------------------------------------- the command
 
 
-@click.command("ci")
+@click.command("ci", cls=DlgradeCommand, error_exit=EXIT_NOT_GRADED)
 @click.option("--assignment", "-a", required=True, help="Assignment id, e.g. a1.")
 @click.option("--suite", type=click.Choice(SUITES[::-1]), default="public", show_default=True,
               help="public: the checks students have; hidden: the graded suite (instructor only).")

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from pathlib import Path
@@ -20,28 +21,20 @@ import click
 
 from grader import console, preflight
 from grader.assign import assign as assign_notebook
-from grader.batch import default_gradebook, grade_class
-from grader.course import Course
-from grader.devices import check as check_device
+from grader.batch import BatchEvents, default_gradebook, grade_class
+from grader.commands import EXIT_NOT_GRADED, DlgradeGroup, course_option
 from grader.devices import is_gpu
-from grader.devices import resolve as resolve_devices
 from grader.errors import DlgradeError
 from grader.gradebook import FILENAME, Gradebook
+from grader.grading import grade_reference
+from grader.options import GradingOptions
 from grader.parallel import default_workers
-from grader.results import ResultsFile
 from grader.sandbox.limits import Limits
 from grader.sandbox.process import isolation_warning
 
 DEFAULTS = Limits()
-EXIT_NOT_GRADED = 2  # as `dlgrade check` and `dlgrade ci`: something could not be graded
 
-
-def _limits(test_seconds: float, submission_seconds: float, memory_mb: int, threads: int) -> Limits:
-    return Limits(test_seconds=test_seconds, submission_seconds=submission_seconds, memory_mb=memory_mb,
-                  threads=threads)  # fmt: skip
-
-
-limit_options = [
+grading_choices = [
     click.option("--test-timeout", "test_seconds", type=float, default=DEFAULTS.test_seconds,
                  show_default=True, help="Seconds one hidden test may take."),
     click.option("--submission-timeout", "submission_seconds", type=float,
@@ -53,18 +46,28 @@ limit_options = [
                  help="torch threads in each student's worker (parallelism comes from --workers)."),
     click.option("--run-all", is_flag=True,
                  help="Run every top-level statement, not only imports and definitions."),
-    click.option("--course", "course_dir", type=click.Path(file_okay=False, exists=True),
-                 help="Course folder (default: found from the current folder)."),
+    click.option("--device", default=GradingOptions.device, show_default=True,
+                 help="Where graded functions get their tensors: auto, cpu, cuda or cuda:N."),
 ]  # fmt: skip
 
 
-def with_limits(command):
-    for option in reversed(limit_options):
-        command = option(command)
-    return command
+def with_grading_choices(command):
+    """The options every grading command shares, handed to it as ``choices``: the
+    ``GradingOptions`` fields they set (limits, mode, device); ``--course`` as ``course``."""
+
+    @functools.wraps(command)
+    def run(*args, test_seconds, submission_seconds, memory_mb, threads, run_all, device, **kwargs):
+        limits = Limits(test_seconds=test_seconds, submission_seconds=submission_seconds, memory_mb=memory_mb,
+                        threads=threads)  # fmt: skip
+        choices = {"limits": limits, "mode": "all" if run_all else "definitions", "device": device}
+        return command(*args, choices=choices, **kwargs)
+
+    for option in reversed(grading_choices):
+        run = option(run)
+    return course_option()(run)
 
 
-@click.group()
+@click.group(cls=DlgradeGroup)
 @click.version_option(package_name="dlgrade")
 def main() -> None:
     """dlgrade: grade deep-learning notebooks with hidden tests, student code sandboxed."""
@@ -79,17 +82,16 @@ def main() -> None:
 @click.option("--force", is_flag=True, help="Grade again what the gradebook already has.")
 @click.option("--workers", "-j", type=click.IntRange(min=1),
               help="Grading processes side by side [default: one per core; on GPUs, one per GPU].")
-@click.option("--device", default="cpu", show_default=True,
-              help="Where graded functions get their tensors: auto, cpu, cuda or cuda:N.")
 @click.option("--scheduler", metavar="ADDRESS",
               help="Grade on this Dask cluster (e.g. tcp://host:8786) instead of this machine.")
-@click.option("--min-workers", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--min-workers", type=click.IntRange(min=1), default=GradingOptions.min_workers,
+              show_default=True,
               help="With --scheduler: wait until this many Dask workers have joined (e.g. the Slurm "
                    "jobs asked for), so that the work is cut for all of them.")
-@with_limits
+@with_grading_choices
 @click.argument("submissions", nargs=-1, required=True, type=click.Path(exists=True))
-def grade(assignment, json_path, gradebook_path, force, workers, device, scheduler, min_workers, submissions,
-          test_seconds, submission_seconds, memory_mb, threads, run_all, course_dir) -> None:  # fmt: skip
+def grade(assignment, json_path, gradebook_path, force, workers, scheduler, min_workers, submissions, course,
+          choices) -> None:  # fmt: skip
     """Grade SUBMISSIONS (notebooks, .py files, or folders of them) with the hidden suite.
 
     Every result goes into the gradebook as soon as it is finished; a submission the
@@ -98,56 +100,23 @@ def grade(assignment, json_path, gradebook_path, force, workers, device, schedul
     not grade them; the same command grades them again); 1: the batch could not run.
     """
     _warn_isolation()
-    course = _course(course_dir)
-    try:
-        course.suite_dir(assignment)  # an unknown assignment is an error before anything is written
-        # on a Dask cluster, the GPUs are the workers' (this machine may have none): they resolve it
-        devices = [check_device(device)] if scheduler else resolve_devices(device)
-    except DlgradeError as exc:
-        raise click.ClickException(str(exc)) from None
-    results_file = ResultsFile(Path(json_path), assignment) if json_path else None
-
-    progress: list[console.Progress] = []
-
-    def on_graded(item):
-        if results_file:
-            results_file.add(item.result)
-        progress[0].add(console.graded_line(item.submission.student, item.result, item.reused))
-
-    def on_wait(students):
-        if students:
-            click.echo(f"waiting for another dlgrade that is grading {len(students)} of these students "
-                       f"({_few(students)})", err=True)  # fmt: skip
-
-    def on_waiting(connected, wanted):
-        click.echo(f"waiting for Dask workers: {connected} of {wanted} have joined", err=True)
-
+    options = GradingOptions.of(course, assignment, force=force, scheduler=scheduler, min_workers=min_workers,
+                                **choices).checked()  # fmt: skip
+    options = options.but(workers=workers or _default_workers(options))
     book = Path(gradebook_path) if gradebook_path else default_gradebook(course)
+    events = _Printed()
     try:
         with Gradebook(book) as gradebook:
-            try:
-                graded = grade_class(list(submissions), assignment=assignment, gradebook=gradebook,
-                                     course=course, force=force, mode="all" if run_all else "definitions",
-                                     limits=_limits(test_seconds, submission_seconds, memory_mb, threads),
-                                     device=device, scheduler=scheduler, min_workers=min_workers,
-                                     workers=workers or _default_workers(devices),
-                                     on_graded=on_graded, on_wait=on_wait, on_waiting=on_waiting,
-                                     on_start=lambda n: progress.append(console.Progress(n)))  # fmt: skip
-            finally:
-                for bar in progress:
-                    bar.close()
-                if results_file:
-                    results_file.close()
-    except DlgradeError as exc:
-        raise click.ClickException(str(exc)) from None
+            graded = grade_class(list(submissions), options, gradebook=gradebook,
+                                 results=Path(json_path) if json_path else None, events=events)  # fmt: skip
     except KeyboardInterrupt:
         click.echo(f"\ninterrupted: {resume_hint(book)}", err=True)
         sys.exit(130)
+    finally:
+        events.close()
     click.echo(console.batch_summary([item.result for item in graded]))
-    if results_file:
-        results_file.results = [item.result for item in graded]  # in the order given, not as finished
-        results_file.write()
-        click.echo(f"results written to {results_file.path}")
+    if json_path:
+        click.echo(f"results written to {json_path}")
     click.echo(f"gradebook: {book}")
     errors = [item.submission.student for item in graded if item.result.status == "error"]
     if errors:
@@ -155,6 +124,31 @@ def grade(assignment, json_path, gradebook_path, force, workers, device, schedul
                    f"doing): {_few(errors)}. "
                    "Run the same command again to grade them again.", err=True)  # fmt: skip
         sys.exit(EXIT_NOT_GRADED)
+
+
+class _Printed(BatchEvents):
+    """A batch as the terminal shows it: a line per result (a bar below them), and waits."""
+
+    def __init__(self):
+        self.progress: console.Progress | None = None
+
+    def started(self, count: int) -> None:
+        self.progress = console.Progress(count)
+
+    def graded(self, item) -> None:
+        self.progress.add(console.graded_line(item.submission.student, item.result, item.reused))
+
+    def waiting_for_batch(self, students: list[str]) -> None:
+        if students:
+            click.echo(f"waiting for another dlgrade that is grading {len(students)} of these students "
+                       f"({_few(students)})", err=True)  # fmt: skip
+
+    def waiting_for_workers(self, connected: int, wanted: int) -> None:
+        click.echo(f"waiting for Dask workers: {connected} of {wanted} have joined", err=True)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.close()
 
 
 def _few(names: list[str], shown: int = 10) -> str:
@@ -170,26 +164,22 @@ def resume_hint(book: Path) -> str:
 @main.command()
 @click.option("--assignment", "-a", "assignments", multiple=True,
               help="Check this assignment only (repeatable) [default: every assignment of the course].")
-@click.option("--device", default="cpu", show_default=True, help="Device: auto, cpu, cuda or cuda:N.")
-@with_limits
-def doctor(assignments, device, test_seconds, submission_seconds, memory_mb, threads, run_all,
-           course_dir) -> None:  # fmt: skip
+@with_grading_choices
+def doctor(assignments, course, choices) -> None:
     """Say which walls of the sandbox this machine gives, and grade every assignment's reference
     here, in the sandbox, device and limits students get: what `grade` checks before a batch.
 
     Exit code 0: every reference gets full marks; 2: some do not (the cause and fix are printed).
     """
-    course = _course(course_dir)
-    limits = _limits(test_seconds, submission_seconds, memory_mb, threads)
     click.echo("Sandbox walls on this machine:")
-    for wall, given in preflight.walls(limits):
+    for wall, given in preflight.walls(choices["limits"]):
         click.echo(f"  {wall:<11} {given}")
-    click.echo(f"References, graded as students are (device {device}):")
+    click.echo(f"References, graded as students are (device {choices['device']}):")
     failed = 0
     for assignment in assignments or course.assignments():
         started = time.monotonic()
         try:
-            result = preflight.grade_reference(course, assignment, device=device, limits=limits)
+            result = grade_reference(GradingOptions.of(course, assignment, **choices))
         except DlgradeError as exc:
             failed += 1
             click.echo(f"  {assignment}: FAILED: {exc}")
@@ -206,19 +196,12 @@ def doctor(assignments, device, test_seconds, submission_seconds, memory_mb, thr
 @click.argument("out_dir", type=click.Path(file_okay=False))
 def assign(source, out_dir) -> None:
     """Write the student version of the annotated SOURCE notebook into OUT_DIR."""
-    try:
-        click.echo(f"wrote {assign_notebook(source, out_dir)}")
-    except DlgradeError as exc:
-        raise click.ClickException(str(exc)) from None
+    click.echo(f"wrote {assign_notebook(source, out_dir)}")
 
 
-def _default_workers(devices: list[str]) -> int:
+def _default_workers(options: GradingOptions) -> int:
     """One grading process per core on the CPU; one per GPU on GPUs."""
-    return len(devices) if is_gpu(devices[0]) else default_workers()
-
-
-def _course(course_dir: str | None) -> Course:
-    return Course(Path(course_dir).resolve()) if course_dir else Course.find()
+    return len(options.devices) if is_gpu(options.devices[0]) else default_workers()
 
 
 def _warn_isolation() -> None:

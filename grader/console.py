@@ -106,8 +106,7 @@ def hint_for(test: TestResult, info: CheckInfo, names: tuple[str, ...] = ()) -> 
         return info.hint
     if test.outcome == "failed" and " raised " in _own(test.message).split("\n")[0]:
         return f"{function} raised an exception: the lines above show where in your code."
-    template = OUTCOME_HINTS.get(test.outcome, "")
-    return template.format(function=function)
+    return outcome_hint(test.outcome, function)
 
 
 def _own(message: str) -> str:
@@ -128,11 +127,20 @@ OUTCOME_HINTS = {
     "not_implemented": "replace `raise NotImplementedError()` in {function} with your code and run the cell.",
     "missing": "define {function} with exactly this name (names are case-sensitive) in a code cell.",
     "timeout": "{function} did not finish in time: look for a loop that never ends.",
-    "crashed": "{function} ended its Python process (exit(), os._exit, a crash): return a value instead.",
+    "crashed": "{function} ended its Python process (exit(), os._exit, a crash, running out of "
+               "memory): return a value instead.",
     "error": "the check could not use what {function} returned: compare its type, number of "
              "values and shape with the handout.",
     "failed": "work the example in the message by hand and compare each step with {function}.",
+    "skipped": "this test did not run: the submission's status above says why.",
 }  # fmt: skip
+"""What to try next, by outcome: the one table, for the terminal (``check``, ``ci``) and
+the feedback pages (``reports/feedback.py``)."""
+
+
+def outcome_hint(outcome: str, function: str = "your function") -> str:
+    """The hint for ``outcome`` (``""`` for none), naming ``function``."""
+    return OUTCOME_HINTS.get(outcome, "").format(function=function)
 
 
 class Progress:

@@ -39,6 +39,7 @@ from distributed.diagnostics.plugin import WorkerPlugin
 from grader.devices import resolve
 from grader.errors import DlgradeError, SuiteError
 from grader.gradebook import library_versions
+from grader.options import GradingOptions
 from grader.results import SubmissionResult
 
 WORKSPACES = "dlgrade-dask"  # inside the node's temporary folder
@@ -51,21 +52,22 @@ _gpu_turn = itertools.count()  # which GPU the next chunk in this worker process
 
 
 def grade_chunk(submissions: list[tuple[int, str, bytes]], files: dict[str, bytes],
-                options: dict) -> dict:  # fmt: skip
+                request: dict) -> dict:  # fmt: skip
     """A Dask task: grade these submissions here, in a fresh grading process.
 
     Returns ``{"on": {"device", "versions"}, "results": [(index, result dict), ...]}``:
     one result for each submission. A submission the grading process never reported (it
     died) comes back as an ``error`` to grade again, never as a silent gap.
     """
-    on = {"device": options["device"], "versions": worker_versions()}
+    options = GradingOptions.from_plain(request["options"])
+    on = {"device": options.device, "versions": worker_versions()}
     try:
-        check_versions(options.get("versions"), on["versions"])
-        on["device"] = _device(options["device"])
+        check_versions(request.get("versions"), on["versions"])
+        on["device"] = _device(options.device)
     except DlgradeError as exc:
         refusal = f"refused by {_worker_name()}: {exc}; grade this submission again"
         return {"on": on, "results": [(i, _error(name, options, refusal)) for i, name, _ in submissions]}
-    publish = _publisher(options.get("topic"), on)
+    publish = _publisher(request.get("topic"), on)
     with workspace() as root:
         local = _write_chunk(root, submissions, files)
         names = {str(path): index for index, path in local.items()}
@@ -73,8 +75,8 @@ def grade_chunk(submissions: list[tuple[int, str, bytes]], files: dict[str, byte
         def heard(data: dict) -> None:
             publish(names[data["submission"]], _with_isolation_note(data))
 
-        reported = _run_chunk(list(local.values()), root / "course", {**options, "device": on["device"]},
-                              root / "results.jsonl", heard)  # fmt: skip
+        here = options.but(course_root=str(root / "course"), device=on["device"], devices=())
+        reported = _run_chunk(list(local.values()), here, root / "results.jsonl", heard)
     results = [(i, reported.get(str(path)) or _lost(str(path), options)) for i, path in local.items()]
     return {"on": on, "results": [(i, _with_isolation_note(data)) for i, data in results]}
 
@@ -146,14 +148,14 @@ def _write_chunk(root: Path, submissions: list[tuple[int, str, bytes]],
     return local
 
 
-def _error(path: str, options: dict, message: str) -> dict:
-    return SubmissionResult(submission=path, assignment=options["assignment"], suite=options["suite"],
+def _error(path: str, options: GradingOptions, message: str) -> dict:
+    return SubmissionResult(submission=path, assignment=options.assignment, suite=options.suite,
                             status="error", message=message).to_dict()  # fmt: skip
 
 
-def _lost(path: str, options: dict) -> dict:
+def _lost(path: str, options: GradingOptions) -> dict:
     why = "the grading process on the Dask worker died"
-    return SubmissionResult.lost(path, options["assignment"], options["suite"], why).to_dict()
+    return SubmissionResult.lost(path, options.assignment, options.suite, why).to_dict()
 
 
 def _with_isolation_note(data: dict) -> dict:
@@ -170,14 +172,14 @@ def _with_isolation_note(data: dict) -> dict:
 # ---------------------------------------------------------------- the grading process
 
 
-def _run_chunk(paths: list[Path], course: Path, options: dict, results: Path,
+def _run_chunk(paths: list[Path], options: GradingOptions, results: Path,
                heard: Callable[[dict], None]) -> dict[str, dict]:  # fmt: skip
     """Run ``python -m grader.chunk`` on ``paths``; each result it writes reaches ``heard``
     as soon as its line is complete. Returns every result by path."""
-    request = {**options, "course_root": str(course), "paths": [str(p) for p in paths],
+    request = {"options": options.to_plain(), "paths": [str(p) for p in paths],
                "results": str(results), "workspace": str(results.parent), "parent": os.getpid()}  # fmt: skip
-    limits = options["limits"]  # CPU seconds, each held on the clock wall_factor times longer
-    per_submission = (limits["submission_seconds"] + limits["load_seconds"]) * limits["wall_factor"]
+    limits = options.limits  # CPU seconds, each held on the clock wall_factor times longer
+    per_submission = (limits.submission_seconds + limits.load_seconds) * limits.wall_factor
     budget = len(paths) * per_submission + 120
     reported: dict[str, dict] = {}
     lines = _Lines(results)

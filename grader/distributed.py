@@ -30,14 +30,14 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from grader.course import Course
 from grader.errors import DlgradeError, SuiteError
 from grader.gradebook import library_versions
+from grader.options import GradingOptions
 from grader.results import SubmissionResult
-from grader.sandbox.limits import Limits
 
 CHUNKS_PER_THREAD = 4  # small enough to balance the load, large enough to pay a grading process once
 MAX_CHUNK = 25
@@ -60,43 +60,36 @@ class GradedOn:
 
 def grade_on_dask(
     paths: list[str],
+    options: GradingOptions,
     *,
-    assignment: str,
-    scheduler: str,
-    course: Course | None = None,
-    suite: str = "hidden",
-    mode: str = "definitions",
-    limits: Limits = Limits(),
-    device: str = "cpu",
     on_result: Callable[[SubmissionResult, GradedOn], None] | None = None,
     connect_seconds: float = 20,
-    min_workers: int = 1,
     on_waiting: Callable[[int, int], None] | None = None,
     chunk_size: int | None = None,
 ) -> list[SubmissionResult]:
-    """Grade ``paths`` on the Dask cluster at ``scheduler``; results in the order of ``paths``.
+    """Grade ``paths`` on the Dask cluster at ``options.scheduler``; results in the order of ``paths``.
 
     ``on_result`` hears each result, and where it was computed, as soon as the worker
-    has finished it. ``device`` is resolved on each worker, where the GPUs are.
-    ``min_workers``: wait until that many Dask workers have joined before sizing the
+    has finished it. ``options.device`` is resolved on each worker, where the GPUs are.
+    ``options.min_workers``: wait until that many Dask workers have joined before sizing the
     chunks (``on_waiting(connected, wanted)`` hears the wait), so that a cluster whose
     workers are still queued as Slurm jobs gets chunks for all of them.
     ``chunk_size``: submissions per task (default: about four tasks per worker thread).
+    The options travel as plain data (``GradingOptions.to_plain``), never pickled.
     """
-    course = course or Course.find()
-    files = course_files(course, assignment, suite)
+    scheduler = options.scheduler
+    files = course_files(options.course, options.assignment, options.suite)
     with _quiet_dask(), _connected(scheduler, connect_seconds) as client:
         client.register_plugin(_reaper(), name="dlgrade-reaper")
-        threads = wait_for_workers(client, min_workers, on_waiting)
-        batch = _Batch(paths, assignment, suite, on_result)
+        threads = wait_for_workers(client, options.min_workers, on_waiting)
+        batch = _Batch(paths, options.assignment, options.suite, on_result)
         topic = f"dlgrade-{uuid.uuid4().hex}"
         client.subscribe_topic(topic, batch.hear)
-        options = {"assignment": assignment, "suite": suite, "mode": mode, "limits": asdict(limits),
-                   "device": device, "versions": {k: str(v) for k, v in library_versions().items()},
-                   "topic": topic}  # fmt: skip
+        request = {"options": options.to_plain(), "topic": topic,
+                   "versions": {k: str(v) for k, v in library_versions().items()}}  # fmt: skip
         try:
             for chunk in chunks(list(enumerate(paths)), threads, chunk_size):
-                batch.submit(client, chunk, files, options)
+                batch.submit(client, chunk, files, request)
             batch.collect()
         except _ClusterLost as lost:
             missing = batch.give_up(f"the Dask scheduler at {scheduler} went away mid-batch ({lost})")
@@ -156,9 +149,9 @@ class _Batch:
         self.events: queue.SimpleQueue = queue.SimpleQueue()  # filled by Dask's thread, read by ours
         self.futures: dict = {}  # future -> the indexes of its chunk
 
-    def submit(self, client, chunk: list[tuple[int, str]], files: dict[str, bytes], options: dict) -> None:
+    def submit(self, client, chunk: list[tuple[int, str]], files: dict[str, bytes], request: dict) -> None:
         submissions = [(index, path, Path(path).read_bytes()) for index, path in chunk]
-        future = client.submit(_task(), submissions, files, options, pure=False)
+        future = client.submit(_task(), submissions, files, request, pure=False)
         self.futures[future] = [index for index, _ in chunk]
 
     def hear(self, event: tuple) -> None:

@@ -1,12 +1,23 @@
-"""Every error dlgrade raises on purpose, in one tree.
+"""Every error dlgrade raises on purpose, in two trees (tests/test_errors.py compares this
+drawing with the classes). Most live here; a class that belongs to one step lives in that
+step's module, named in brackets.
 
-    DlgradeError
+    DlgradeError               expected, with a message for the user: one line, no traceback (commands.py)
     ├── NotebookError          the file is not a notebook we can read      -> status "invalid_notebook"
     ├── SuiteError             a hidden suite or assignment is broken      -> status "error"
     │   └── PreflightFailed        the reference itself loses points here: the batch stops
     ├── HarnessFailure         one of dlgrade's own steps failed           -> outcome and status "error"
     ├── GradebookError         the gradebook file cannot be read or written: one line, the file named
     ├── LoadFailed             the submission's code could not be loaded   -> status "timeout" / "killed"
+    ├── DeviceError            [devices.py] the device asked for does not exist on this machine
+    ├── CourseFileError        [course_file.py] course.toml lacks a value or holds a senseless one
+    ├── RosterError            [roster.py] a name is not on the roster, or the roster cannot be read
+    ├── MarkerError            [assign.py] a solution marker the parser refuses, or unpaired regions
+    ├── LeakError              [release.py] the student bundle would hold course secrets
+    ├── SchedulerError         [distributed.py] the Dask scheduler cannot be reached or went away
+    └── ReportError            [reports/errors.py] a report cannot be made from what it was given
+
+    AssertionError             Python's own: pytest reports it as a failed test, not an error
     └── StudentProblem         raised inside a hidden test: that test loses its points
         ├── StudentRaised          the student's function raised an exception
         │   └── NotImplementedYet      ... NotImplementedError: the stub is untouched
@@ -18,7 +29,13 @@
 
 A StudentProblem carries an ``outcome`` (the word that ends up in the results file)
 and a message written for the student. Failures in the worker arrive as plain data
-and are rebuilt here, on the trusted side.
+and are rebuilt here, on the trusted side. It is no DlgradeError: it is a verdict on
+the student's code, not dlgrade's failure, and pytest must count it as a failed test.
+
+Two families stay inside the sandbox's trusted side and never reach a user as they are
+(the sandbox turns them into a StudentProblem, a LoadFailed or a HarnessFailure):
+``WorkerError`` (``WorkerTimeout``, ``WorkerDied``) in ``sandbox/process.py`` and
+``WireError`` (``WireClosed``, ``WireTimeout``) in ``sandbox/wire.py``.
 """
 
 from __future__ import annotations

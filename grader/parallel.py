@@ -4,7 +4,7 @@
           ▲                                        └──▶  grading process 2 ─▶ its fork server ─▶ workers
           └──────────── ("result", index, plain dict) ◀──┘
 
-Each grading process is an ordinary trusted grader (``grading.grade_stream``): one
+Each grading process is an ordinary trusted grader (``stream.grade_stream``): one
 pytest session over the suite, its own fork server, student code only in its
 sandboxed workers. It takes the next submission when it has finished the last one,
 so a slow submission holds up one process, not the batch. Results come back as
@@ -27,11 +27,11 @@ import queue
 import signal
 import sys
 from collections.abc import Callable
-from dataclasses import replace
 
 from grader.errors import DlgradeError, SuiteError
-from grader.grading import GradingOptions, grade_stream
+from grader.options import GradingOptions
 from grader.results import SubmissionResult
+from grader.stream import grade_stream
 
 POLL_SECONDS = 0.5
 PR_SET_PDEATHSIG = 1  # prctl: the signal this process gets when its parent dies
@@ -51,11 +51,10 @@ def grade_in_parallel(
     *,
     workers: int,
     on_result: Callable[[SubmissionResult], None] | None = None,
-    devices: list[str] | None = None,
 ) -> list[SubmissionResult]:
     """Grade ``paths`` with ``workers`` grading processes; results in the order of ``paths``.
 
-    ``devices``: one device per grading process, in turn (several GPUs: one each).
+    ``options.devices``: one device per grading process, in turn (several GPUs: one each).
     """
     context = multiprocessing.get_context("spawn")
     tasks, replies = context.Queue(), context.Queue()
@@ -64,7 +63,7 @@ def grade_in_parallel(
     count = min(workers, len(paths))
     for _ in range(count):
         tasks.put(None)  # one "no more work" for each grading process
-    batch = _Batch(paths, options, context, tasks, replies, devices or [options.device])
+    batch = _Batch(paths, options, context, tasks, replies, options.devices or (options.device,))
     try:
         for slot in range(count):
             batch.start(slot)
@@ -92,7 +91,7 @@ class _Batch:
         self.early_deaths = 0  # processes that died before any submission was taken
 
     def start(self, slot: int) -> None:
-        options = replace(self.options, device=self.devices[slot % len(self.devices)])
+        options = self.options.but(device=self.devices[slot % len(self.devices)])
         arguments = (slot, options, self.tasks, self.replies, os.getpid())
         process = self.context.Process(target=_grading_process, args=arguments, name=f"dlgrade-grader-{slot}")
         process.start()

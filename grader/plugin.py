@@ -48,8 +48,8 @@ from grader.errors import (
 )
 from grader.handout import Handout
 from grader.notebook import read_cells
+from grader.options import GradingOptions
 from grader.results import SubmissionResult, TestResult
-from grader.sandbox.limits import Limits
 from grader.sandbox.remote import Student
 from grader.sandbox.seeding import seed_torch
 from grader.sandbox.session import Session
@@ -66,12 +66,7 @@ class Job:
     """One submission to grade: the path as given, and how to run it."""
 
     path: str
-    assignment: str
-    suite: str = "hidden"
-    mode: str = "definitions"
-    limits: Limits = Limits()
-    hide: tuple[str, ...] = ()
-    device: str = "cpu"
+    options: GradingOptions
     handout: Handout | None = None  # graded names and given code (None: no handout)
 
 
@@ -92,7 +87,7 @@ class GradingPlugin:
     collection_errors: list[str] = field(default_factory=list)
     stopped_by: Exception | None = None
     """What ``on_result`` raised (the gradebook could not store a result): the batch stops,
-    and ``grading.grade_stream`` raises it once pytest has finished, as itself, not as
+    and ``stream.grade_stream`` raises it once pytest has finished, as itself, not as
     pytest's INTERNALERROR."""
     _student: Student | None = None
     _device: torch.device = torch.device("cpu")
@@ -183,7 +178,8 @@ class GradingPlugin:
             result = self._grade(job, items)
         except Exception as exc:  # noqa: BLE001  (a bug of ours, or one a submission found)
             why = f"dlgrade failed while grading this submission: {type(exc).__name__}: {exc}"
-            result = SubmissionResult(submission=job.path, assignment=job.assignment, suite=job.suite,
+            options = job.options
+            result = SubmissionResult(submission=job.path, assignment=options.assignment, suite=options.suite,
                                       status="error", message=f"{why}; grade this submission again",
                                       tests=_unrun(items, "skipped", "not run: dlgrade failed"),
                                       sha256=content_hash(job.path))  # fmt: skip
@@ -191,7 +187,8 @@ class GradingPlugin:
 
     def _grade(self, job: Job, items: list[pytest.Item]) -> SubmissionResult:
         started = time.monotonic()
-        base = {"submission": job.path, "assignment": job.assignment, "suite": job.suite}
+        options = job.options
+        base = {"submission": job.path, "assignment": options.assignment, "suite": options.suite}
         refused = refusal(job.path)
         if refused:
             return SubmissionResult(**base, status="refused", message=refused,
@@ -203,9 +200,9 @@ class GradingPlugin:
             return SubmissionResult(**base, status="invalid_notebook", tests=tests,
                                     message=str(exc), sha256=content_hash(job.path))  # fmt: skip
         graded, given = (job.handout.graded, job.handout.given) if job.handout else (None, ())
-        session = Session(cells, mode=job.mode, limits=job.limits, hide=job.hide, spawn=self.spawn,
-                          graded=graded, given=given)  # fmt: skip
-        self._device = torch.device(job.device)
+        session = Session(cells, mode=options.mode, limits=options.limits, hide=options.hide,
+                          spawn=self.spawn, graded=graded, given=given)  # fmt: skip
+        self._device = torch.device(options.device)
         try:
             return self._grade_loaded(job, items, session, base, started)
         finally:
@@ -336,7 +333,7 @@ def _status(job: Job, session: Session, harness_failures: list[str]) -> tuple[st
         more = f" (and {len(harness_failures) - 1} more)" if len(harness_failures) > 1 else ""
         return "error", f"dlgrade could not grade it: {harness_failures[0][:500]}{more}; grade again"
     if session.budget_left() <= 0:
-        return "timeout", f"the time budget of {job.limits.submission_seconds:g} s ran out"
+        return "timeout", f"the time budget of {job.options.limits.submission_seconds:g} s ran out"
     return "graded", ""
 
 

@@ -1,15 +1,15 @@
 """Preflight: no batch without a passing reference.
 
 Before the first student of a batch, every grading process (each of ``--workers``, each
-Dask chunk: they all run ``grading.grade_stream``) grades the assignment's reference, its
+Dask chunk: they all run ``stream.grade_stream``) grades the assignment's reference, its
 annotated source notebook (``source/aN/*.ipynb``), in exactly the sandbox, device and
 limits the students get. Anything short of full marks means this machine would grade
 correct work wrong (a Python the worker cannot read, a limit too small for this torch,
 a device that does not work), so the batch stops before a single student result exists,
 with the cause and the fix in one message (``PreflightFailed``).
 
-``dlgrade doctor`` runs the same check for every assignment and prints which walls of
-the sandbox this machine gives (``walls``).
+``dlgrade doctor`` runs the same check for every assignment (``grading.grade_reference``)
+and prints which walls of the sandbox this machine gives (``walls``).
 """
 
 from __future__ import annotations
@@ -131,22 +131,6 @@ def blocking_folder(path: str) -> str | None:
 
 
 # ---------------------------------------------------------------- dlgrade doctor
-
-
-def grade_reference(course: Course, assignment: str, *, device: str = "cpu",
-                    limits: Limits = Limits()) -> SubmissionResult:  # fmt: skip
-    """Grade the assignment's reference as a student's submission would be graded here;
-    ``check`` it. Raises ``PreflightFailed`` (the assignment has no source notebook, too)."""
-    from grader.grading import grade
-
-    reference = reference_notebook(course, assignment)
-    if reference is None:
-        folder = course.root / "source" / assignment
-        raise PreflightFailed(f"{assignment} has no source notebook in {folder}: nothing to check with")
-    (result,) = grade([str(reference)], assignment=assignment, course=course, device=device, limits=limits,
-                      preflight=False)  # fmt: skip
-    check(result, device=device, limits=limits)
-    return result
 
 
 def walls(limits: Limits = Limits()) -> list[tuple[str, str]]:

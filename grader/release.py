@@ -45,6 +45,7 @@ import click
 import nbformat
 
 from grader import course_file
+from grader.commands import DlgradeCommand, course_option
 from grader.course import Course
 from grader.errors import DlgradeError
 from grader.leaks import Leak, Secrets, course_secrets, scan
@@ -354,19 +355,14 @@ def _render(template: str, target: Path, values: dict[str, str]) -> None:
 # ---------------------------------------------------------------- the command
 
 
-@click.command("release")
+@click.command("release", cls=DlgradeCommand)
 @click.option("--assignment", "-a", required=True, help="Assignment id, e.g. a1.")
-@click.option("--course", "course_dir", type=click.Path(file_okay=False, exists=True),
-              help="Course folder (default: found from the current folder).")  # fmt: skip
+@course_option()
 @click.argument("out", type=click.Path(file_okay=True))
-def release_command(assignment: str, course_dir: str | None, out: str) -> None:
+def release_command(assignment: str, course: Course, out: str) -> None:
     """Build the student bundle of an assignment in OUT: the notebook, the public checks,
     what checking needs and a CI workflow; never a reference or a hidden suite."""
-    course = Course(Path(course_dir).resolve()) if course_dir else Course.find()
-    try:
-        path = release(course=course, assignment=assignment, out=out)
-    except DlgradeError as exc:
-        raise click.ClickException(str(exc)) from None
+    path = release(course=course, assignment=assignment, out=out)
     click.echo(f"wrote the {assignment} bundle to {path}")
     click.echo("scanned every file in it: no reference, hidden-suite or solution code")
     if not course_file.load_course(course.root, missing_ok=True).release_url:  # as build() reads it

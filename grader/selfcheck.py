@@ -33,6 +33,7 @@ import numpy as np
 import torch
 
 from grader import console, public_checks
+from grader.commands import EXIT_NOT_GRADED, DlgradeCommand, named_course
 from grader.course import Course
 from grader.errors import DlgradeError, SuiteError
 from grader.grading import grade
@@ -137,7 +138,7 @@ def course_for(course_dir: str | None, start: Path, assignment: str, suite: str 
     """The course named; else, for a hidden suite, the instructor's course found from
     ``start``, and for public checks the nearest course or student bundle."""
     if course_dir:
-        return Course(Path(course_dir).resolve())
+        return named_course(course_dir)
     return Course.find(start) if suite == "hidden" else find_course(start, assignment)
 
 
@@ -201,7 +202,7 @@ def exit_code(results: Sequence[SubmissionResult]) -> int:
     return 0 if all(test.outcome == "passed" for r in results for test in r.tests) else 1
 
 
-@click.command("check")
+@click.command("check", cls=DlgradeCommand, error_exit=EXIT_NOT_GRADED, error_prefix="could not check: ")
 @click.option("--assignment", "-a", help="Assignment id (default: from the notebook).")
 @click.option("--run-all", is_flag=True, help="Run every top-level statement, not only definitions.")
 @click.option("--course", "course_dir", type=click.Path(file_okay=False, exists=True),
@@ -213,11 +214,7 @@ def check_command(assignment: str | None, run_all: bool, course_dir: str | None,
     if assignment is None:
         raise click.UsageError("cannot tell the assignment of this notebook: pass --assignment")
     course = course_for(course_dir, Path(notebook).parent, assignment)
-    try:
-        result = check_path(notebook, assignment=assignment, course=course,
-                            mode="all" if run_all else "definitions")  # fmt: skip
-    except DlgradeError as exc:
-        click.echo(f"could not check: {exc}", err=True)
-        sys.exit(2)
+    mode = "all" if run_all else "definitions"
+    result = check_path(notebook, assignment=assignment, course=course, mode=mode)
     click.echo(table(result, course))
     sys.exit(exit_code([result]))

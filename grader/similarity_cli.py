@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
+from grader.commands import DlgradeCommand, course_option
 from grader.course import Course
-from grader.errors import DlgradeError
 from grader.similarity import Report, Settings, compare_submissions, write_csv
 from grader.similarity_html import write_html
 
@@ -59,7 +59,7 @@ def summary(written: Written) -> str:
     return "\n".join(lines)
 
 
-@click.command()
+@click.command(cls=DlgradeCommand)
 @click.option("--assignment", "-a", required=True, help="Assignment id, e.g. a1.")
 @click.option(
     "--out",
@@ -83,25 +83,16 @@ def summary(written: Written) -> str:
     show_default=True,
     help="... on at least this many functions' worth of rare shared code.",
 )
-@click.option(
-    "--course",
-    "course_dir",
-    type=click.Path(file_okay=False, exists=True),
-    help="Course folder (default: found from the current folder).",
-)
+@course_option()
 @click.argument("submissions", nargs=-1, required=True, type=click.Path(exists=True))
-def similarity(assignment, out_dir, threshold, min_evidence, course_dir, submissions) -> None:
+def similarity(assignment, out_dir, threshold, min_evidence, course, submissions) -> None:
     """Rank pairs of SUBMISSIONS by how much graded code they share (plagiarism between teams).
 
     Names, literals, comments, layout and the order of functions are set aside, and so is
     the code the released notebook gives. Students of one team are not compared. See
     docs/similarity.md for how to read the result.
     """
-    course = Course(Path(course_dir).resolve()) if course_dir else Course.find()
     settings = Settings(threshold=threshold, min_evidence=min_evidence)
-    try:
-        written = find_similar(list(submissions), assignment=assignment, course=course, out_dir=out_dir,
-                               settings=settings)  # fmt: skip
-    except DlgradeError as exc:
-        raise click.ClickException(str(exc)) from None
+    written = find_similar(list(submissions), assignment=assignment, course=course, out_dir=out_dir,
+                           settings=settings)  # fmt: skip
     click.echo(summary(written))

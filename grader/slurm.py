@@ -4,7 +4,7 @@
     cluster = slurm_cluster(queue="cpu", cores=16, walltime="02:00:00",
                             prologue=["source ~/venvs/dlgrade/bin/activate"])
     cluster.scale(jobs=8)
-    grade_class(..., scheduler=cluster.scheduler_address, min_workers=8)
+    grade_class(..., GradingOptions.of(course, "a5", scheduler=cluster.scheduler_address, min_workers=8), ...)
 
 Each job is one Dask worker with one thread per core. Each thread grades one chunk at a
 time in its own grading process, which runs one student worker at a time, so a job

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import click
 
-from grader.course import Course
-from grader.errors import DlgradeError
+from grader.commands import DlgradeCommand, course_option
 from grader.gradebook import FILENAME
 from reports.bonus import number
 from reports.writer import Written, write_reports
@@ -21,9 +20,8 @@ from reports.writer import Written, write_reports
 STARTERS = Path(__file__).parent / "templates" / "init"
 
 
-@click.command()
-@click.option("--course", "course_dir", type=click.Path(file_okay=False, exists=True),
-              help="Course folder with course.toml (default: found from the current folder).")
+@click.command(cls=DlgradeCommand)
+@course_option("Course folder with course.toml (default: found from the current folder).", fallback=False)
 @click.option("--gradebook", "gradebook_path", type=click.Path(dir_okay=False, exists=True),
               help=f"SQLite gradebook (default: {FILENAME} in the course folder).")
 @click.option("--exam", "exam_path", type=click.Path(dir_okay=False, exists=True),
@@ -32,38 +30,29 @@ STARTERS = Path(__file__).parent / "templates" / "init"
               help="Folder to write the reports into.")
 @click.option("--gradescope", is_flag=True, help="Also write Gradescope results.json files.")
 @click.option("--excel", is_flag=True, help="CSVs with a byte-order mark, so Excel reads accents as written.")
-def report(course_dir, gradebook_path, exam_path, out_dir, gradescope, excel) -> None:
+def report(course, gradebook_path, exam_path, out_dir, gradescope, excel) -> None:
     """Write the bonus gradebook CSV, per-test outcomes, feedback pages and the class overview."""
-    try:
-        course = Course(Path(course_dir).resolve()) if course_dir else Course.find(fallback=False)
-        written = write_reports(course_root=course.root, out_dir=Path(out_dir),
-                                gradebook=Path(gradebook_path) if gradebook_path else None,
-                                exam=Path(exam_path) if exam_path else None,
-                                gradescope=gradescope, excel=excel)  # fmt: skip
-    except DlgradeError as exc:
-        raise click.ClickException(str(exc)) from None
+    written = write_reports(course_root=course.root, out_dir=Path(out_dir),
+                            gradebook=Path(gradebook_path) if gradebook_path else None,
+                            exam=Path(exam_path) if exam_path else None,
+                            gradescope=gradescope, excel=excel)  # fmt: skip
     click.echo(summary(written, Path(out_dir)))
 
 
-@click.command()
+@click.command(cls=DlgradeCommand)
 @click.option("--assignment", "-a", required=True, help="Assignment id, e.g. a1.")
-@click.option("--course", "course_dir", type=click.Path(file_okay=False, exists=True),
-              help="Course folder (default: found from the current folder).")
+@course_option(fallback=False)
 @click.option("--out", "out_path", type=click.Path(dir_okay=False),
               help="Where to write the zip [default: autograder-ASSIGNMENT.zip].")
-def gradescope(assignment, course_dir, out_path) -> None:
+def gradescope(assignment, course, out_path) -> None:
     """Write a Gradescope autograder zip (setup.sh, run_autograder) that grades with dlgrade."""
     from reports.gradescope_autograder import build
 
-    try:
-        course = Course(Path(course_dir).resolve()) if course_dir else Course.find(fallback=False)
-        written = build(course, assignment, Path(out_path or f"autograder-{assignment}.zip"))
-    except DlgradeError as exc:
-        raise click.ClickException(str(exc)) from None
+    written = build(course, assignment, Path(out_path or f"autograder-{assignment}.zip"))
     click.echo(f"wrote {written}: upload it as the autograder of the Gradescope assignment {assignment}")
 
 
-@click.command()
+@click.command(cls=DlgradeCommand)
 @click.argument("folder", type=click.Path(file_okay=False), default=".")
 def init(folder) -> None:
     """Write a commented course.toml and an example students.csv into FOLDER (never over existing ones)."""

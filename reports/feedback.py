@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader import misconception_text
+from grader.console import outcome_hint
 from grader.gradebook import Attempt
 from grader.results import TestResult
 
@@ -26,20 +27,14 @@ MESSAGE_CHARS = 2000
 OUTPUT_CHARS = 4000
 NOTES_SHOWN = 20
 
-OUTCOME_HINTS = {
-    "failed": "What came back differs from what was expected: check the function against the task "
-              "and run the public checks (dlgrade check).",
-    "timeout": "The function did not return in time: look for an endless loop, or far more steps "
-               "than the task needs.",
-    "not_implemented": "The stub is still there: replace the `raise NotImplementedError` with your code.",
-    "missing": "Your notebook does not define this name: check its spelling, and that it is "
-               "defined at the top level of a cell.",
-    "crashed": "Your code ended the Python process (an exit call, a crash, or running out of "
-               "memory): look for exit calls and huge tensors.",
-    "error": "The test ended unexpectedly, maybe not because of your code: ask your instructors "
-             "if the message does not help.",
-    "skipped": "This test did not run: the submission's status above says why.",
-}  # fmt: skip
+
+
+def page_hint(outcome: str) -> str:
+    """The hint for ``outcome`` from the one table (``console.OUTCOME_HINTS``), as a sentence
+    on a feedback page, where the function is not named."""
+    hint = outcome_hint(outcome, "your function")
+    return hint[:1].upper() + hint[1:]
+
 
 FAILED_WITH_MESSAGE = "Compare what was expected with what came back: the message says where they differ."
 
@@ -90,7 +85,7 @@ def cap(text: str, limit: int) -> str:
 
 def feedback_for(test: TestResult, visibility: str, docstrings: dict[str, str] | None = None) -> TestFeedback:
     """A test as shown under ``visibility`` ("messages" or "points")."""
-    hint = "" if test.outcome == "passed" else OUTCOME_HINTS.get(test.outcome, "")
+    hint = "" if test.outcome == "passed" else page_hint(test.outcome)
     failed = test.outcome == "failed"
     misconception, message = misconception_text.split(test.message) if failed else ("", test.message)
     if visibility != "messages":

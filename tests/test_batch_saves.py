@@ -26,7 +26,7 @@ def rows(book) -> int:
         return db.execute("SELECT COUNT(*) FROM attempts").fetchone()[0]
 
 
-def instant_grade(paths, *, on_result, **options):
+def instant_grade(paths, options, on_result):
     """Grading as a stand-in: one passed test per submission, reported at once."""
     results = []
     for path in paths:
@@ -51,7 +51,7 @@ def test_each_result_is_in_the_gradebook_before_its_journal_line_and_the_documen
         seen.append((rows(book), lines, out.exists()))
         append(self, result)
 
-    monkeypatch.setattr(batch, "grade", instant_grade)
+    monkeypatch.setattr(batch, "grade_with", instant_grade)
     monkeypatch.setattr(ResultsFile, "add", add)
     run = CliRunner().invoke(main, ["grade", "-a", "a1", "--gradebook", str(book), "--json", str(out),
                                     *[str(tmp_path / f"{s}.py") for s in STUDENTS]])  # fmt: skip

@@ -15,6 +15,8 @@ from click.testing import CliRunner
 from support import ROOT
 
 from grader.cli import main
+from grader.course import Course
+from grader.options import GradingOptions
 from grader.results import SCHEMA_PATH
 
 pytestmark = pytest.mark.sandbox
@@ -59,20 +61,32 @@ def test_assign_writes_the_student_notebook(tmp_path):
     assert "NotImplementedError" in (tmp_path / "a1.ipynb").read_text()
 
 
-def test_limits_given_on_the_command_line_reach_the_grader(tmp_path, monkeypatch):
+def options_given(tmp_path, monkeypatch, *arguments: str) -> GradingOptions:
+    """The options `dlgrade grade -a a1 ARGUMENTS alice.ipynb` hands the batch (not run)."""
     seen = {}
 
-    def grade_class(paths, **options):
-        seen.update(options)
+    def grade_class(paths, options, **outputs):
+        seen["options"] = options
         return []
 
     monkeypatch.setattr("grader.cli.grade_class", grade_class)
     run = CliRunner().invoke(main, ["grade", "-a", "a1", "--gradebook", str(tmp_path / "book.sqlite"),
-                                    "--threads", "4", "--memory-mb", "2048", "--test-timeout", "3",
-                                    "--workers", "1", str(SAMPLES / "alice.ipynb")])  # fmt: skip
+                                    *arguments, str(SAMPLES / "alice.ipynb")])  # fmt: skip
     assert run.exit_code == 0, run.output
-    limits = seen["limits"]
-    assert (limits.threads, limits.memory_mb, limits.test_seconds, seen["workers"]) == (4, 2048, 3.0, 1)
+    return seen["options"]
+
+
+def test_the_command_line_defaults_are_the_options_defaults(tmp_path, monkeypatch):
+    given = options_given(tmp_path, monkeypatch, "--workers", "1")
+    default = GradingOptions.of(Course(ROOT), "a1")
+    assert given.but(workers=default.workers, devices=()) == default  # nothing restated with another value
+
+
+def test_limits_given_on_the_command_line_reach_the_grader(tmp_path, monkeypatch):
+    options = options_given(tmp_path, monkeypatch, "--threads", "4", "--memory-mb", "2048",
+                            "--test-timeout", "3", "--workers", "1")  # fmt: skip
+    assert (options.limits.threads, options.limits.memory_mb, options.limits.test_seconds) == (4, 2048, 3.0)
+    assert options.workers == 1
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])

@@ -25,6 +25,7 @@ from grader.course import Course
 from grader.distributed import chunks, grade_on_dask, wait_for_workers
 from grader.gradebook import Gradebook
 from grader.grading import grade
+from grader.options import GradingOptions
 
 dask = pytest.importorskip("dask", reason="install dlgrade[dask] to test grading on Dask")
 distributed = pytest.importorskip("dask.distributed", reason="install dlgrade[dask] to test grading on Dask")
@@ -55,6 +56,11 @@ WORKSPACES = f"dlgrade-dask-{os.getuid()}"  # a folder per user on a node
 
 def leftovers(node: Path) -> list[Path]:
     return sorted((node / WORKSPACES).glob("chunk-*"))
+
+
+def options_on(cluster, course: Course, assignment: str, **choices) -> GradingOptions:
+    """Options to grade ``assignment`` on ``cluster``."""
+    return GradingOptions.of(course, assignment, scheduler=cluster.scheduler_address, **choices)
 
 
 def verdicts(results):
@@ -89,7 +95,7 @@ def answers(folder: Path, *values: int) -> list[str]:
 
 def test_a_dask_worker_gives_the_verdicts_grading_here_gives(cluster, course):
     heard = []
-    on_dask = grade_on_dask(PATHS, assignment="a1", course=course, scheduler=cluster.scheduler_address,
+    on_dask = grade_on_dask(PATHS, options_on(cluster, course, "a1"),
                             on_result=lambda result, on: heard.append((result, on)),
                             chunk_size=2)  # fmt: skip
     here = grade(PATHS, assignment="a1", course=course, workers=1)
@@ -131,8 +137,7 @@ def test_results_arrive_while_their_chunk_is_still_grading(cluster, tmp_path, no
         if result.submission == paths[0]:
             heard_s0.touch()
 
-    results = grade_on_dask(paths, assignment="t1", course=course, scheduler=cluster.scheduler_address,
-                            on_result=on_result, chunk_size=2)  # fmt: skip
+    results = grade_on_dask(paths, options_on(cluster, course, "t1"), on_result=on_result, chunk_size=2)
     assert [(r.status, r.score) for r in results] == [("graded", 1), ("graded", 1)], results[1].tests
     assert leftovers(node) == []
 
@@ -145,7 +150,7 @@ def test_a_worker_with_other_library_versions_is_refused(cluster, course, monkey
 
     theirs = dict(module.library_versions(), torch="1.0.0")
     monkeypatch.setattr(module, "library_versions", lambda: theirs)
-    results = grade_on_dask(PATHS[:2], assignment="a1", course=course, scheduler=cluster.scheduler_address)
+    results = grade_on_dask(PATHS[:2], options_on(cluster, course, "a1"))
     for result in results:
         assert result.status == "error" and "grade this submission again" in result.message
         assert "refused by tcp://" in result.message and "(the client has 1.0.0)" in result.message
@@ -153,8 +158,7 @@ def test_a_worker_with_other_library_versions_is_refused(cluster, course, monkey
 
 def test_cuda_is_the_workers_business_not_the_clients(cluster, course):
     # this client has no GPU, and neither have the workers: they say so, the client does not refuse
-    results = grade_on_dask(PATHS[:1], assignment="a1", course=course, scheduler=cluster.scheduler_address,
-                            device="cuda")  # fmt: skip
+    results = grade_on_dask(PATHS[:1], options_on(cluster, course, "a1", device="cuda"))  # fmt: skip
     assert results[0].status == "error"
     assert "no CUDA GPU is visible here" in results[0].message and "refused by tcp://" in results[0].message
 
@@ -176,8 +180,7 @@ def test_a_killed_worker_loses_nothing_and_leaves_no_hidden_tests_behind(cluster
                 killed.touch()
             heard.append(result.submission)
 
-        results = grade_on_dask(paths, assignment="t1", course=course, scheduler=cluster.scheduler_address,
-                                on_result=on_result, chunk_size=3)  # fmt: skip
+        results = grade_on_dask(paths, options_on(cluster, course, "t1"), on_result=on_result, chunk_size=3)
         client.wait_for_workers(2, timeout=120)  # the nanny restarts the killed one, for the next tests
     assert sorted(heard) == sorted(paths)  # each once: the first try's result is not repeated
     assert [(r.status, r.score) for r in results] == [("graded", 1)] * 3
@@ -274,9 +277,9 @@ def test_the_cli_leaves_the_gpus_to_the_workers_and_says_what_it_waits_for(monke
     # this machine has no GPU (a login node): with --scheduler, --device cuda is the workers' business
     seen = {}
 
-    def grade_class(arguments, **options):
-        seen.update(options)
-        options["on_waiting"](3, 8)
+    def grade_class(arguments, options, *, events, **outputs):
+        seen["options"] = options
+        events.waiting_for_workers(3, 8)
         return []
 
     monkeypatch.setattr("grader.cli.grade_class", grade_class)
@@ -284,7 +287,8 @@ def test_the_cli_leaves_the_gpus_to_the_workers_and_says_what_it_waits_for(monke
                                     "--device", "cuda", "--min-workers", "8",
                                     "--gradebook", str(tmp_path / "book.sqlite"), PATHS[0]])  # fmt: skip
     assert run.exit_code == 0, run.output
-    assert (seen["device"], seen["scheduler"], seen["min_workers"]) == ("cuda", "tcp://scheduler:8786", 8)
+    options = seen["options"]
+    assert (options.device, options.scheduler, options.min_workers) == ("cuda", "tcp://scheduler:8786", 8)
     assert "waiting for Dask workers: 3 of 8 have joined" in run.output
     bad = CliRunner().invoke(main, ["grade", "-a", "a1", "--scheduler", "tcp://scheduler:8786",
                                     "--device", "gpu", PATHS[0]])  # fmt: skip

@@ -18,6 +18,7 @@ from support import ROOT
 from grader.batch import grade_class, submitted_at
 from grader.cli import main
 from grader.gradebook import SCHEMA, Gradebook, suite_version
+from grader.options import GradingOptions
 from grader.results import SubmissionResult, TestResult
 
 SAMPLES = ROOT / "examples" / "submissions" / "a1"
@@ -171,7 +172,7 @@ def test_a_student_who_goes_back_to_an_earlier_file_has_it_counted(tmp_path, mon
 
         def hand_in(answer, day):
             submission(path, answer, mtime=1_793_500_000 + day * 86_400)
-            (graded,) = grade_class([str(path)], assignment="t9", gradebook=book, course=course)
+            (graded,) = grade_class([str(path)], GradingOptions.of(course, "t9"), gradebook=book)
             return graded
 
         assert hand_in(42, day=1).result.score == 2  # A

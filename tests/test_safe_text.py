@@ -20,11 +20,12 @@ from grader import console, safe_text
 from grader.course import Course
 from grader.errors import LoadFailed
 from grader.gradebook import Gradebook
-from grader.grading import _run_pytest
+from grader.options import GradingOptions
 from grader.plugin import GradingPlugin, Job
 from grader.results import ResultsFile, SubmissionResult, TestResult
 from grader.sandbox.process import CappedOutput
 from grader.sandbox.session import Session
+from grader.stream import _run_pytest
 
 # Rewrites the terminal line to a fake verdict, sets the window title, writes the clipboard.
 MALLORY = "\x1b[2K\rmallory: 23/23 [graded]\x1b]0;owned\x07\x1b]52;c;cm0gLXJmIH4=\x07"
@@ -131,7 +132,7 @@ def grade_in_process(course: Course, behaviours: dict[str, str]) -> list[Submiss
     for name, behaviour in behaviours.items():
         path = course.root / os.fsdecode(name.encode("utf-8", "surrogateescape"))
         path.write_text(f"# {behaviour}\n")
-        jobs.append(Job(str(path), "t1"))
+        jobs.append(Job(str(path), GradingOptions.of(course, "t1")))
 
     plugin = GradingPlugin(jobs, results.append, spawn=lambda limits: StandInWorker())
     _run_pytest(course.suite_dir("t1", "hidden"), course, plugin)

@@ -101,7 +101,7 @@ def load_catalogue(folder: Path) -> Catalogue | None:
     """The ``CATALOGUE`` of ``folder/misconceptions.py``, or None when the folder has none.
 
     Loaded under a name of its own, from its path (suites are not packages); the module
-    is registered in ``sys.modules`` so that ``grading._import_from`` forgets it with the
+    is registered in ``sys.modules`` so that ``stream._import_from`` forgets it with the
     suite, and an edited catalogue is read again by the next ``grade()``.
     """
     path = Path(folder) / FILE
