@@ -102,6 +102,8 @@ def hint_for(test: TestResult, info: CheckInfo, names: tuple[str, ...] = ()) -> 
     """What to try next. The outcome decides when it says it all (a stub, a missing name,
     a loop); for a wrong value the check's own docstring, where it has one, knows best."""
     function = ", ".join(names) or _leading_name(test.message) or "your function"
+    if test.outcome == "error" and test.message.startswith(HARNESS_MESSAGE):
+        return outcome_hint(test.outcome, function, test.message)
     if test.outcome in ("failed", "error") and info.hint:
         return info.hint
     if test.outcome == "failed" and " raised " in _own(test.message).split("\n")[0]:
@@ -133,13 +135,22 @@ OUTCOME_HINTS = {
              "values and shape with the handout.",
     "failed": "work the example in the message by hand and compare each step with {function}.",
     "skipped": "this test did not run: the submission's status above says why.",
+    "harness": "nothing in your code is at fault: dlgrade itself could not run this check. Run it "
+               "again, and tell your instructor if it happens again.",
 }  # fmt: skip
 """What to try next, by outcome: the one table, for the terminal (``check``, ``ci``) and
 the feedback pages (``reports/feedback.py``)."""
 
 
-def outcome_hint(outcome: str, function: str = "your function") -> str:
-    """The hint for ``outcome`` (``""`` for none), naming ``function``."""
+HARNESS_MESSAGE = "dlgrade could not"
+"""How an ``error`` that is dlgrade's own failure, not the student's, begins (``plugin.py``)."""
+
+
+def outcome_hint(outcome: str, function: str = "your function", message: str = "") -> str:
+    """The hint for ``outcome`` (``""`` for none), naming ``function``. An ``error`` whose
+    ``message`` says dlgrade could not run the test gets the hint that blames no one's code."""
+    if outcome == "error" and message.startswith(HARNESS_MESSAGE):
+        outcome = "harness"
     return OUTCOME_HINTS.get(outcome, "").format(function=function)
 
 

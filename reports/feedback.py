@@ -29,10 +29,10 @@ NOTES_SHOWN = 20
 
 
 
-def page_hint(outcome: str) -> str:
+def page_hint(outcome: str, message: str = "") -> str:
     """The hint for ``outcome`` from the one table (``console.OUTCOME_HINTS``), as a sentence
     on a feedback page, where the function is not named."""
-    hint = outcome_hint(outcome, "your function")
+    hint = outcome_hint(outcome, "your function", message)
     return hint[:1].upper() + hint[1:]
 
 
@@ -85,7 +85,7 @@ def cap(text: str, limit: int) -> str:
 
 def feedback_for(test: TestResult, visibility: str, docstrings: dict[str, str] | None = None) -> TestFeedback:
     """A test as shown under ``visibility`` ("messages" or "points")."""
-    hint = "" if test.outcome == "passed" else page_hint(test.outcome)
+    hint = "" if test.outcome == "passed" else page_hint(test.outcome, test.message)
     failed = test.outcome == "failed"
     misconception, message = misconception_text.split(test.message) if failed else ("", test.message)
     if visibility != "messages":

@@ -75,11 +75,23 @@ def test_a_hint_follows_from_the_outcome_when_the_check_has_no_docstring():
     hint = [hint_for(TestResult("test_fit", 1, outcome, message), info, info.functions)
             for outcome, message in [("missing", "perceptron_fit: not defined"), ("timeout", ""),
                                      ("error", "ValueError: too many values to unpack"),
-                                     ("failed", "perceptron_fit raised KeyError: 3")]]  # fmt: skip
+                                     ("failed", "perceptron_fit raised KeyError: 3"),
+                                     ("error", "dlgrade could not run this test: the worker could not "
+                                               "be restarted")]]  # fmt: skip
     assert hint == [
         "define perceptron_fit with exactly this name (names are case-sensitive) in a code cell.",
         "perceptron_fit did not finish in time: look for a loop that never ends.",
         "the check could not use what perceptron_fit returned: compare its type, number of values and "
         "shape with the handout.",
         "perceptron_fit raised an exception: the lines above show where in your code.",
+        "nothing in your code is at fault: dlgrade itself could not run this check. Run it again, and "
+        "tell your instructor if it happens again.",
     ]
+
+
+def test_a_feedback_page_blames_no_code_for_dlgrades_own_failure():
+    from reports.feedback import page_hint
+
+    assert page_hint("error", "dlgrade could not run this test: the fork server is gone").startswith(
+        "Nothing in your code is at fault")
+    assert page_hint("error", "TypeError: cannot unpack").startswith("The check could not use what")
