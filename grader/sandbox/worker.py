@@ -259,9 +259,7 @@ class Worker:
         return replies
 
     def seed(self, seed: int) -> None:
-        seed_torch(seed)
-        random.seed(seed)
-        np.random.seed(seed % 2**32)
+        seed_everything(seed)
 
     def resolve(self, ref: dict):
         if "name" in ref:
@@ -336,6 +334,13 @@ def _student_traceback(exc: BaseException) -> str:
         return "".join(traceback.StackSummary.extract(iter(last)).format())[-4000:]
     except Exception:  # noqa: BLE001
         return ""
+
+
+def seed_everything(seed: int) -> None:
+    """torch's, Python's and NumPy's global generators: what a student's code may draw from."""
+    seed_torch(seed)
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
 
 
 def serve(call_fd: int, reply_fd: int) -> None:
