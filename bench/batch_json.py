@@ -39,11 +39,11 @@ from click.testing import CliRunner  # noqa: E402
 from overhead import notebooks  # noqa: E402
 from support import flatten_reference  # noqa: E402
 
-from grader import batch  # noqa: E402
 from grader.cli import main  # noqa: E402
-from grader.parallel import default_workers  # noqa: E402
-from grader.results import ResultsFile, SubmissionResult, TestResult  # noqa: E402
-from grader.submissions import content_hash  # noqa: E402
+from grader.grading import batch  # noqa: E402
+from grader.grading.parallel import default_workers  # noqa: E402
+from grader.intake.submissions import content_hash  # noqa: E402
+from grader.results.records import ResultsFile, SubmissionResult, TestResult  # noqa: E402
 
 A1_LIKE = tuple(TestResult(f"test_a1_case_{i:02d}", 1.5, "passed" if i % 5 else "failed",
                            "" if i % 5 else "sign(z) differs at [3, 1]: expected 0.0, got 1.0")
@@ -106,7 +106,7 @@ def stand_in(size: int, folder: Path, before: bool) -> dict:
     paths = stand_in_files(folder, size)
     with mock.patch.object(batch, "grade_with", instant_grade):
         if before:
-            with mock.patch("grader.batch.ResultsFile", RewrittenEachTime):
+            with mock.patch("grader.grading.batch.ResultsFile", RewrittenEachTime):
                 return row("stand-in, rewritten per result (before)", size, run_cli(paths, folder))
         return row("stand-in", size, run_cli(paths, folder))
 

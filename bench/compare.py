@@ -113,7 +113,8 @@ def time_otter(autograder: Path, notebooks: dict[str, Path], out: Path, bin_dir:
 
 def time_dlgrade_cold(notebooks: dict[str, Path], work: Path) -> dict:
     run, scores = run_dlgrade.grade_cold(notebooks, work)
-    return record("dlgrade (cold workers)", "grader.grading.grade(warm=False), one process, hidden suite",
+    return record("dlgrade (cold workers)",
+                  "grader.grading.grade.grade(warm=False), one process, hidden suite",
                   [run], scores)  # fmt: skip
 
 

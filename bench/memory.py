@@ -40,6 +40,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+COURSE = ROOT / "course"  # this repository\'s course
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench" / "compare"))
@@ -179,7 +180,7 @@ def a5_cells() -> list[str]:
 @functools.cache
 def _a5_suite():
     """The a5 hidden suite as a module, for its data split and the settings of its accuracy test."""
-    spec = importlib.util.spec_from_file_location("bench_a5_suite", ROOT / "suites" / "a5" / "test_a5.py")
+    spec = importlib.util.spec_from_file_location("bench_a5_suite", COURSE / "suites" / "a5" / "test_a5.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # its dataclasses look themselves up there
     spec.loader.exec_module(module)

@@ -34,12 +34,13 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
+COURSE = ROOT / "course"  # this repository\'s course
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from grader.course import Course  # noqa: E402
-from grader.grading import grade  # noqa: E402
-from grader.parallel import default_workers  # noqa: E402
+from grader.course.layout import Course  # noqa: E402
+from grader.grading.grade import grade  # noqa: E402
+from grader.grading.parallel import default_workers  # noqa: E402
 from grader.sandbox import forkserver  # noqa: E402
 
 TRIVIAL_SUITE = '''
@@ -139,7 +140,7 @@ def main() -> None:
         a4_paths = notebooks(a4, args.a4_submissions, flatten_reference("a4"))
         for workers in sorted({1, default_workers()}):
             key = f"a4_{'warm' if modes[0] else 'cold'}_{workers}_workers"
-            report[key] = run(a4_paths, "a4", Course(ROOT), modes[0], workers)
+            report[key] = run(a4_paths, "a4", Course(COURSE), modes[0], workers)
         report["ten_import_torch_s"] = round(import_torch_seconds(10), 3)
     print(json.dumps(report, indent=2))
     Path(args.out).write_text(json.dumps(report, indent=2) + "\n")

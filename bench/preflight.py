@@ -25,11 +25,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+COURSE = ROOT / "course"  # this repository\'s course
 sys.path.insert(0, str(ROOT))
 
-from grader import preflight  # noqa: E402
-from grader.course import Course  # noqa: E402
-from grader.grading import grade  # noqa: E402
+from grader.course.layout import Course  # noqa: E402
+from grader.grading import preflight  # noqa: E402
+from grader.grading.grade import grade  # noqa: E402
 from grader.sandbox import forkserver  # noqa: E402
 
 
@@ -59,7 +60,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--out", default=str(ROOT / "bench" / "results-preflight.json"))
     args = parser.parse_args()
-    course = Course(ROOT)
+    course = Course(COURSE)
     rows = [measure(course, assignment, args.repeats) for assignment in args.assignments]
     report = {"warm_workers": forkserver.available(), "load_average": os.getloadavg()[0], "rows": rows}
     Path(args.out).write_text(json.dumps(report, indent=2) + "\n")

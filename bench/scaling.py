@@ -4,7 +4,7 @@
 
 Method. Submissions are copies of the a1 reference solution, each with a comment of
 its own (distinct content hashes, as in a class), graded with the real a1 hidden suite
-(16 tests, 23 points) through ``grader.grading.grade`` with ``--workers`` grading
+(16 tests, 23 points) through ``grader.grading.grade.grade`` with ``--workers`` grading
 processes (default: one per core) and warm workers where the machine allows. The wall
 time is measured around the whole call, start of the grading processes included.
 Every result must be 23/23, or the run is void.
@@ -26,11 +26,11 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from overhead import notebooks  # noqa: E402
-from support import flatten_reference  # noqa: E402
+from support import COURSE, flatten_reference  # noqa: E402
 
-from grader.course import Course  # noqa: E402
-from grader.grading import grade  # noqa: E402
-from grader.parallel import default_workers  # noqa: E402
+from grader.course.layout import Course  # noqa: E402
+from grader.grading.grade import grade  # noqa: E402
+from grader.grading.parallel import default_workers  # noqa: E402
 from grader.sandbox import forkserver  # noqa: E402
 
 
@@ -38,7 +38,7 @@ def measure(size: int, workers: int, folder: Path) -> dict:
     folder.mkdir()
     paths = notebooks(folder, size, flatten_reference("a1"))
     started = time.perf_counter()
-    results = grade(paths, assignment="a1", course=Course(ROOT), workers=workers)
+    results = grade(paths, assignment="a1", course=Course(COURSE), workers=workers)
     wall = time.perf_counter() - started
     assert all(r.score == 23 for r in results), "a bench run failed: not every copy got 23/23"
     return {"submissions": size, "workers": workers, "wall_s": round(wall, 2),

@@ -17,7 +17,7 @@ writes their own notebook and takes one or two of the other's longest functions.
 truth: a pair is a copy exactly when one submission was made from the other. Precision
 and recall are over pairs of whole copies (partial copies are neither positives nor
 negatives there; they are measured as partial-copy findings), at the defaults of
-``grader.similarity.Settings``, chosen on seeds 1 and 2; the reported seeds are 3 to 5.
+``grader.similarity.fingerprints.Settings``, chosen on seeds 1 and 2; the reported seeds are 3 to 5.
 The baseline is a plain token Jaccard over the sorted definitions (``jaccard_ranking``).
 """
 
@@ -38,12 +38,14 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
+COURSE = ROOT / "course"  # this repository\'s course
 sys.path.insert(0, str(ROOT))
 
-from grader.course import Course  # noqa: E402
-from grader.course_file import CoursePolicy  # noqa: E402
-from grader.notebook import read_cells  # noqa: E402
-from grader.similarity import (  # noqa: E402
+from grader.course.course_file import CoursePolicy  # noqa: E402
+from grader.course.layout import Course  # noqa: E402
+from grader.intake.notebook import read_cells  # noqa: E402
+from grader.intake.submissions import discover  # noqa: E402
+from grader.similarity.fingerprints import (  # noqa: E402
     Report,
     Settings,
     compare,
@@ -52,9 +54,8 @@ from grader.similarity import (  # noqa: E402
     load_template,
     rarity_weights,
 )  # noqa: E402
-from grader.similarity_html import render  # noqa: E402
-from grader.similarity_tokens import parse_cells  # noqa: E402
-from grader.submissions import discover  # noqa: E402
+from grader.similarity.html import render  # noqa: E402
+from grader.similarity.tokens import parse_cells  # noqa: E402
 
 CORPUS = Path(__file__).with_name("similarity_corpus")
 TRANSFORMS = (
@@ -485,7 +486,7 @@ def per_disguise(
 def run_dlgrade(assignment: str, folder: Path, settings: Settings) -> tuple[Report, dict[str, float]]:
     """The detector as ``dlgrade similarity`` runs it, timed by phase."""
     start = time.perf_counter()
-    template = load_template(ROOT / "assignments" / assignment / f"{assignment}.ipynb", k=settings.k)
+    template = load_template(COURSE / "assignments" / assignment / f"{assignment}.ipynb", k=settings.k)
     prints = [fingerprint(s.student, s.path, read_cells(s.path), template=template, settings=settings)
               for s in discover([str(folder)], assignment)]  # fmt: skip
     fingerprinted = time.perf_counter()
@@ -514,7 +515,7 @@ def naive_all_pairs(prints: list) -> float:
 
 def evaluate(assignment: str, size: int, copies: int, seed: int, settings: Settings) -> dict:
     students = make_class(assignment, size, copies, seed)
-    demo = read_cells(ROOT / "assignments" / assignment / f"{assignment}.ipynb")[-1]
+    demo = read_cells(COURSE / "assignments" / assignment / f"{assignment}.ipynb")[-1]
     with tempfile.TemporaryDirectory() as tmp:
         for student in students:
             write_notebook(student, Path(tmp), demo)
@@ -640,11 +641,11 @@ def best_f1(runs: list[dict], positives_of: dict, baseline: str = "jaccard") -> 
 def solutions_only(assignment: str, settings: Settings) -> dict:
     """The ten solutions alone: how similar do genuinely independent solutions look?"""
     corpus = solutions(assignment)
-    demo = read_cells(ROOT / "assignments" / assignment / f"{assignment}.ipynb")[-1]
+    demo = read_cells(COURSE / "assignments" / assignment / f"{assignment}.ipynb")[-1]
     with tempfile.TemporaryDirectory() as tmp:
         for i, (imports, defs) in enumerate(corpus, start=1):
             write_notebook(Student(f"s{i:02d}", imports, list(defs.items())), Path(tmp), demo)
-        report = compare_submissions([tmp], assignment=assignment, course=Course(ROOT), settings=settings)
+        report = compare_submissions([tmp], assignment=assignment, course=Course(COURSE), settings=settings)
     top = report.pairs[:3]
     return {"pairs": 45, "flagged": len(report.flagged),
             "most_similar": [(p.student_a, p.student_b, p.similarity, p.evidence) for p in top]}  # fmt: skip
@@ -662,9 +663,9 @@ def copydetect_similarities(assignment: str, students: list[Student], k: int, wi
 
     from copydetect import CodeFingerprint, compare_files  # noqa: PLC0415
 
-    from grader.similarity_tokens import definitions  # noqa: PLC0415
+    from grader.similarity.tokens import definitions  # noqa: PLC0415
 
-    template_cells = parse_cells(read_cells(ROOT / "assignments" / assignment / f"{assignment}.ipynb"))
+    template_cells = parse_cells(read_cells(COURSE / "assignments" / assignment / f"{assignment}.ipynb"))
     names = frozenset(n.name for c in template_cells for n in c.tree.body if hasattr(n, "name"))
 
     def code(cells: list[str]) -> str:

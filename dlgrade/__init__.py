@@ -5,7 +5,7 @@
 
 which runs the assignment's public checks on the functions the notebook has run so
 far and prints a table: which function fails, what was expected, what came back,
-and a hint. It is ``dlgrade check NOTEBOOK`` for a kernel (``grader/selfcheck.py``):
+and a hint. It is ``dlgrade check NOTEBOOK`` for a kernel (``grader/selfcheck/check.py``):
 the code runs again in a sandboxed worker, as it will when it is graded, so the
 table shows what the grader will see, not what the kernel happens to hold.
 
@@ -19,7 +19,7 @@ __all__ = ["check"]
 
 def check(assignment: str | None = None) -> None:
     """Run the public checks of ``assignment`` (default: guessed) on the cells run so far."""
-    from grader.selfcheck import check_kernel
+    from grader.selfcheck.check import check_kernel
 
     try:
         from IPython import get_ipython

@@ -1,14 +1,14 @@
 """``python -m dlgrade``: the student's commands, ``check`` and ``ci``.
 
 A student bundle ships this and the part of ``grader`` these two commands import,
-nothing else (see ``grader/release.py``); the instructor's ``dlgrade`` command has
+nothing else (see ``grader/handout/release.py``); the instructor's ``dlgrade`` command has
 more (grade, assign, release).
 """
 
 import click
 
-from grader.ci import ci_command
-from grader.selfcheck import check_command
+from grader.selfcheck.check import check_command
+from grader.selfcheck.ci import ci_command
 
 
 @click.group()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import nbformat
 
-from grader.assign import student_notebook
+from grader.handout.assign import student_notebook
 
 HERE = Path(__file__).parent / "submissions" / "a1"
 ROOT = Path(__file__).resolve().parents[1]

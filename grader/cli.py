@@ -3,11 +3,11 @@
     dlgrade grade --assignment a1 --json results.json submissions/*.ipynb
     dlgrade check assignments/a1/a1.ipynb
     dlgrade assign source/a1/a1.ipynb assignments/a1
-    dlgrade doctor                                    (grader/preflight.py)
-    dlgrade release --assignment a1 handout/          (grader/release.py)
-    dlgrade ci --assignment a1 a1.ipynb               (grader/ci.py)
+    dlgrade doctor                                    (grader/grading/preflight.py)
+    dlgrade release --assignment a1 handout/          (grader/handout/release.py)
+    dlgrade ci --assignment a1 a1.ipynb               (grader/selfcheck/ci.py)
     dlgrade report --out report/                      (reports/cli.py)
-    dlgrade similarity --assignment a1 submissions/   (grader/similarity_cli.py)
+    dlgrade similarity --assignment a1 submissions/   (grader/similarity/cli.py)
 """
 
 from __future__ import annotations
@@ -19,16 +19,17 @@ from pathlib import Path
 
 import click
 
-from grader import console, preflight
-from grader.assign import assign as assign_notebook
-from grader.batch import BatchEvents, default_gradebook, grade_class
+from grader import console
 from grader.commands import EXIT_NOT_GRADED, DlgradeGroup, course_option
 from grader.devices import is_gpu
 from grader.errors import DlgradeError
-from grader.gradebook import FILENAME, Gradebook
-from grader.grading import grade_reference
-from grader.options import GradingOptions
-from grader.parallel import default_workers
+from grader.grading import preflight
+from grader.grading.batch import BatchEvents, default_gradebook, grade_class
+from grader.grading.grade import grade_reference
+from grader.grading.options import GradingOptions
+from grader.grading.parallel import default_workers
+from grader.handout.assign import assign as assign_notebook
+from grader.results.gradebook import FILENAME, Gradebook
 from grader.sandbox.limits import Limits
 from grader.sandbox.process import isolation_warning
 
@@ -212,10 +213,10 @@ def _warn_isolation() -> None:
 
 def _register_commands() -> None:
     """Commands that live beside the grader, in their own packages."""
-    from grader.ci import ci_command
-    from grader.release import release_command
-    from grader.selfcheck import check_command
-    from grader.similarity_cli import similarity
+    from grader.handout.release import release_command
+    from grader.selfcheck.check import check_command
+    from grader.selfcheck.ci import ci_command
+    from grader.similarity.cli import similarity
     from reports.cli import gradescope, init, report
 
     for command in (check_command, ci_command, release_command, report, init, gradescope, similarity):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import click
 
-from grader.course import Course
+from grader.course.layout import Course
 from grader.errors import DlgradeError
 
 EXIT_FAILED = 1  # click's own code for an error it prints

@@ -10,9 +10,10 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import TextIO
 
-from grader import misconception_text, public_checks, safe_text
-from grader.public_checks import CheckInfo
-from grader.results import SubmissionResult, TestResult
+from grader import misconception_text, safe_text
+from grader.results.records import SubmissionResult, TestResult
+from grader.selfcheck import check_descriptions
+from grader.selfcheck.check_descriptions import CheckInfo
 
 MARKS = {"passed": "PASS", "skipped": "SKIP"}
 HIDDEN_NOTE = (
@@ -51,10 +52,10 @@ def check_table(result: SubmissionResult, checks: Mapping[str, CheckInfo] | None
     """The self-check report a student reads: each check, the function it is about, and for
     a failing one what was expected, what came back, and a hint.
 
-    ``checks`` (from ``public_checks.describe``) names the functions; without it the
+    ``checks`` (from ``check_descriptions.describe``) names the functions; without it the
     table still gives expected vs. got and a hint, naming what the message names.
     """
-    infos = [public_checks.lookup(checks or {}, test.name) for test in result.tests]
+    infos = [check_descriptions.lookup(checks or {}, test.name) for test in result.tests]
     names = [blamed(info, test) for info, test in zip(infos, result.tests, strict=True)]
     width = max((len(test.name) for test in result.tests), default=0)
     lines = [f"Public checks for {result.assignment}: {result.submission}"]

@@ -1,4 +1,4 @@
-"""Every error dlgrade raises on purpose, in two trees (tests/test_errors.py compares this
+"""Every error dlgrade raises on purpose, in two trees (tests/unit/test_errors.py compares this
 drawing with the classes). Most live here; a class that belongs to one step lives in that
 step's module, named in brackets.
 
@@ -35,7 +35,7 @@ the student's code, not dlgrade's failure, and pytest must count it as a failed 
 Two families stay inside the sandbox's trusted side and never reach a user as they are
 (the sandbox turns them into a StudentProblem, a LoadFailed or a HarnessFailure):
 ``WorkerError`` (``WorkerTimeout``, ``WorkerDied``) in ``sandbox/process.py`` and
-``WireError`` (``WireClosed``, ``WireTimeout``) in ``sandbox/wire.py``.
+``WireError`` (``WireClosed``, ``WireTimeout``) in ``sandbox/child/wire.py``.
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from grader.results import SubmissionResult
+    from grader.results.records import SubmissionResult
 
 TEXT_CHARS = 4000  # a message or a note
 LINE_CHARS = 4096  # a file name or path (PATH_MAX), a student id

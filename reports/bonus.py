@@ -9,7 +9,7 @@
     bonus      = unrounded rounded half up to a multiple of ``rounding``, never above bonus_max
 
 Nothing here reads a file or a clock, so each rule is tested on numbers with known
-answers (tests/test_bonus.py) and each step can be shown to the student it concerns.
+answers (tests/unit/reports/test_bonus.py) and each step can be shown to the student it concerns.
 
 Every step is exact (``fractions.Fraction``; a number from the course file or the
 gradebook is taken as the decimal it was written as): 19/30 of 7.5 is 4.75, never
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 
-from grader.course_file import CoursePolicy, LatePolicy
+from grader.course.course_file import CoursePolicy, LatePolicy
 
 DAY_SECONDS = 86400.0
 DIGITS = 9

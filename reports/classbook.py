@@ -4,7 +4,7 @@
 - A team's score for an assignment comes from its members' latest attempts; when
   more than one member submitted, the most recent hand-in counts (``submitted_at``,
   else ``graded_at``) and the breakdown says so. Every member gets that score.
-- With a roster (grader/roster.py), the class is the roster: every name in the
+- With a roster (grader/course/roster.py), the class is the roster: every name in the
   gradebook, the teams and the exam file must be on it, or the report stops with
   the unknown names and the closest roster entries. (Without one, the class is
   everyone the gradebook, the course file and the exam file name.)
@@ -19,9 +19,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from fractions import Fraction
 
-from grader.course_file import CoursePolicy
-from grader.gradebook import Attempt, Gradebook
-from grader.roster import Roster
+from grader.course.course_file import CoursePolicy
+from grader.course.roster import Roster
+from grader.results.gradebook import Attempt, Gradebook
 from reports.bonus import (
     AssignmentScore,
     BonusBreakdown,

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from grader.commands import DlgradeCommand, course_option
-from grader.gradebook import FILENAME
+from grader.results.gradebook import FILENAME
 from reports.bonus import number
 from reports.writer import Written, write_reports
 

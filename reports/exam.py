@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from grader.course_file import CoursePolicy
+from grader.course.course_file import CoursePolicy
 from reports.bonus import Number, exact
 from reports.errors import ReportError
 

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from grader import misconception_text
 from grader.console import outcome_hint
-from grader.gradebook import Attempt
-from grader.results import TestResult
+from grader.results.gradebook import Attempt
+from grader.results.records import TestResult
 
 MESSAGE_CHARS = 2000
 OUTPUT_CHARS = 4000

@@ -17,8 +17,8 @@ own late policy to what it receives.
 
 from __future__ import annotations
 
-from grader.gradebook import Attempt
-from grader.results import SubmissionResult, TestResult
+from grader.results.gradebook import Attempt
+from grader.results.records import SubmissionResult, TestResult
 from reports.feedback import OUTPUT_CHARS, STATUS_HINTS, cap, feedback_for
 
 

@@ -26,11 +26,11 @@ import sys
 import zipfile
 from pathlib import Path
 
-from grader.course import Course
-from grader.course_file import FILENAME, CoursePolicy, load
+from grader.course.course_file import FILENAME, CoursePolicy, load
+from grader.course.layout import Course
 from grader.errors import DlgradeError
-from grader.grading import grade
-from grader.submissions import SKIPPED
+from grader.grading.grade import grade
+from grader.intake.submissions import SKIPPED
 from reports.feedback import suite_docstrings
 from reports.gradescope import result_document
 

@@ -15,7 +15,7 @@ by it without a word, so a missing id is an error naming the students instead.
 
 from __future__ import annotations
 
-from grader.roster import Roster
+from grader.course.roster import Roster
 from reports.bonus import number
 from reports.classbook import ClassReport
 from reports.errors import ReportError

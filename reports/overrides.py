@@ -34,8 +34,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from grader.course_file import CoursePolicy
-from grader.roster import Roster
+from grader.course.course_file import CoursePolicy
+from grader.course.roster import Roster
 from reports.errors import ReportError
 
 if sys.version_info >= (3, 11):

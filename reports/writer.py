@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from grader import course_file, roster
-from grader.gradebook import FILENAME, Gradebook
-from grader.roster import Roster
+from grader.course import course_file, roster
+from grader.course.roster import Roster
+from grader.results.gradebook import FILENAME, Gradebook
 from reports import lms, overrides, tables
 from reports.classbook import ClassReport, build_report
 from reports.errors import ReportError

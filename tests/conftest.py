@@ -1,11 +1,11 @@
 """Shared fixtures: the course under test."""
 
 import pytest
-from support import ROOT
+from support import COURSE
 
-from grader.course import Course
+from grader.course.layout import Course
 
 
 @pytest.fixture(scope="session")
 def course() -> Course:
-    return Course(ROOT)
+    return Course(COURSE)

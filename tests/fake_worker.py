@@ -10,7 +10,7 @@ The submission is a ``.py`` file whose text is the value ``answer()`` returns.
 
 from pathlib import Path
 
-from grader.course import Course
+from grader.course.layout import Course
 from grader.sandbox.process import CappedOutput
 
 SUITE = """
@@ -56,7 +56,7 @@ class BrokenSeeding(FakeWorker):
 
 def use_fake_workers(monkeypatch, worker: type = FakeWorker) -> None:
     """Make ``grade()`` start ``worker`` for every submission instead of a sandboxed process."""
-    monkeypatch.setattr("grader.grading.forkserver.available", lambda: False)
+    monkeypatch.setattr("grader.grading.grade.forkserver.available", lambda: False)
     monkeypatch.setattr("grader.sandbox.session.WorkerProcess", worker)
 
 

@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[1]  # the checkout
+COURSE = ROOT / "course"  # this repository's course
+COURSE = ROOT / "course"  # this repository\'s course
 
 _REFERENCE_IMPORT = re.compile(r"^from reference\.(\w+)\.(\w+) import .*$", re.MULTILINE)
 
@@ -23,13 +25,13 @@ def flatten_reference(assignment: str) -> str:
         if path in order:
             return
         for package, module in _REFERENCE_IMPORT.findall(path.read_text()):
-            visit(ROOT / "reference" / package / f"{module}.py")
+            visit(COURSE / "reference" / package / f"{module}.py")
         order.append(path)
 
-    for path in sorted((ROOT / "reference" / assignment).glob("*.py")):
+    for path in sorted((COURSE / "reference" / assignment).glob("*.py")):
         if path.name != "__init__.py":
             visit(path)
-    parts = [f"# ---- {p.relative_to(ROOT)}\n{_REFERENCE_IMPORT.sub('', p.read_text())}" for p in order]
+    parts = [f"# ---- {p.relative_to(COURSE)}\n{_REFERENCE_IMPORT.sub('', p.read_text())}" for p in order]
     return "\n\n".join(parts)
 
 
@@ -62,7 +64,7 @@ def grade_self_test(course, folder: Path, assignment: str, reference: str, mutan
     Returns the results keyed by "reference", "source", "student", "variant", test name
     and "misconception:<key>".
     """
-    from grader.grading import grade
+    from grader.grading.grade import grade
 
     misconceptions = misconceptions or {}
     reference_path = folder / "reference.py"
@@ -74,7 +76,7 @@ def grade_self_test(course, folder: Path, assignment: str, reference: str, mutan
     variant_path = folder / "variant.py"
     variant_path.write_text(variant)
     notebook = f"{assignment}/{assignment}.ipynb"
-    paths = [reference_path, ROOT / "source" / notebook, ROOT / "assignments" / notebook, variant_path,
+    paths = [reference_path, COURSE / "source" / notebook, COURSE / "assignments" / notebook, variant_path,
              *mutant_paths, *misconception_paths]  # fmt: skip
     # No preflight: the reference is graded in this very batch, and its full marks are a test.
     results = grade([str(p) for p in paths], assignment=assignment, course=course, workers=1, preflight=False)
@@ -97,7 +99,7 @@ def load_suite(assignment: str):
 
     name = f"{assignment}_hidden_suite"
     if name not in sys.modules:
-        path = ROOT / "suites" / assignment / f"test_{assignment}.py"
+        path = COURSE / "suites" / assignment / f"test_{assignment}.py"
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module  # dataclasses look their module up there
@@ -114,7 +116,7 @@ def probes_that_match(assignment: str, source: str) -> list[str]:
     from grader.sandbox.session import Session
     from grader.testing.misconceptions import load_catalogue, matches
 
-    catalogue = load_catalogue(ROOT / "suites" / assignment)
+    catalogue = load_catalogue(COURSE / "suites" / assignment)
     suite = load_suite(assignment)
     session = Session([source])
     session.start()
@@ -199,7 +201,7 @@ class SuiteSelfTest:
     def test_every_catalogued_misconception_has_a_notebook(self):
         from grader.testing.misconceptions import load_catalogue
 
-        catalogue = load_catalogue(ROOT / "suites" / self.ASSIGNMENT)
+        catalogue = load_catalogue(COURSE / "suites" / self.ASSIGNMENT)
         assert {m.key for m in catalogue or []} == {key.split("#")[0] for key in self.MISCONCEPTIONS}
 
     def test_a_notebook_with_a_misconception_is_told_that_one(self, graded, misconception):

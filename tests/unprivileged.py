@@ -1,6 +1,6 @@
 """Run a command as a real unprivileged user, with this Python within its reach.
 
-    python tests/unprivileged.py -- python -m pytest tests/test_forkserver.py
+    python tests/unprivileged.py -- python -m pytest tests/sandbox/test_forkserver.py
 
 Most instructors are not root, but CI and these machines run as root, with Python in a
 folder only root may enter (pyenv under /root, mode 0700). ``as_user`` builds a command

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import nbformat
 
-from grader.assign import student_notebook
+from grader.handout.assign import student_notebook
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCE = ROOT / "source" / "a1" / "a1.ipynb"
+COURSE = ROOT / "course"  # this repository\'s course
+SOURCE = COURSE / "source" / "a1" / "a1.ipynb"
 
 SIGMOID = ("e = torch.exp(-z.abs())  # in (0, 1]: never overflows\n"
            "    return torch.where(z >= 0, 1 / (1 + e), e / (1 + e))")

@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 
 import nbformat
-from class_of_20 import ROOT, answer_cells, defined_name
+from class_of_20 import COURSE, answer_cells, defined_name
 from graded_checks import CHECKS
 from tools import Run, run_timed
 
@@ -35,7 +35,7 @@ def _meta(grade_id: str, *, solution: bool, grade: bool, points: int = 0) -> dic
 
 def source_notebook() -> nbformat.NotebookNode:
     """dlgrade's a1 source with nbgrader metadata, and one autograder test cell per check."""
-    notebook = nbformat.read(str(ROOT / "source" / "a1" / "a1.ipynb"), as_version=4)
+    notebook = nbformat.read(str(COURSE / "source" / "a1" / "a1.ipynb"), as_version=4)
     for cell in notebook.cells:
         if cell.cell_type == "code" and "### BEGIN SOLUTION" in cell.source:
             cell.metadata.update(_meta(f"answer_{defined_name(cell.source)}", solution=True, grade=False))

@@ -3,7 +3,7 @@
     python dlgrade_cold.py COURSE_ROOT NOTEBOOK...
 
 The ``dlgrade`` command always forks warm workers where it can; this goes through
-``grader.grading.grade(warm=False)`` so the comparison can also show what grading
+``grader.grading.grade.grade(warm=False)`` so the comparison can also show what grading
 costs where warm workers are not available (no root, or no bubblewrap).
 """
 
@@ -11,8 +11,8 @@ import json
 import sys
 from pathlib import Path
 
-from grader.course import Course
-from grader.grading import grade
+from grader.course.layout import Course
+from grader.grading.grade import grade
 
 
 def main(root: str, notebooks: list[str]) -> None:

@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from class_of_20 import ROOT
+from class_of_20 import COURSE, ROOT
 from tools import Run, run_timed
 
 COLD_SCRIPT = Path(__file__).with_name("dlgrade_cold.py")
@@ -33,7 +33,7 @@ def grade_cli(notebooks: dict[str, Path], work: Path, options: tuple[str, ...] =
     work.mkdir(parents=True, exist_ok=True)
     (work / "gradebook.sqlite").unlink(missing_ok=True)
     command = [sys.executable, "-m", "grader.cli", "grade", "--assignment", "a1", "--force", *options,
-               "--course", str(ROOT), "--gradebook", str(work / "gradebook.sqlite"),
+               "--course", str(COURSE), "--gradebook", str(work / "gradebook.sqlite"),
                "--json", str(work / "results.json"), *map(str, notebooks.values())]  # fmt: skip
     return run_timed(command, work, None, _env())
 
@@ -48,7 +48,7 @@ def grade_cold(notebooks: dict[str, Path], work: Path) -> tuple[Run, dict[str, t
     """The same batch with a fresh interpreter per submission (what a machine without
     root and bubblewrap gets); the scores come back as the script's last line."""
     work.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, str(COLD_SCRIPT), str(ROOT), *map(str, notebooks.values())]
+    command = [sys.executable, str(COLD_SCRIPT), str(COURSE), *map(str, notebooks.values())]
     run = run_timed(command, work, None, _env())
     run.require("dlgrade with cold workers")
     found = json.loads(run.output.strip().splitlines()[-1])

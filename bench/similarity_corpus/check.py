@@ -1,4 +1,4 @@
-"""Every solution in this folder agrees with reference/ (so "independent correct solutions" holds).
+"""Every solution in this folder agrees with course/reference/ (so "independent correct solutions" holds).
 
     python bench/similarity_corpus/check.py
 """
@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parents[1]))
+sys.path.insert(0, str(HERE.parents[1] / "course"))
 
 import reference.a1 as a1  # noqa: E402
 import reference.a2 as a2  # noqa: E402

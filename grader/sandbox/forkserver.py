@@ -44,7 +44,7 @@ from grader.sandbox.process import (
 from grader.sandbox.uids import next_worker_uid
 from grader.sandbox.watchdog import pid_in_namespace
 
-ZYGOTE_SCRIPT = Path(__file__).with_name("zygote.py")
+ZYGOTE_SCRIPT = Path(__file__).parent / "child" / "zygote.py"
 
 
 USER_NAMESPACE = ["--unshare-user", "--uid", "0", "--gid", "0",

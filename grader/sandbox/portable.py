@@ -29,7 +29,7 @@ import tempfile
 import threading
 import time
 
-from grader.sandbox import wire
+from grader.sandbox.child import wire
 from grader.sandbox.limits import Limits
 from grader.sandbox.process import (
     READY_SECONDS,

@@ -27,12 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader import safe_text
-from grader.sandbox import syscalls, wire
+from grader.sandbox.child import syscalls, wire
 from grader.sandbox.limits import Limits
 from grader.sandbox.uids import next_worker_uid
 from grader.sandbox.watchdog import MemoryWatchdog, tree_cpu_seconds
 
-WORKER_SCRIPT = Path(__file__).with_name("worker.py")
+WORKER_SCRIPT = Path(__file__).parent / "child" / "worker.py"  # its folder is all a worker sees of dlgrade
 PROC = "/proc"  # Linux's process table; other systems have none
 READY_SECONDS = 60.0
 CPU_POLL_SECONDS = 0.05
@@ -189,7 +189,7 @@ def _process_count(uid: int) -> int:
 
 
 def _bwrap_view(home: str | None, hide: tuple[str, ...], gpu: bool = False) -> list[str]:
-    """The worker's world: the system (``SYSTEM_PATHS``), its Python and the sandbox's own
+    """The worker's world: the system (``SYSTEM_PATHS``), its Python and the sandbox's child
     folder, read-only; a private /tmp of ``TMP_BYTES``; no network; its own PID and IPC
     namespaces (SysV shared memory and message queues die with it). The course's secrets
     (``hide``) are simply not there, unless they live inside what is bound (a course under
@@ -220,7 +220,7 @@ def _bwrap_view(home: str | None, hide: tuple[str, ...], gpu: bool = False) -> l
 
 
 def readable_paths(gpu: bool = False) -> list[str]:
-    """What a worker must read besides the system: its Python, the sandbox's own folder and,
+    """What a worker must read besides the system: its Python, the sandbox's child folder and,
     on a GPU, ``LD_LIBRARY_PATH``'s folders outside the system view."""
     return [*_python_paths(), str(WORKER_SCRIPT.parent), *(_library_folders() if gpu else [])]
 

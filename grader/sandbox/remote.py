@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from grader.errors import StudentCrashed, StudentProblem, StudentRaised
-from grader.sandbox import wire
+from grader.sandbox.child import wire
 from grader.sandbox.session import STALE_HANDLE, Session
 
 # What PyTorch says when autograd is used under no_grad ("element 0 of tensors does not
@@ -100,7 +100,7 @@ class Student:
 
         a3's rule at run time: ``torch.enable_grad()``, ``torch.func`` or
         ``getattr(torch, "auto" + "grad")`` inside a call make it fail, even when the
-        call catches the refusal (``grader/sandbox/autograd_guard.py``).
+        call catches the refusal (``grader/sandbox/child/autograd_guard.py``).
         """
         before = self._no_autograd
         self._no_autograd = True

@@ -21,7 +21,8 @@ from grader.errors import (
     StudentTimeout,
     rebuild,
 )
-from grader.sandbox import portable, wire
+from grader.sandbox import portable
+from grader.sandbox.child import wire
 from grader.sandbox.limits import Limits
 from grader.sandbox.process import (
     CappedOutput,
@@ -71,7 +72,7 @@ class Session:
         given: tuple[str, ...] = (),
     ):
         """``spawn`` starts a worker (a warm one from a fork server); default: a cold process.
-        ``graded`` and ``given``: the handout's graded names and given code (``handout.py``),
+        ``graded`` and ``given``: the handout's graded names and given code (``intake/given_code.py``),
         which decide what top-level code runs and what a notebook that lacks given code gets;
         ``graded=None``: every function and class of the notebook counts as graded."""
         if mode not in MODES:

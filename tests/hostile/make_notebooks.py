@@ -1,4 +1,4 @@
-"""Write the hostile a1 submissions used by ``tests/test_hostile.py``.
+"""Write the hostile a1 submissions used by ``tests/sandbox/test_hostile.py``.
 
 Run once from the repository root; the notebooks it writes next to this file are
 the test fixtures (committed), this script only documents how they were made:
@@ -73,7 +73,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-REFERENCE = ROOT / "reference" / "a1" / "perceptron.py"
+COURSE = ROOT / "course"  # this repository\'s course
+REFERENCE = COURSE / "reference" / "a1" / "perceptron.py"
 
 FORK_MARKER = "dlgrade-hostile-fork200"
 FORGED_MARKER = "dlgrade-hostile-forged-results"
@@ -296,7 +297,8 @@ def _patch_everything():
     for extra in ("/work/main", os.getcwd(), *os.environ.get("PYTHONPATH", "").split(":")):
         if extra and extra not in sys.path:
             sys.path.append(extra)
-    for dotted in ("grader.testing", "grader.results", "grader.plugin", "pytest", "_pytest.outcomes"):
+    for dotted in ("grader.testing", "grader.results.records", "grader.grading.plugin", "pytest",
+                   "_pytest.outcomes"):
         try:
             module = __import__(dotted, fromlist=["*"])
         except BaseException:

@@ -1,0 +1,3 @@
+"""What a course is: where its parts live (``layout``), its policy file (``course_file``,
+course.toml) and its students (``roster``).
+"""
