@@ -11,23 +11,16 @@ saying so, only where that browser is not installed. Each page must
 
 from __future__ import annotations
 
-import io
 import os
-import shutil
 from pathlib import Path
 
 import pytest
-from test_reports import make_course
+from browser import colours, needs_browser
+from report_course import make_course
 
 from reports.writer import write_reports
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-
-pytestmark = pytest.mark.skipif(
-    not (CHROMIUM and CHROMEDRIVER),
-    reason="needs a headless browser: apt-get install chromium chromium-driver (CI installs them)",
-)
+pytestmark = needs_browser
 
 
 @pytest.fixture(scope="module")
@@ -37,30 +30,6 @@ def pages(tmp_path_factory):
     out = course / "out"
     write_reports(course_root=course, out_dir=out, exam=course / "exam.csv", generated="today")
     return out
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from selenium import webdriver
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1200,1600", "--hide-scrollbars"):  # fmt: skip
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
-    yield driver
-    driver.quit()
-
-
-def colours(png: bytes) -> int:
-    """How many distinct colours a screenshot has (a blank page has one)."""
-    from PIL import Image
-
-    with Image.open(io.BytesIO(png)) as image:
-        found = image.convert("RGB").getcolors(maxcolors=1 << 20)
-    return len(found) if found is not None else 1 << 20
 
 
 @pytest.mark.parametrize("page", ["overview.html", "students/alice.html", "students/zoe.html"])
@@ -115,58 +84,3 @@ def _screenshot(browser, name: str) -> None:
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
         (Path(folder) / name).write_bytes(browser.get_screenshot_as_png())
-
-
-# ----------------------------------------------------------------------- the similarity page
-
-
-@pytest.fixture(scope="module")
-def similarity_page(tmp_path_factory):
-    """``dlgrade similarity`` on three a1 notebooks: alice, bob (alice's, disguised) and carol
-    (her own work), where bob's comment carries a script and every name has underscores."""
-    from click.testing import CliRunner
-    from test_similarity import DISGUISED, INDEPENDENT, ORIGINAL, TEMPLATE, notebook
-
-    from grader.similarity.cli import similarity
-
-    root = tmp_path_factory.mktemp("similarity")
-    (root / "course" / "assignments" / "a1").mkdir(parents=True)
-    shutil.copy(TEMPLATE, root / "course" / "assignments" / "a1" / "a1.ipynb")
-    (root / "class").mkdir()
-    hostile = [*DISGUISED[:1], "# <script>window.__pwned = 1</script>", *DISGUISED[1:]]
-    for student, cells in {"alice": ORIGINAL, "bob": hostile, "carol": INDEPENDENT}.items():
-        notebook(root / "class", student, cells)
-    arguments = ["--assignment", "a1", "--course", str(root / "course"), "--out", str(root / "out"),
-                 str(root / "class")]  # fmt: skip
-    run = CliRunner().invoke(similarity, arguments)
-    assert run.exit_code == 0, run.output
-    return root / "out" / "similarity-a1.html"
-
-
-def test_the_similarity_page_loads_cleanly_offline_and_runs_no_student_script(browser, similarity_page):
-    browser.get(similarity_page.as_uri())
-    assert [e for e in browser.get_log("browser") if e["level"] in ("SEVERE", "WARNING")] == []
-    assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
-    assert browser.execute_script("return window.__pwned === undefined")
-    assert browser.execute_script("return document.querySelectorAll('mark.rare').length") > 0
-    assert colours(browser.get_screenshot_as_png()) > 16
-
-
-def test_no_highlight_covers_the_line_above_so_underscores_stay_visible(browser, similarity_page):
-    """A mark's background reaches no higher than its own line box: the line above, whose
-    underscores sit at the very bottom of its box, is never painted over."""
-    browser.get(similarity_page.as_uri())
-    overlaps = browser.execute_script("""
-        const boxes = [...document.querySelectorAll('pre')].map(pre =>
-            [...pre.querySelectorAll('mark')].flatMap(m => [...m.getClientRects()]));
-        const found = [];
-        for (const rects of boxes)
-            for (const a of rects)
-                for (const b of rects)
-                    if (b.top > a.top + 1 && b.top < a.bottom - 0.5 && b.left < a.right && a.left < b.right)
-                        found.push([a.top, a.bottom, b.top]);
-        return found;""")  # fmt: skip
-    assert overlaps == []
-    underscored = browser.execute_script(
-        "return [...document.querySelectorAll('mark.rare')].filter(m => m.textContent.includes('_')).length")
-    assert underscored > 0  # the check above looked at marks with underscores
