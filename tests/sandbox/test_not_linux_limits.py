@@ -1,4 +1,5 @@
 """The worker's start-up off Linux, simulated on Linux: the rlimits a laptop gives it.
+(In tests/sandbox/: each case starts a fresh interpreter that imports torch.)
 
 Each case runs in a fresh interpreter that imports the worker script as a module and
 calls ``set_limits`` after making the system look like another one (the platform name, a
