@@ -137,6 +137,8 @@ class _Printed(BatchEvents):
         self.progress = console.Progress(count)
 
     def graded(self, item) -> None:
+        if self.progress is None:  # a batch says started() before any result
+            raise RuntimeError("a result arrived before the batch started")
         self.progress.add(console.graded_line(item.submission.student, item.result, item.reused))
 
     def waiting_for_batch(self, students: list[str]) -> None:

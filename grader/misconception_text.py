@@ -26,11 +26,16 @@ _FIRST_LINE = re.compile(rf"^{TAG} ([a-z0-9_]+/[a-z0-9-]+): (.+)$")
 class Named(Protocol):
     """What a paragraph needs of a misconception."""
 
-    id: str
-    title: str
-    did: str
-    asks: str
-    look: str
+    @property
+    def id(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def did(self) -> str: ...
+    @property
+    def asks(self) -> str: ...
+    @property
+    def look(self) -> str: ...
 
 
 def paragraph(misconception: Named) -> str:

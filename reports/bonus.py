@@ -200,7 +200,7 @@ def delay(span: timedelta) -> str:
 
 
 def bonus_breakdown(lines: list[AssignmentScore], policy: CoursePolicy) -> BonusBreakdown:
-    return BonusBreakdown(tuple(lines), bonus_max=policy.bonus_max, rounding=policy.rounding)
+    return BonusBreakdown(tuple(lines), bonus_max=exact(policy.bonus_max), rounding=exact(policy.rounding))
 
 
 def number(value: Number) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from fractions import Fraction
 
 from reports.bonus import DIGITS, number
 
@@ -83,7 +84,7 @@ def nice_step(span: float, bars: int = 25) -> float:
     return float(10 * magnitude)
 
 
-def histogram(values: Iterable[float], *, low: float, high: float, step: float) -> list[Bin]:
+def histogram(values: Iterable[float | Fraction], *, low: float, high: float, step: float) -> list[Bin]:
     """Counts in bins of width ``step`` from ``low`` up to ``high`` (a value equal to ``high`` is counted)."""
     size = max(1, math.ceil(round((high - low) / step, DIGITS)))
     counts = [0] * size

@@ -27,6 +27,7 @@ from reports.bonus import (
     BonusBreakdown,
     bonus_breakdown,
     display_time,
+    exact,
     lateness,
     parse_time,
 )
@@ -199,15 +200,15 @@ def assignment_score(student: str, team: str, assignment: str, counted: Counted,
     weight = configured.weight if configured else 1.0
     attempt = counted.attempt
     if attempt is None:
-        return AssignmentScore(assignment, 0, maximum, weight, notes=("no submission: 0 points",),
-                               deadline=deadline)  # fmt: skip
+        return AssignmentScore(assignment, Fraction(0), exact(maximum), exact(weight),
+                               notes=("no submission: 0 points",), deadline=deadline)  # fmt: skip
     late = lateness(attempt.submitted_at, deadline, policy.late)
     notes = list(counted.notes)
     if attempt.student != student:
         notes.append(f"{attempt.student}'s submission counts for team {team}")
     if late.note:
         notes.append(late.note)
-    return AssignmentScore(assignment, attempt.result.score, maximum, weight, late,
+    return AssignmentScore(assignment, exact(attempt.result.score), exact(maximum), exact(weight), late,
                            counted_from=attempt.student, submitted_at=attempt.submitted_at,
                            notes=tuple(notes), deadline=deadline)  # fmt: skip
 

@@ -39,17 +39,17 @@ def result_document(result: SubmissionResult, visibility: str,
         summary.append(cap(result.message, OUTPUT_CHARS))
     if STATUS_HINTS.get(result.status):
         summary.append(STATUS_HINTS[result.status])
-    document = {
+    output = "\n".join(summary)
+    if visibility == "messages" and result.output:
+        output += "\n\nWhat your code printed while graded:\n" + cap(result.output, OUTPUT_CHARS)
+    return {
         "score": result.score,
         "execution_time": round(result.seconds, 3),
-        "output": "\n".join(summary),
+        "output": output,
         "output_format": "text",
         "test_output_format": "text",
         "tests": tests,
     }
-    if visibility == "messages" and result.output:
-        document["output"] += "\n\nWhat your code printed while graded:\n" + cap(result.output, OUTPUT_CHARS)
-    return document
 
 
 def _total(result: SubmissionResult) -> dict:

@@ -122,7 +122,7 @@ def grade_submission(course_root: Path, assignment: str, submission: Path) -> di
     if notebook is None:
         return {"score": 0, "output": f"No notebook (.ipynb) was uploaded: upload {assignment}.ipynb.",
                 "tests": []}  # fmt: skip
-    result = grade([notebook], assignment=assignment, course=Course(course_root))[0]
+    result = grade([str(notebook)], assignment=assignment, course=Course(course_root))[0]
     if result.status == "error":
         print(f"dlgrade could not grade this submission: {result.message}", file=sys.stderr)
         return None

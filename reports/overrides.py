@@ -117,7 +117,8 @@ def _entry(kind: str, table: Any, policy: CoursePolicy, roster: Roster | None, a
            where: str) -> Override:  # fmt: skip
     if not isinstance(table, dict):
         raise ReportError(f"{where}: must be a table")
-    allowed = {"student", "team", "assignment", "reason"} | ({VALUE_KEY[kind]} - {None})
+    value_key = VALUE_KEY[kind]
+    allowed = {"student", "team", "assignment", "reason"} | ({value_key} if value_key is not None else set())
     extra = sorted(set(table) - allowed)
     if extra:
         raise ReportError(f"{where}: unknown key(s) {', '.join(extra)}; "

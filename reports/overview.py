@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
+from fractions import Fraction
 
 from grader.misconception_text import key_of
 from reports.classbook import ClassReport
@@ -52,7 +53,7 @@ class Summary:
     max_points: float
     submissions: int
     mean: float
-    median: float
+    median: float | Fraction
     """Of every student's points (0 without a submission), after late deductions."""
 
 
@@ -116,10 +117,10 @@ def problems(report: ClassReport) -> list[Problem]:
 def summaries(report: ClassReport) -> list[Summary]:
     out = []
     for assignment in report.assignments:
-        points = [s.breakdown.line(assignment).points for s in report.students] or [0.0]
+        points = [s.breakdown.line(assignment).points for s in report.students]
+        mean, median = (statistics.fmean(points), statistics.median(points)) if points else (0.0, 0.0)
         submissions = len(report.counted_attempts(assignment))
-        out.append(Summary(assignment, report.max_points[assignment], submissions,
-                           statistics.fmean(points), statistics.median(points)))  # fmt: skip
+        out.append(Summary(assignment, report.max_points[assignment], submissions, mean, median))
     return out
 
 

@@ -60,9 +60,10 @@ def grade_chunk(submissions: list[tuple[int, str, bytes]], files: dict[str, byte
     died) comes back as an ``error`` to grade again, never as a silent gap.
     """
     options = GradingOptions.from_plain(request["options"])
-    on = {"device": options.device, "versions": worker_versions()}
+    versions = worker_versions()
+    on = {"device": options.device, "versions": versions}
     try:
-        check_versions(request.get("versions"), on["versions"])
+        check_versions(request.get("versions"), versions)
         on["device"] = _device(options.device)
     except DlgradeError as exc:
         refusal = f"refused by {_worker_name()}: {exc}; grade this submission again"
@@ -194,6 +195,7 @@ def _run_chunk(paths: list[Path], options: GradingOptions, results: Path,
 
     process = subprocess.Popen([sys.executable, "-m", "grader.grading.dask_worker"], stdin=subprocess.PIPE,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    assert process.stdin is not None  # stdin=PIPE (for mypy)
     try:
         process.stdin.write(json.dumps(request).encode())
         process.stdin.close()

@@ -78,6 +78,8 @@ def grade_on_dask(
     The options travel as plain data (``GradingOptions.to_plain``), never pickled.
     """
     scheduler = options.scheduler
+    if not scheduler:  # the batch comes here only with one
+        raise SchedulerError("no Dask scheduler address was given")
     files = course_files(options.course, options.assignment, options.suite)
     with _quiet_dask(), _connected(scheduler, connect_seconds) as client:
         client.register_plugin(_reaper(), name="dlgrade-reaper")

@@ -23,6 +23,7 @@ submission, and a match leads the test's message with what the student did.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import random
@@ -45,6 +46,7 @@ from grader.errors import (
     StudentProblem,
     StudentRaised,
     StudentTimeout,
+    SuiteError,
 )
 from grader.grading.options import GradingOptions
 from grader.intake.given_code import Handout
@@ -135,7 +137,7 @@ class GradingPlugin:
         np.random.seed(seed)
         random.seed(seed)
         try:
-            self._student.seed(seed)
+            self._loaded().seed(seed)
         except StudentRaised as exc:  # the worker's own seeding step, before the test's code
             raise HarnessFailure(f"seeding the worker failed: {exc.message}") from None
 
@@ -151,9 +153,15 @@ class GradingPlugin:
 
     # ------------------------------------------------------------------ fixtures
 
+    def _loaded(self) -> Student:
+        """The submission being graded: there is one while its tests and probes run."""
+        if self._student is None:
+            raise HarnessFailure("no submission is loaded")
+        return self._student
+
     @pytest.fixture
     def student(self) -> Student:
-        return self._student
+        return self._loaded()
 
     @pytest.fixture
     def seed(self, request: pytest.FixtureRequest) -> int:
@@ -188,34 +196,36 @@ class GradingPlugin:
     def _grade(self, job: Job, items: list[pytest.Item]) -> SubmissionResult:
         started = time.monotonic()
         options = job.options
-        base = {"submission": job.path, "assignment": options.assignment, "suite": options.suite}
+        result_of = functools.partial(SubmissionResult, submission=job.path, assignment=options.assignment,
+                                      suite=options.suite)  # fmt: skip
         refused = refusal(job.path)
         if refused:
-            return SubmissionResult(**base, status="refused", message=refused,
-                                    tests=_unrun(items, "skipped", f"not run: {refused}"))  # fmt: skip
+            return result_of(status="refused", message=refused,
+                             tests=_unrun(items, "skipped", f"not run: {refused}"))  # fmt: skip
         try:
             cells = read_cells(job.path)
         except NotebookError as exc:
             tests = _unrun(items, "skipped", "the submission could not be read")
-            return SubmissionResult(**base, status="invalid_notebook", tests=tests,
-                                    message=str(exc), sha256=content_hash(job.path))  # fmt: skip
+            return result_of(status="invalid_notebook", tests=tests,
+                             message=str(exc), sha256=content_hash(job.path))  # fmt: skip
         graded, given = (job.handout.graded, job.handout.given) if job.handout else (None, ())
         session = Session(cells, mode=options.mode, limits=options.limits, hide=options.hide,
                           spawn=self.spawn, graded=graded, given=given)  # fmt: skip
         self._device = torch.device(options.device)
         try:
-            return self._grade_loaded(job, items, session, base, started)
+            return self._grade_loaded(job, items, session, result_of, started)
         finally:
             session.close()
             self._student = None
 
-    def _grade_loaded(self, job: Job, items: list[pytest.Item], session: Session, base: dict,
+    def _grade_loaded(self, job: Job, items: list[pytest.Item], session: Session,
+                      result_of: Callable[..., SubmissionResult],
                       started: float) -> SubmissionResult:  # fmt: skip
         try:
             report = _start(session)
         except LoadFailed as exc:
-            return SubmissionResult(
-                **base, status=exc.status, message=exc.message,
+            return result_of(
+                status=exc.status, message=exc.message,
                 tests=_unrun(items, "skipped", f"not run: {exc.message}"),
                 output=session.output(), seconds=time.monotonic() - started,
                 sha256=content_hash(job.path),
@@ -226,8 +236,8 @@ class GradingPlugin:
         tests = tuple(self._run(item, session) for item in items)
         session.close()  # the last worker's output is in, before it is read
         status, message = _status(job, session, self._harness_failures)
-        return SubmissionResult(
-            **base, status=status, tests=tests, message=message,
+        return result_of(
+            status=status, tests=tests, message=message,
             notes=tuple(report.notes), output=session.output(),
             seconds=time.monotonic() - started, sha256=content_hash(job.path),
         )  # fmt: skip
@@ -235,7 +245,7 @@ class GradingPlugin:
     def _run(self, item: pytest.Item, session: Session) -> TestResult:
         """One test's verdict. A test whose worker was killed from outside (not by the
         student's code, not by dlgrade) runs once more; twice is ``error``: grade again."""
-        points = float(item.get_closest_marker("points").args[0])
+        points = _points(item)
         reports = self._run_once(item, session)
         if _killed_from_outside(reports):
             reports = self._run_once(item, session)
@@ -252,7 +262,7 @@ class GradingPlugin:
     def _run_once(self, item: pytest.Item, session: Session) -> list:
         limit = item.get_closest_marker("time_limit")
         session.begin_test(float(limit.args[0]) if limit else None)
-        item._initrequest()  # fresh fixtures for every submission, as pytest-rerunfailures does
+        _function(item)._initrequest()  # fresh fixtures for every submission, as pytest-rerunfailures does
         return runtestprotocol(item, log=False, nextitem=None)
 
     # ------------------------------------------------------------------ misconceptions
@@ -277,10 +287,10 @@ class GradingPlugin:
         random.seed(seed)
         session.begin_test(None)
         try:
-            self._student.seed(seed)
+            self._loaded().seed(seed)
         except StudentProblem:
             return False
-        return matches(candidate, self._student, self._device, item.module)
+        return matches(candidate, self._loaded(), self._device, _function(item).module)
 
 
 def _start(session: Session):
@@ -361,7 +371,22 @@ def _verdict(reports: list) -> tuple[str, str]:
 
 def _unrun(items: list[pytest.Item], outcome: str, message: str) -> tuple[TestResult, ...]:
     return tuple(
-        TestResult(test_name(item), float(item.get_closest_marker("points").args[0]), outcome, message)
+        TestResult(test_name(item), _points(item), outcome, message)
         for item in items
     )
+
+
+def _points(item: pytest.Item) -> float:
+    """A test's points (collection refuses a suite where a test has none)."""
+    marker = item.get_closest_marker("points")
+    if marker is None or not marker.args:
+        raise SuiteError(f"{item.nodeid} has no @pytest.mark.points(n)")
+    return float(marker.args[0])
+
+
+def _function(item: pytest.Item) -> pytest.Function:
+    """A hidden test as what it is, a test function (pytest knows other items; suites hold none)."""
+    if not isinstance(item, pytest.Function):
+        raise SuiteError(f"{item.nodeid} is not a test function")
+    return item
 

@@ -59,7 +59,7 @@ def strip_solution(source: str, replacement: str = STUB) -> str:
                 raise MarkerError(f"line {number}: {line.strip()!r} inside another region")
             region = kind
             if kind == "solution":
-                out.append(BEGIN.match(line).group(1) + replacement)
+                out.append(_indentation(line) + replacement)
         elif region != kind:
             raise MarkerError(f"line {number}: {line.strip()!r} without its BEGIN")
         else:
@@ -68,6 +68,11 @@ def strip_solution(source: str, replacement: str = STUB) -> str:
         name = "SOLUTION" if region == "solution" else "HIDDEN TESTS"
         raise MarkerError(f"a BEGIN {name} region is never closed")
     return "\n".join(out)
+
+
+def _indentation(line: str) -> str:
+    """A BEGIN line's leading whitespace (what ``BEGIN``'s group catches), for its stub."""
+    return line[: len(line) - len(line.lstrip())]
 
 
 def _marker(line: str, number: int) -> tuple[str | None, bool]:

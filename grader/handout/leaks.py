@@ -177,9 +177,9 @@ def course_secrets(course: Course, assignment: str, public: Iterable[Path] = ())
     said = "\n".join([*handout, *public_text])
     for path in sorted((course.root / "suites").rglob("*.py")):
         origin = str(path.relative_to(course.root))
-        for token, line in suite_tokens(_read(path)):
+        for token, at in suite_tokens(_read(path)):
             if not _says(said, token):
-                secrets.tokens.setdefault(token, f"{origin}:{line}")
+                secrets.tokens.setdefault(token, f"{origin}:{at}")
     return secrets
 
 
@@ -195,12 +195,17 @@ def suite_tokens(code: str) -> Iterator[tuple[str, int]]:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):
             yield node.name, node.lineno
     for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
-            node, ast.AnnAssign) else []  # fmt: skip
+        assigned: ast.expr | None
+        if isinstance(node, ast.Assign):
+            targets, assigned = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign):
+            targets, assigned = [node.target], node.value
+        else:
+            continue
         for target in targets:
             if isinstance(target, ast.Name) and _constant_name(target.id):
                 yield target.id, node.lineno
-                value = _specific_value(code, node.value)
+                value = _specific_value(code, assigned)
                 if value:
                     yield value, node.lineno
 
@@ -214,8 +219,7 @@ def _specific_value(code: str, node: ast.expr | None) -> str | None:
     """A constant's value as written, where it is specific enough to give the test away."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) >= 12:
         return node.value
-    number = isinstance(node, ast.Constant) and type(node.value) in (int, float)
-    if number:
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):  # a number
         text = ast.get_source_segment(code, node) or ""
         return text if len(text) >= MIN_VALUE_CHARS else None
     return None
@@ -246,7 +250,7 @@ def _secret_lines(code: str) -> list[tuple[int, str]]:
     return [(number, line) for number, line, inside in _regions(lines) if inside is True]
 
 
-def _regions(lines: list[tuple[int, str]]) -> Iterator[tuple[int, str, bool]]:
+def _regions(lines: list[tuple[int, str]]) -> Iterator[tuple[int, str, bool | None]]:
     """(number, line, inside a region) of every line, where any line that looks like a
     marker counts as one (``dlgrade assign`` refuses those; a source notebook that holds
     them still has secrets): a BEGIN opens, an END closes; marker lines are left out,

@@ -57,7 +57,7 @@ def handout_of(notebooks: list[Path]) -> Handout:
         for cell in cells:
             source, _changed = neutralise_magics(cell)
             tree = _parse(source) if source is not None else None
-            if tree is None:
+            if source is None or tree is None:
                 continue
             graded.update((node.name, None) for node in tree.body if isinstance(node, _DEFINITIONS))
             given.append(given_code(source, tree))
@@ -68,7 +68,7 @@ def given_code(source: str, tree: ast.Module) -> str:
     """``source`` with every top-level statement that holds a solution blanked (line numbers kept)."""
     lines = source.splitlines()
     for node in tree.body:
-        span = range(_first_line(node) - 1, node.end_lineno)
+        span = range(_first_line(node) - 1, node.end_lineno or _first_line(node))  # None: never from a parse
         if any(SOLUTION_LINE.match(lines[i]) for i in span):
             for i in span:
                 lines[i] = ""

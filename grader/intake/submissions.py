@@ -242,7 +242,10 @@ def content_hash(path: str | Path) -> str:
     try:
         if not stat.S_ISREG(os.lstat(path).st_mode):
             return ""
+        digest = hashlib.sha256()
         with open(path, "rb") as handle:  # in chunks: a 10 GB file costs time, not 10 GB of memory
-            return hashlib.file_digest(handle, "sha256").hexdigest()
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        return digest.hexdigest()
     except OSError:
         return ""

@@ -211,6 +211,8 @@ class Gradebook:
                 row,
             )
             attempt_id = cursor.lastrowid
+            if attempt_id is None:  # sqlite3 sets it after every INSERT: said, not assumed
+                raise GradebookError(f"{self.path}: no row id for a new attempt")
             self._db.executemany(
                 "INSERT INTO tests (attempt_id, name, points, max_points, outcome, message)"
                 " VALUES (?, ?, ?, ?, ?, ?)",

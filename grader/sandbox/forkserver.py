@@ -64,13 +64,21 @@ def available() -> bool:
     return os.getuid() == 0 or _user_namespaces_work()
 
 
+def _bwrap() -> str:
+    """bwrap's path: warm workers are only used where there is one (``can_warm``)."""
+    path = bwrap_path()
+    if path is None:
+        raise OSError("warm workers need bubblewrap (bwrap), and it is not installed")
+    return path
+
+
 @functools.lru_cache(maxsize=1)
 def _user_namespaces_work() -> bool:
     """Whether, in the fork server's sandbox, a process can do what the fork server does for
     each worker: new PID, mount, network and IPC namespaces, a tmpfs, and a user namespace.
     Distributions may forbid unprivileged user namespaces (a sysctl, an AppArmor policy)."""
-    command = [bwrap_path(), *_server_sandbox(()), "--", sys.executable, "-I", "-c", _NAMESPACE_PROBE]
     try:
+        command = [_bwrap(), *_server_sandbox(()), "--", sys.executable, "-I", "-c", _NAMESPACE_PROBE]
         probe = subprocess.run(command, capture_output=True, timeout=30, env=_environment("/tmp"))
     except (OSError, subprocess.SubprocessError):
         return False
@@ -102,11 +110,13 @@ class ForkServer:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         zygote = [sys.executable, "-I", str(ZYGOTE_SCRIPT), "--control-fd", str(theirs.fileno())]
         zygote += [arg for path in paths_in_tmp(readable_paths()) for arg in ("--keep-in-tmp", path)]
-        command = [bwrap_path(), *_server_sandbox(hide), "--", *zygote]
+        command = [_bwrap(), *_server_sandbox(hide), "--", *zygote]
         self._proc = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             pass_fds=(theirs.fileno(),), env=_environment("/tmp"), start_new_session=True,
         )  # fmt: skip
+        assert self._proc.stderr is not None  # stderr=PIPE: for mypy, which cannot know
+        self._errors = self._proc.stderr
         theirs.close()
         self._sock = ours
         self._sock.settimeout(READY_SECONDS)
@@ -165,11 +175,11 @@ class ForkServer:
         if self._proc.poll() is None:
             self._proc.kill()
         self._proc.wait()
-        self._proc.stderr.close()
+        self._errors.close()
 
     def _stderr(self) -> str:
         try:
-            return self._proc.stderr.read()[-2000:].decode(errors="replace")
+            return self._errors.read()[-2000:].decode(errors="replace")
         except (OSError, ValueError):
             return ""
 

@@ -55,6 +55,7 @@ class StdioWorker(Channel):
             _command(limits), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             cwd=self._home, env=_environment(self._home),
         )  # fmt: skip
+        assert self._proc.stdin is not None and self._proc.stdout is not None  # both PIPEs (for mypy)
         # Our own copies of the two pipe ends, so that no file object closes them behind us.
         call_write, reply_read = os.dup(self._proc.stdin.fileno()), os.dup(self._proc.stdout.fileno())
         self._proc.stdin.close()

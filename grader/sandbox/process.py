@@ -421,6 +421,10 @@ class Channel:
     def _exit_code(self, timeout: float) -> int | None:
         raise NotImplementedError
 
+    @property
+    def alive(self) -> bool:
+        raise NotImplementedError
+
     def kill(self) -> None:
         raise NotImplementedError
 

@@ -197,7 +197,7 @@ class StudentFunction:
             reply = self._student._send(self.request(args, kwargs, keep))
         except StudentRaised as exc:
             explained = self._student._explained(exc)
-            if explained is exc:
+            if explained is None or explained is exc:  # None: never, for an exception given
                 raise
             raise explained from None
         result = self._student._decode(reply["ok"])

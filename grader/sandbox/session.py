@@ -207,6 +207,8 @@ class Session:
         if self._worker is None:
             self._restart()
         worker = self._worker
+        if worker is None:  # start() sets it or raises: dlgrade's failure, should it ever not
+            raise HarnessFailure(f"{what}: the worker did not start")
         try:
             reply = worker.request(message, self.remaining())
             self._charge(worker)

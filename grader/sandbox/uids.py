@@ -18,7 +18,9 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+import types
 
+fcntl: types.ModuleType | None  # None on Windows
 try:
     import fcntl
 except ImportError:  # Windows: never root, so no worker uids to hand out
@@ -49,7 +51,10 @@ def next_worker_uid() -> int:
         return FIRST_UID + block * BLOCK + offset
 
 
-def _claim_block():
+def _claim_block() -> tuple[int, int]:
+    """(block, descriptor of its lock file) of the first block no other process holds."""
+    if fcntl is None:  # Windows: never root, so never here
+        raise OSError("worker uids are handed out only where there is fcntl (POSIX)")
     folder = _lock_folder()
     for block in range(BLOCKS):
         # A bare descriptor, held while we live: a file object would warn when exit closes it.

@@ -56,7 +56,7 @@ def tree_pids(root: int) -> list[int]:
 
 
 def _children(pid: int) -> list[int]:
-    children = []
+    children: list[int] = []
     for task in os.listdir(f"/proc/{pid}/task"):
         with open(f"/proc/{pid}/task/{task}/children") as listing:
             children += map(int, listing.read().split())

@@ -55,7 +55,7 @@ def functions_used(node: ast.AST) -> tuple[str, ...]:
     found: list[tuple[int, int, str]] = []
     for child in ast.walk(node):
         name = _student_attribute(child) or _named_in_call(child)
-        if name:
+        if name and isinstance(child, ast.expr):  # both name only an Attribute or a Call
             found.append((child.lineno, child.col_offset, name))
     return tuple(dict.fromkeys(name for *_, name in sorted(found)))
 

@@ -61,7 +61,7 @@ def run_ci(paths: Sequence[str], *, assignment: str, suite: str = "public", cour
                     limits=limits)  # fmt: skip
     for result in results:
         echo(log_text(result, checks))
-    for line in annotations(results, checks):
+    for line in error_annotations(results, checks):
         echo(line)
     if github_output:
         write_output(github_output, "result", classroom_result(results, checks))
@@ -92,7 +92,7 @@ def _mark(test: TestResult) -> str:
 # ---------------------------------------------------------------- annotations
 
 
-def annotations(results: Sequence[SubmissionResult], checks: Mapping[str, CheckInfo]) -> list[str]:
+def error_annotations(results: Sequence[SubmissionResult], checks: Mapping[str, CheckInfo]) -> list[str]:
     """One ``::error`` per failing check or ungradable submission, at most MAX_ANNOTATIONS."""
     lines = []
     for result in results:

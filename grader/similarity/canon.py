@@ -187,6 +187,7 @@ class _Inliner(ast.NodeTransformer):
                 if isinstance(node, ast.stmt):
                     setattr(node, ORIGIN, origin)
         result = body[-1].value
+        last: ast.stmt
         if isinstance(statement, ast.Expr):
             last = ast.Expr(result)
         elif isinstance(statement, ast.Return):
@@ -281,8 +282,13 @@ def _if_assign(statement: ast.stmt) -> ast.stmt:
     yes, no = statement.body[0], statement.orelse[0]
     if isinstance(yes, ast.Return) and isinstance(no, ast.Return) and yes.value and no.value:
         return _merged(ast.Return(ast.IfExp(statement.test, yes.value, no.value)), statement, statement)
-    one_each = isinstance(yes, ast.Assign) and isinstance(no, ast.Assign) and len(yes.targets) == 1
-    if one_each and len(no.targets) == 1 and _same(yes.targets[0], no.targets[0]):
+    if (
+        isinstance(yes, ast.Assign)
+        and isinstance(no, ast.Assign)
+        and len(yes.targets) == 1
+        and len(no.targets) == 1
+        and _same(yes.targets[0], no.targets[0])
+    ):
         new = ast.Assign(yes.targets, ast.IfExp(statement.test, yes.value, no.value))
         return _merged(new, statement, statement)
     return statement

@@ -207,7 +207,8 @@ def without_resubmissions(found: list[Submission]) -> tuple[list[Submission], li
         digest = content_hash(submission.path)
         if digest:
             by_content[digest].append(submission)
-    dropped, notes = set(), []
+    dropped: set[str] = set()
+    notes: list[str] = []
     for group in by_content.values():
         if len(group) < 2:
             continue
@@ -337,14 +338,14 @@ def rarity(holders: int, class_size: int) -> float:
     return min(1.0, max(0.0, math.log(size / max(holders, 1)) / math.log(size / 2)))
 
 
-def _masses(keys: frozenset[Key], weights: dict[Key, float]) -> Counter[str]:
-    masses: Counter[str] = Counter()
+def _masses(keys: frozenset[Key], weights: dict[Key, float]) -> dict[str, float]:
+    masses: defaultdict[str, float] = defaultdict(float)
     for key in keys:
         masses[key[0]] += weights[key]
     return masses
 
 
-def function_scores(shared: dict[str, float], mass_a: Counter[str], mass_b: Counter[str],
+def function_scores(shared: dict[str, float], mass_a: dict[str, float], mass_b: dict[str, float],
                     settings: Settings) -> tuple[FunctionScore, ...]:  # fmt: skip
     """Per function both wrote: the share of the rarer side's rare code that the other has."""
     scores = []

@@ -102,8 +102,8 @@ def functions(cells: list[str], names: frozenset[str], *, with_helpers: bool = F
     parsed = parse_cells(cells)
     naming = naming_of(parsed, fixed=names)
     everything = definitions(parsed, _top_level_functions(parsed))
-    helpers = {name: _node(source) for name, source in everything.items() if name not in names}
-    helpers = {name: node for name, node in helpers.items() if isinstance(node, ast.FunctionDef)}
+    others = {name: _node(source) for name, source in everything.items() if name not in names}
+    helpers = {name: node for name, node in others.items() if isinstance(node, ast.FunctionDef)}
     wanted = sorted(definitions(parsed, names).items())
     if with_helpers:
         wanted += sorted((name, everything[name]) for name in helpers)
@@ -135,6 +135,8 @@ def canonical_tokens(source: str, naming: Naming, helpers: dict[str, ast.Functio
     Where the canonical form cannot be mapped back, the plain tokens of ``source``.
     """
     node = ast.parse(source).body[0]
+    if not isinstance(node, _DEFINITIONS):  # definitions() hands only these; a parse error to the caller
+        raise ValueError(f"not a def or a class: {source[:40]!r}")
     tree = canonical(node, aliases=naming.aliases, helpers=helpers)
     text = ast.unparse(tree)
     statements = [n for n in ast.walk(tree) if isinstance(n, ast.stmt)]
@@ -350,6 +352,8 @@ def _special_names(tree: ast.AST, naming: Naming) -> dict[tuple[int, int], str]:
     special: dict[tuple[int, int], str] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute):
+            if node.end_lineno is None or node.end_col_offset is None:  # a parsed tree has both
+                continue
             where = (node.end_lineno, node.end_col_offset - len(node.attr.encode("utf-8")))
             special[where] = NAME if node.attr in naming.own_attributes else node.attr
         elif isinstance(node, ast.Call):

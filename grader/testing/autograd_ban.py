@@ -148,8 +148,8 @@ def _uses(node: ast.AST, own: Set[str] = frozenset()) -> list[tuple[int, str]]:
             found.append((n.lineno, f"uses {n.id}"))
         elif isinstance(n, (ast.Import, ast.ImportFrom)) and _imports_autograd(n):
             found.append((n.lineno, "imports " + _import_text(n)))
-        elif isinstance(n, ast.Call) and _reflects_on_autograd(n, own):
-            found.append((n.lineno, f"looks up {n.args[1].value!r} by name"))
+        elif isinstance(n, ast.Call) and (looked_up := _reflected_on_autograd(n, own)):
+            found.append((n.lineno, f"looks up {looked_up!r} by name"))
     return found
 
 
@@ -169,12 +169,14 @@ def _import_text(node: ast.Import | ast.ImportFrom) -> str:
     return names if isinstance(node, ast.Import) else f"{names} from {node.module}"
 
 
-def _reflects_on_autograd(node: ast.Call, own: Set[str]) -> bool:
-    """``getattr(x, "backward")`` and the like: a constant name that only autograd uses."""
-    return (
+def _reflected_on_autograd(node: ast.Call, own: Set[str]) -> str | None:
+    """``getattr(x, "backward")`` and the like: the constant name, when only autograd uses it."""
+    if (
         isinstance(node.func, ast.Name)
         and node.func.id in {"getattr", "setattr", "hasattr"}
         and len(node.args) >= 2
         and isinstance(node.args[1], ast.Constant)
         and node.args[1].value in (ATTRIBUTES - own) | NAMES
-    )
+    ):
+        return node.args[1].value
+    return None

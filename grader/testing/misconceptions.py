@@ -109,6 +109,8 @@ def load_catalogue(folder: Path) -> Catalogue | None:
         return None
     name = f"dlgrade_misconceptions_{abs(hash(str(path.resolve())))}"
     spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:  # a .py path always has a loader; said, not assumed
+        raise ImportError(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
@@ -125,6 +127,8 @@ def changed(module: types.ModuleType, *edits: tuple[str, str]) -> types.ModuleTy
     the reference's own code, not from a second implementation that could drift from it.
     Names the module imports are imported again; the module itself is not touched.
     """
+    if module.__file__ is None:
+        raise ValueError(f"{module.__name__} has no source file to change")
     source = Path(module.__file__).read_text()
     for old, new in edits:
         if source.count(old) != 1:

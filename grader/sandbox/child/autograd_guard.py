@@ -70,7 +70,8 @@ def refused(tally: Tally) -> Iterator[None]:
         raise tally.knock("forward-mode autograd (torch.autograd.forward_ad, torch.func.jvp)")
 
     saved = (Variable._execution_engine, torch._C._enter_dual_level, _predispatch._enter_dual_level_impl)
-    Variable._execution_engine = _RefusingEngine(saved[0], tally)
+    # A duck-typed stand-in (run_backward refused, the rest forwarded); the stubs want the real class.
+    Variable._execution_engine = _RefusingEngine(saved[0], tally)  # type: ignore[assignment]
     torch._C._enter_dual_level = _predispatch._enter_dual_level_impl = enter_dual_level
     try:
         yield

@@ -43,6 +43,8 @@ def _load_ipython_reader():
             return None
         path = os.path.join(os.path.dirname(spec.origin), "core", "inputtransformer2.py")
         module_spec = importlib.util.spec_from_file_location("_dlgrade_ipython_input", path)
+        if module_spec is None or module_spec.loader is None:
+            return None
         module = importlib.util.module_from_spec(module_spec)
         module_spec.loader.exec_module(module)
         module.TransformerManager()  # the API used below is there
@@ -174,7 +176,7 @@ class _ScanState:
         i = 0
         while i < len(line):
             if self.string is not None:
-                i = self._in_string(line, i)
+                i = self._in_string(line, i, self.string)
                 continue
             char = line[i]
             if char == "#":
@@ -195,14 +197,15 @@ class _ScanState:
         if self.string in ("'", '"') and not self.continued:
             self.string = None  # an unterminated one-line string ends with its line
 
-    def _in_string(self, line: str, i: int) -> int:
+    def _in_string(self, line: str, i: int, string: str) -> int:
+        """One step inside ``string``'s literal (its opening quotes, ``self.string``)."""
         if line[i] == "\\":
-            if i == len(line) - 1 and self.string in ("'", '"'):
+            if i == len(line) - 1 and string in ("'", '"'):
                 self.continued = True  # a one-line string continued by a backslash
                 return i + 1
             return i + 2
-        if line.startswith(self.string, i):
-            end = i + len(self.string)
+        if line.startswith(string, i):
+            end = i + len(string)
             self.string = None
             return end
         return i + 1

@@ -123,8 +123,9 @@ def _changed_here(node: ast.stmt) -> set[str]:
         targets = [node.target]
     elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
         func = node.value.func
-        method_of_a_name = isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
-        return {func.value.id} if method_of_a_name else set()
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):  # a method of a name
+            return {func.value.id}
+        return set()
     else:
         return set()
     names = set()

@@ -124,11 +124,18 @@ def _check(result: int, what: str) -> None:
         raise OSError(errno, f"{what}: {os.strerror(errno)}")
 
 
+def _posix_libc() -> ctypes.CDLL:
+    """libc, for the mounts only root makes on Linux (never reached on Windows, never root)."""
+    if _libc is None:
+        raise OSError("no libc on this platform: mounts are made on Linux only")
+    return _libc
+
+
 def _unshare_mounts() -> None:
-    _check(_libc.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
+    _check(_posix_libc().unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
     _mount("none", "/", None, MS_REC | MS_PRIVATE, None)  # our covers stay ours
 
 
 def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None) -> None:
     encoded = [s.encode() if s is not None else None for s in (source, target, fstype, data)]
-    _check(_libc.mount(encoded[0], encoded[1], encoded[2], flags, encoded[3]), f"mount {target}")
+    _check(_posix_libc().mount(encoded[0], encoded[1], encoded[2], flags, encoded[3]), f"mount {target}")

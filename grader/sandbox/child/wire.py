@@ -165,7 +165,8 @@ def decode(value: Any, *, handle_factory=None) -> Any:
 
 
 def _decode_raw(body: dict) -> tuple[torch.dtype, list[int], bytes]:
-    dtype = ALLOWED_DTYPES.get(body.get("dtype"))
+    name = body.get("dtype")
+    dtype = ALLOWED_DTYPES.get(name) if type(name) is str else None  # a list is not even hashable
     shape = body.get("shape")
     data = body.get("data")
     if dtype is None:

@@ -11,9 +11,9 @@ from grader.results.records import SubmissionResult, TestResult
 from grader.selfcheck.check import exit_code
 from grader.selfcheck.check_descriptions import CheckInfo
 from grader.selfcheck.ci import (
-    annotations,
     ci_command,
     classroom_result,
+    error_annotations,
     error_command,
     job_summary,
     points_lines,
@@ -34,7 +34,7 @@ CHECKS = {"test_sign_of_negative_zero_positive": CheckInfo("test_sign_of_negativ
 
 
 def test_a_failing_check_is_one_error_annotation_with_its_newlines_encoded():
-    assert annotations([BOB], CHECKS) == [
+    assert error_annotations([BOB], CHECKS) == [
         "::error file=bob.ipynb,title=sign%3A test_sign_of_negative_zero_positive::"
         "sign([-2.5, 0, 3]): expected 0, got 1 | at index [1]%0A  expected: [-1, 0, 1]"
         "%0Ahint: work the example in the message by hand and compare each step with sign."

@@ -62,6 +62,7 @@ def tensor_message(**overrides):
     "bad",
     [
         tensor_message(dtype="object"),
+        tensor_message(dtype=["float32"]),  # unhashable: escaped as a TypeError until mypy saw it
         tensor_message(shape=[3]),
         tensor_message(shape=[-2]),
         tensor_message(device="cuda:99"),

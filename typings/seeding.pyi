@@ -1,0 +1,2 @@
+# `import seeding` inside the worker, where grader/sandbox/child/ is sys.path[0], is this module.
+from grader.sandbox.child.seeding import *

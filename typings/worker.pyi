@@ -1,0 +1,2 @@
+# `import worker` inside the worker, where grader/sandbox/child/ is sys.path[0], is this module.
+from grader.sandbox.child.worker import *
