@@ -45,17 +45,24 @@ from grader.grading.parallel import default_workers  # noqa: E402
 from grader.intake.submissions import content_hash  # noqa: E402
 from grader.results.records import ResultsFile, SubmissionResult, TestResult  # noqa: E402
 
-A1_LIKE = tuple(TestResult(f"test_a1_case_{i:02d}", 1.5, "passed" if i % 5 else "failed",
-                           "" if i % 5 else "sign(z) differs at [3, 1]: expected 0.0, got 1.0")
-                for i in range(16))  # fmt: skip
+A1_LIKE = tuple(
+    TestResult(
+        f"test_a1_case_{i:02d}",
+        1.5,
+        "passed" if i % 5 else "failed",
+        "" if i % 5 else "sign(z) differs at [3, 1]: expected 0.0, got 1.0",
+    )
+    for i in range(16)
+)
 
 
 def instant_grade(paths, options, on_result):
     """The stand-in for grading: an a1-shaped result for each path, at once."""
     results = []
     for path in paths:
-        result = SubmissionResult(path, "a1", "graded", tests=A1_LIKE, seconds=0.03,
-                                  sha256=content_hash(path))  # fmt: skip
+        result = SubmissionResult(
+            path, "a1", "graded", tests=A1_LIKE, seconds=0.03, sha256=content_hash(path)
+        )
         on_result(result)
         results.append(result)
     return results
@@ -87,8 +94,20 @@ def stand_in_files(folder: Path, count: int) -> list[str]:
 
 def run_cli(paths: list[str], folder: Path, *extra: str) -> float:
     started = time.perf_counter()
-    run = CliRunner().invoke(main, ["grade", "-a", "a1", "--gradebook", str(folder / "book.sqlite"),
-                                    "--json", str(folder / "results.json"), *extra, *paths])  # fmt: skip
+    run = CliRunner().invoke(
+        main,
+        [
+            "grade",
+            "-a",
+            "a1",
+            "--gradebook",
+            str(folder / "book.sqlite"),
+            "--json",
+            str(folder / "results.json"),
+            *extra,
+            *paths,
+        ],
+    )
     wall = time.perf_counter() - started
     assert run.exit_code == 0, run.output[-2000:]
     written = json.loads((folder / "results.json").read_text())["results"]
@@ -97,8 +116,12 @@ def run_cli(paths: list[str], folder: Path, *extra: str) -> float:
 
 
 def row(kind: str, size: int, wall: float) -> dict:
-    return {"grading": kind, "submissions": size, "wall_s": round(wall, 2),
-            "per_submission_ms": round(1000 * wall / size, 2)}  # fmt: skip
+    return {
+        "grading": kind,
+        "submissions": size,
+        "wall_s": round(wall, 2),
+        "per_submission_ms": round(1000 * wall / size, 2),
+    }
 
 
 def stand_in(size: int, folder: Path, before: bool) -> dict:

@@ -58,8 +58,9 @@ def sanity(scores: dict[str, tuple[float, float]]) -> list[str]:
         score, most = scores[variant.student]
         full = most > 0 and score == most
         if full != (variant.expect == "full"):
-            problems.append(f"{variant.student} ({variant.what}): {score:g}/{most:g}, "
-                            f"expected {variant.expect}")
+            problems.append(
+                f"{variant.student} ({variant.what}): {score:g}/{most:g}, expected {variant.expect}"
+            )
     return problems
 
 
@@ -76,16 +77,24 @@ def record(name: str, what: str, runs: list[Run], scores: dict[str, tuple[float,
     problems = sanity(scores)
     seconds = statistics.median(r.seconds for r in runs)
     print(f"{name}: {seconds:.2f} s, {'sane' if not problems else problems}", flush=True)
-    return {"what": what, "command": shown(runs[0].command),
-            "wall_s": round(seconds, 2), "rounds_s": [round(r.seconds, 2) for r in runs],
-            "scores": {s: f"{a:g}/{m:g}" for s, (a, m) in sorted(scores.items())},
-            "sane": not problems, "problems": problems}  # fmt: skip
+    return {
+        "what": what,
+        "command": shown(runs[0].command),
+        "wall_s": round(seconds, 2),
+        "rounds_s": [round(r.seconds, 2) for r in runs],
+        "scores": {s: f"{a:g}/{m:g}" for s, (a, m) in sorted(scores.items())},
+        "sane": not problems,
+        "problems": problems,
+    }
 
 
 def warm_page_cache(bin_dir: Path) -> None:
     """Every tool starts with torch and its own modules in the page cache, none from disk."""
-    subprocess.run([str(bin_dir / "python"), "-c", "import torch, nbgrader, otter, grader.cli"],
-                   check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+    subprocess.run(
+        [str(bin_dir / "python"), "-c", "import torch, nbgrader, otter, grader.cli"],
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
 
 
 def time_dlgrade(notebooks: dict[str, Path], work: Path, options: tuple[str, ...], rounds: int) -> dict:
@@ -113,9 +122,12 @@ def time_otter(autograder: Path, notebooks: dict[str, Path], out: Path, bin_dir:
 
 def time_dlgrade_cold(notebooks: dict[str, Path], work: Path) -> dict:
     run, scores = run_dlgrade.grade_cold(notebooks, work)
-    return record("dlgrade (cold workers)",
-                  "grader.grading.grade.grade(warm=False), one process, hidden suite",
-                  [run], scores)  # fmt: skip
+    return record(
+        "dlgrade (cold workers)",
+        "grader.grading.grade.grade(warm=False), one process, hidden suite",
+        [run],
+        scores,
+    )
 
 
 def grade_everything(work: Path, bin_dir: Path, rounds: int, cold: bool) -> dict:
@@ -141,8 +153,9 @@ def speedups(runs: dict) -> dict:
     """How many times faster each dlgrade run is than nbgrader and than otter."""
     found = {}
     for mine in (name for name in runs if name.startswith("dlgrade")):
-        ratios = {other: round(runs[other]["wall_s"] / runs[mine]["wall_s"], 1)
-                  for other in ("nbgrader", "otter")}  # fmt: skip
+        ratios = {
+            other: round(runs[other]["wall_s"] / runs[mine]["wall_s"], 1) for other in ("nbgrader", "otter")
+        }
         found[mine] = {"faster_than": ratios, "goal_met": all(r >= GOAL for r in ratios.values())}
     return {"speedups": found, "goal": GOAL}
 
@@ -161,9 +174,13 @@ def main() -> None:
     versions = bench_venv.ensure(venv)
     with tempfile.TemporaryDirectory(prefix="dlgrade-compare-") as tmp:
         report = grade_everything(Path(tmp), venv / "bin", args.rounds, cold=not args.no_cold)
-    report = {"machine": {"cores": os.cpu_count(), "python": platform.python_version()},
-              "versions": versions, "submissions": len(class_of_20.VARIANTS),
-              **report, **speedups(report["runs"])}  # fmt: skip
+    report = {
+        "machine": {"cores": os.cpu_count(), "python": platform.python_version()},
+        "versions": versions,
+        "submissions": len(class_of_20.VARIANTS),
+        **report,
+        **speedups(report["runs"]),
+    }
     Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report["speedups"], indent=2))
     if not args.no_memory:

@@ -158,8 +158,12 @@ def busy(pid: int, call: Callable[[], object]) -> dict:
     with Sampler(pid) as sampler:
         call()
     peak = rounded(sampler.peak)
-    return {"peak": peak, "vm_hwm_rss": round(peak_rss(pid), 1), "samples": sampler.samples,
-            "call_s": round(time.perf_counter() - started, 2)}  # fmt: skip
+    return {
+        "peak": peak,
+        "vm_hwm_rss": round(peak_rss(pid), 1),
+        "samples": sampler.samples,
+        "call_s": round(time.perf_counter() - started, 2),
+    }
 
 
 # --------------------------------------------------------------------------- the workloads
@@ -197,8 +201,9 @@ def a5_accuracy_task(session: Session) -> None:
     optimizer = student.lib("torch.optim.Adam", model.call_keep("parameters"), lr=1e-3)
     loss_fn = student.lib("torch.nn.CrossEntropyLoss")
     generator = suite.worker_generator(student, suite.DIGITS_SEED)
-    student.keep("train", model, optimizer, loss_fn, *train_and_val, **suite.DIGITS_TRAINING,
-                 generator=generator)  # fmt: skip
+    student.keep(
+        "train", model, optimizer, loss_fn, *train_and_val, **suite.DIGITS_TRAINING, generator=generator
+    )
     accuracy = suite.hidden_label_accuracy(model, x_test, y_test)
     if accuracy < suite.ACCURACY_THRESHOLD:
         raise RuntimeError(f"the a5 reference reached only {accuracy:.3f}: the workload did not run")
@@ -241,9 +246,10 @@ def measure_forked() -> dict:
         report["fork_server"] = rounded(smaps(zygote))
         report["idle"] = [idle_workers(server, zygote, count) for count in IDLE_COUNTS]
         report["idle_marginal_pss_per_worker"] = _slope(report["idle"])
-        report["busy"] = {name: busy_forked(server, zygote, task)
-                          for name, task in (("a5_accuracy_task", a5_accuracy_task),
-                                             (f"matmul_{MATMUL_N}", matmul_task))}  # fmt: skip
+        report["busy"] = {
+            name: busy_forked(server, zygote, task)
+            for name, task in (("a5_accuracy_task", a5_accuracy_task), (f"matmul_{MATMUL_N}", matmul_task))
+        }
     return report
 
 
@@ -261,10 +267,12 @@ def idle_workers(server: forkserver.ForkServer, zygote: int, count: int) -> dict
     finally:
         for session in sessions:
             session.close()
-    return {"workers": count,
-            "per_worker_median": rounded({k: statistics.median(e[k] for e in each) for k in each[0]}),
-            "total_pss_with_server": round(server_now["pss"] + sum(e["pss"] for e in each), 1),
-            "server_pss": round(server_now["pss"], 1)}  # fmt: skip
+    return {
+        "workers": count,
+        "per_worker_median": rounded({k: statistics.median(e[k] for e in each) for k in each[0]}),
+        "total_pss_with_server": round(server_now["pss"] + sum(e["pss"] for e in each), 1),
+        "server_pss": round(server_now["pss"], 1),
+    }
 
 
 def _slope(idle: list[dict]) -> float:

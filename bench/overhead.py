@@ -43,7 +43,7 @@ from grader.grading.grade import grade  # noqa: E402
 from grader.grading.parallel import default_workers  # noqa: E402
 from grader.sandbox import forkserver  # noqa: E402
 
-TRIVIAL_SUITE = '''
+TRIVIAL_SUITE = """
 import pytest
 import torch
 
@@ -51,7 +51,7 @@ import torch
 @pytest.mark.points(1)
 def test_f(student):
     assert student.f(torch.ones(3)).tolist() == [2.0, 2.0, 2.0]
-'''
+"""
 
 
 def notebooks(folder: Path, count: int, code: str) -> list[str]:
@@ -70,9 +70,14 @@ def run(paths: list[str], assignment: str, course: Course, warm: bool, workers: 
     wall = time.perf_counter() - started
     assert all(r.status == "graded" and r.score == r.max_score for r in results), "a bench run failed"
     per = sorted(r.seconds for r in results)
-    return {"submissions": len(paths), "workers": workers, "wall_s": round(wall, 3),
-            "min_ms": round(1000 * per[0], 1), "median_ms": round(1000 * statistics.median(per), 1),
-            "p90_ms": round(1000 * per[int(0.9 * (len(per) - 1))], 1)}  # fmt: skip
+    return {
+        "submissions": len(paths),
+        "workers": workers,
+        "wall_s": round(wall, 3),
+        "min_ms": round(1000 * per[0], 1),
+        "median_ms": round(1000 * statistics.median(per), 1),
+        "p90_ms": round(1000 * per[int(0.9 * (len(per) - 1))], 1),
+    }
 
 
 def trivial_course(folder: Path) -> Course:
@@ -100,8 +105,17 @@ def nonroot_overhead(submissions: int, no_cold: bool) -> dict:
     with tempfile.TemporaryDirectory(prefix="dlgrade-nonroot-home-") as home:
         os.chown(home, account.pw_uid, account.pw_gid)
         out = Path(home) / "overhead.json"
-        command = [sys.executable, __file__, "--submissions", str(submissions), "--a4-submissions", "0",
-                   "--out", str(out), *(["--no-cold"] if no_cold else [])]  # fmt: skip
+        command = [
+            sys.executable,
+            __file__,
+            "--submissions",
+            str(submissions),
+            "--a4-submissions",
+            "0",
+            "--out",
+            str(out),
+            *(["--no-cold"] if no_cold else []),
+        ]
         subprocess.run(unprivileged.as_user(command, home), cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         return {"user": account.pw_name, **json.loads(out.read_text())}
 

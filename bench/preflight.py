@@ -65,9 +65,11 @@ def main() -> None:
     report = {"warm_workers": forkserver.available(), "load_average": os.getloadavg()[0], "rows": rows}
     Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
     for row in rows:
-        print(f"{row['assignment']}: the preflight costs {row['reference_median_s']} s per grading process "
-              f"(median of {args.repeats}, max {row['reference_max_s']} s); a whole one-submission batch "
-              f"takes {row['one_submission_batch_wall_s']} s")  # fmt: skip
+        print(
+            f"{row['assignment']}: the preflight costs {row['reference_median_s']} s per grading process "
+            f"(median of {args.repeats}, max {row['reference_max_s']} s); a whole one-submission batch "
+            f"takes {row['one_submission_batch_wall_s']} s"
+        )
 
 
 if __name__ == "__main__":

@@ -41,8 +41,12 @@ def measure(size: int, workers: int, folder: Path) -> dict:
     results = grade(paths, assignment="a1", course=Course(COURSE), workers=workers)
     wall = time.perf_counter() - started
     assert all(r.score == 23 for r in results), "a bench run failed: not every copy got 23/23"
-    return {"submissions": size, "workers": workers, "wall_s": round(wall, 2),
-            "per_submission_ms": round(1000 * wall / size, 1)}  # fmt: skip
+    return {
+        "submissions": size,
+        "workers": workers,
+        "wall_s": round(wall, 2),
+        "per_submission_ms": round(1000 * wall / size, 1),
+    }
 
 
 def main() -> None:

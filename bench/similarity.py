@@ -79,8 +79,31 @@ LADDER = (
     "literals",
     "all",
 )  # whole copies
-WORDS = ("value", "tmp", "acc", "data", "item", "res", "out_", "thing", "vec", "mat", "cur", "aux", "q",
-         "alpha_", "beta_", "foo", "bar", "node", "elem", "store", "holder", "my_var", "temp2")  # fmt: skip
+WORDS = (
+    "value",
+    "tmp",
+    "acc",
+    "data",
+    "item",
+    "res",
+    "out_",
+    "thing",
+    "vec",
+    "mat",
+    "cur",
+    "aux",
+    "q",
+    "alpha_",
+    "beta_",
+    "foo",
+    "bar",
+    "node",
+    "elem",
+    "store",
+    "holder",
+    "my_var",
+    "temp2",
+)
 
 
 @dataclass
@@ -105,8 +128,9 @@ def solutions(assignment: str) -> list[tuple[list[str], dict[str, str]]]:
     for path in sorted((CORPUS / assignment).glob("s*.py")):
         text = path.read_text()
         tree = ast.parse(text)
-        imports = [ast.get_source_segment(text, n) for n in tree.body
-                   if isinstance(n, ast.Import | ast.ImportFrom)]  # fmt: skip
+        imports = [
+            ast.get_source_segment(text, n) for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)
+        ]
         defs = {n.name: ast.get_source_segment(text, n) for n in tree.body if isinstance(n, ast.FunctionDef)}
         found.append((imports, defs))
     return found
@@ -195,8 +219,10 @@ def make_class(assignment: str, size: int, copies: int, seed: int) -> list[Stude
     graded = graded_of(corpus)
     honest = [honest_student(f"h{i:03d}", corpus, graded, rng) for i in range(size - copies)]
     sources = rng.sample(honest, copies)
-    copied = [copier(f"c{i:03d}", src, TRANSFORMS[i % len(TRANSFORMS)], rng, corpus, graded)
-              for i, src in enumerate(sources)]  # fmt: skip
+    copied = [
+        copier(f"c{i:03d}", src, TRANSFORMS[i % len(TRANSFORMS)], rng, corpus, graded)
+        for i, src in enumerate(sources)
+    ]
     return honest + copied
 
 
@@ -254,8 +280,14 @@ def reorder(student: Student, rng: random.Random) -> Student:
     return replace(student, definitions=definitions, cell_layout=layout)
 
 
-COMMENTS = ("# compute the result", "# TODO: check shapes", "# this is my own implementation",
-            "# vectorised for speed", "# see lecture 3", "# edge case")  # fmt: skip
+COMMENTS = (
+    "# compute the result",
+    "# TODO: check shapes",
+    "# this is my own implementation",
+    "# vectorised for speed",
+    "# see lecture 3",
+    "# edge case",
+)
 
 
 def comments(student: Student, rng: random.Random) -> Student:
@@ -275,9 +307,15 @@ def comments(student: Student, rng: random.Random) -> Student:
 
 # Half of these are provably dead and the normaliser drops them; the other half look alive
 # (a print, a flag that is read, an assert that is not a constant) and stay in the copy.
-DEAD = ("_unused = None", "if False:\n    print('debug')", "for _ in range(0):\n    pass", "assert True",
-        "print('checking shapes')", "verbose = False\nif verbose:\n    print('step')",
-        "assert len(str(1)) == 1")  # fmt: skip
+DEAD = (
+    "_unused = None",
+    "if False:\n    print('debug')",
+    "for _ in range(0):\n    pass",
+    "assert True",
+    "print('checking shapes')",
+    "verbose = False\nif verbose:\n    print('step')",
+    "assert len(str(1)) == 1",
+)
 
 
 def dead_code(student: Student, rng: random.Random) -> Student:
@@ -344,17 +382,23 @@ class _Rewriter(ast.NodeTransformer):
             if isinstance(value, ast.ListComp) and len(value.generators) == 1 and not value.generators[0].ifs:
                 return _as_loop(name, value)
             if isinstance(value, ast.IfExp):
-                return ast.If(value.test, [ast.Assign(node.targets, value.body)],
-                              [ast.Assign(node.targets, value.orelse)])  # fmt: skip
+                return ast.If(
+                    value.test,
+                    [ast.Assign(node.targets, value.body)],
+                    [ast.Assign(node.targets, value.orelse)],
+                )
         return node
 
 
 def _as_loop(name: str, comprehension: ast.ListComp) -> list[ast.stmt]:
     generator = comprehension.generators[0]
-    append = ast.Expr(ast.Call(ast.Attribute(ast.Name(name, ast.Load()), "append", ast.Load()),
-                               [comprehension.elt], []))  # fmt: skip
-    return [ast.Assign([ast.Name(name, ast.Store())], ast.List([], ast.Load())),
-            ast.For(generator.target, generator.iter, [append], [])]  # fmt: skip
+    append = ast.Expr(
+        ast.Call(ast.Attribute(ast.Name(name, ast.Load()), "append", ast.Load()), [comprehension.elt], [])
+    )
+    return [
+        ast.Assign([ast.Name(name, ast.Store())], ast.List([], ast.Load())),
+        ast.For(generator.target, generator.iter, [append], []),
+    ]
 
 
 def _extract_helper(function: ast.FunctionDef) -> ast.FunctionDef | None:
@@ -393,8 +437,14 @@ def partial_copy(name: str, source: Student, corpus, graded: list[str], rng: ran
     return Student(name, imports, definitions, source.name, "partial", partial=tuple(longest))
 
 
-STEPS = {"rename": rename, "reorder": reorder, "comments": comments, "dead_code": dead_code,
-         "literals": literals, "rewrite": rewrite}  # fmt: skip
+STEPS = {
+    "rename": rename,
+    "reorder": reorder,
+    "comments": comments,
+    "dead_code": dead_code,
+    "literals": literals,
+    "rewrite": rewrite,
+}
 
 
 # ----------------------------------------------------------------------------- measuring
@@ -413,9 +463,12 @@ def partial_truth(students: list[Student]) -> set[frozenset[str]]:
 
 def scores(flagged: set[frozenset[str]], positives: set[frozenset[str]]) -> dict:
     hits = flagged & positives
-    return {"flagged": len(flagged), "true_positives": len(hits),
-            "precision": round(len(hits) / len(flagged), 4) if flagged else 1.0,
-            "recall": round(len(hits) / len(positives), 4) if positives else 1.0}  # fmt: skip
+    return {
+        "flagged": len(flagged),
+        "true_positives": len(hits),
+        "precision": round(len(hits) / len(flagged), 4) if flagged else 1.0,
+        "recall": round(len(hits) / len(positives), 4) if positives else 1.0,
+    }
 
 
 def recall_by_transform(students: list[Student], flagged: set[frozenset[str]]) -> dict[str, str]:
@@ -426,8 +479,9 @@ def recall_by_transform(students: list[Student], flagged: set[frozenset[str]]) -
     return out
 
 
-def average_precision(ranking: list[frozenset[str]], positives: set[frozenset[str]],
-                      ignored: set[frozenset[str]]) -> float:  # fmt: skip
+def average_precision(
+    ranking: list[frozenset[str]], positives: set[frozenset[str]], ignored: set[frozenset[str]]
+) -> float:
     """AP of a ranking of pairs (best first; pairs not ranked come last, in no order: they count as 0)."""
     hits, total = 0, 0.0
     rank = 0
@@ -447,8 +501,15 @@ def jaccard_ranking(students: list[Student], k: int = 3) -> list[tuple[frozenset
     import io  # noqa: PLC0415
     import tokenize  # noqa: PLC0415
 
-    skip = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
-            tokenize.ENDMARKER, tokenize.ENCODING}  # fmt: skip
+    skip = {
+        tokenize.COMMENT,
+        tokenize.NL,
+        tokenize.NEWLINE,
+        tokenize.INDENT,
+        tokenize.DEDENT,
+        tokenize.ENDMARKER,
+        tokenize.ENCODING,
+    }
     grams = {}
     for st in students:
         text = "\n\n".join(source for _, source in sorted(st.definitions))
@@ -477,9 +538,12 @@ def per_disguise(
     for transform, positives in sorted(copies.items()):
         ignored = every - positives
         mine = flagged - ignored
-        out[transform] = {"copies": len(positives), "found": len(positives & flagged),
-                          "false_flags": len(mine - positives),
-                          "average_precision": average_precision(ranking, positives, ignored)}  # fmt: skip
+        out[transform] = {
+            "copies": len(positives),
+            "found": len(positives & flagged),
+            "false_flags": len(mine - positives),
+            "average_precision": average_precision(ranking, positives, ignored),
+        }
     return out
 
 
@@ -487,8 +551,10 @@ def run_dlgrade(assignment: str, folder: Path, settings: Settings) -> tuple[Repo
     """The detector as ``dlgrade similarity`` runs it, timed by phase."""
     start = time.perf_counter()
     template = load_template(COURSE / "assignments" / assignment / f"{assignment}.ipynb", k=settings.k)
-    prints = [fingerprint(s.student, s.path, read_cells(s.path), template=template, settings=settings)
-              for s in discover([str(folder)], assignment)]  # fmt: skip
+    prints = [
+        fingerprint(s.student, s.path, read_cells(s.path), template=template, settings=settings)
+        for s in discover([str(folder)], assignment)
+    ]
     fingerprinted = time.perf_counter()
     report = compare(
         prints, assignment=assignment, policy=CoursePolicy(), settings=settings, template=template
@@ -497,10 +563,13 @@ def run_dlgrade(assignment: str, folder: Path, settings: Settings) -> tuple[Repo
     render(report)
     done = time.perf_counter()
     naive = naive_all_pairs(prints)
-    return report, {"read_and_fingerprint": round(fingerprinted - start, 2),
-                    "pairs_inverted_index": round(compared - fingerprinted, 2),
-                    "html": round(done - compared, 2), "total": round(done - start, 2),
-                    "pairs_naive_for_comparison": naive}  # fmt: skip
+    return report, {
+        "read_and_fingerprint": round(fingerprinted - start, 2),
+        "pairs_inverted_index": round(compared - fingerprinted, 2),
+        "html": round(done - compared, 2),
+        "total": round(done - start, 2),
+        "pairs_naive_for_comparison": naive,
+    }
 
 
 def naive_all_pairs(prints: list) -> float:
@@ -526,22 +595,31 @@ def evaluate(assignment: str, size: int, copies: int, seed: int, settings: Setti
     found_partial = {frozenset((p.student_a, p.student_b)) for p in report.partials}
     jaccard = jaccard_ranking(students)
     false = [p for p in report.flagged if frozenset((p.student_a, p.student_b)) not in positives | partial]
-    return {"seed": seed, "students": size, "copies": copies, "pairs": size * (size - 1) // 2,
-            **scores(flagged - partial, positives),
-            "recall_by_transform": recall_by_transform(students, flagged),
-            "per_disguise": per_disguise(students, ranking, flagged),
-            "jaccard_per_disguise": per_disguise(students, [p for p, _ in jaccard], set()),
-            "partial_findings": {"found": len(found_partial & partial), "of": len(partial),
-                                 "findings": len(report.partials),
-                                 "pairs_of_findings_that_are_copies":
-                                     len(found_partial & (partial | positives)),
-                                 "pairs_with_findings": len(found_partial)},
-            "partial_diagnosis": partial_diagnosis(report, partial),
-            "false_positives": [(p.student_a, p.student_b, p.similarity, p.evidence, p.scored)
-                                for p in false][:10],
-            "missed": _missed(report, positives, flagged), "seconds": seconds,
-            "all_pairs": [(p.student_a, p.student_b, p.similarity, p.evidence) for p in report.pairs],
-            "jaccard": [(tuple(sorted(p)), j) for p, j in jaccard[:5000]]}  # fmt: skip
+    return {
+        "seed": seed,
+        "students": size,
+        "copies": copies,
+        "pairs": size * (size - 1) // 2,
+        **scores(flagged - partial, positives),
+        "recall_by_transform": recall_by_transform(students, flagged),
+        "per_disguise": per_disguise(students, ranking, flagged),
+        "jaccard_per_disguise": per_disguise(students, [p for p, _ in jaccard], set()),
+        "partial_findings": {
+            "found": len(found_partial & partial),
+            "of": len(partial),
+            "findings": len(report.partials),
+            "pairs_of_findings_that_are_copies": len(found_partial & (partial | positives)),
+            "pairs_with_findings": len(found_partial),
+        },
+        "partial_diagnosis": partial_diagnosis(report, partial),
+        "false_positives": [(p.student_a, p.student_b, p.similarity, p.evidence, p.scored) for p in false][
+            :10
+        ],
+        "missed": _missed(report, positives, flagged),
+        "seconds": seconds,
+        "all_pairs": [(p.student_a, p.student_b, p.similarity, p.evidence) for p in report.pairs],
+        "jaccard": [(tuple(sorted(p)), j) for p, j in jaccard[:5000]],
+    }
 
 
 def partial_diagnosis(report: Report, partial: set[frozenset[str]]) -> dict:
@@ -610,8 +688,13 @@ def _at(threshold: float, least: float, runs: list[dict], positives_of: dict) ->
             frozenset((a, b)) for a, b, s, e in run["all_pairs"] if s >= threshold and e >= least
         } - partial
         tp, fp, pos = tp + len(flagged & positives), fp + len(flagged - positives), pos + len(positives)
-    return {"threshold": threshold, "min_evidence": least, "precision": round(tp / max(1, tp + fp), 4),
-            "recall": round(tp / max(1, pos), 4), "false_positives": fp}  # fmt: skip
+    return {
+        "threshold": threshold,
+        "min_evidence": least,
+        "precision": round(tp / max(1, tp + fp), 4),
+        "recall": round(tp / max(1, pos), 4),
+        "false_positives": fp,
+    }
 
 
 def best_f1(runs: list[dict], positives_of: dict, baseline: str = "jaccard") -> dict:
@@ -647,8 +730,11 @@ def solutions_only(assignment: str, settings: Settings) -> dict:
             write_notebook(Student(f"s{i:02d}", imports, list(defs.items())), Path(tmp), demo)
         report = compare_submissions([tmp], assignment=assignment, course=Course(COURSE), settings=settings)
     top = report.pairs[:3]
-    return {"pairs": 45, "flagged": len(report.flagged),
-            "most_similar": [(p.student_a, p.student_b, p.similarity, p.evidence) for p in top]}  # fmt: skip
+    return {
+        "pairs": 45,
+        "flagged": len(report.flagged),
+        "most_similar": [(p.student_a, p.student_b, p.similarity, p.evidence) for p in top],
+    }
 
 
 def copydetect_similarities(assignment: str, students: list[Student], k: int, window: int) -> tuple:
@@ -672,14 +758,21 @@ def copydetect_similarities(assignment: str, students: list[Student], k: int, wi
         found = definitions(parse_cells(cells), names)
         return "\n\n".join(found[n] for n in sorted(found))
 
-    boilerplate = CodeFingerprint("t.py", k, window, fp=io.StringIO(code([c.source for c in template_cells])),
-                                  language="python").hashes  # fmt: skip
+    boilerplate = CodeFingerprint(
+        "t.py", k, window, fp=io.StringIO(code([c.source for c in template_cells])), language="python"
+    ).hashes
     start = time.perf_counter()
     prints = {}
     for st in students:
         cells = ["\n".join(st.imports)] + [source for _, source in st.definitions]
-        prints[st.name] = CodeFingerprint(f"{st.name}.py", k, window, boilerplate=list(boilerplate),
-                                          fp=io.StringIO(code(cells)), language="python")  # fmt: skip
+        prints[st.name] = CodeFingerprint(
+            f"{st.name}.py",
+            k,
+            window,
+            boilerplate=list(boilerplate),
+            fp=io.StringIO(code(cells)),
+            language="python",
+        )
     pairs = []
     for a, b in combinations(sorted(prints), 2):
         _, (s1, s2), _ = compare_files(prints[a], prints[b])
@@ -693,9 +786,11 @@ def copydetect_run(assignment: str, students: list[Student]) -> dict:
     pairs, seconds = copydetect_similarities(assignment, students, k=25, window=1)
     ranked = sorted(pairs, key=lambda p: -p[2])
     ranking = [frozenset((a, b)) for a, b, _ in ranked]
-    return {"copydetect": [(tuple(sorted((a, b))), s) for a, b, s in ranked],
-            "copydetect_per_disguise": per_disguise(students, ranking, set()),
-            "copydetect_seconds": seconds}  # fmt: skip
+    return {
+        "copydetect": [(tuple(sorted((a, b))), s) for a, b, s in ranked],
+        "copydetect_per_disguise": per_disguise(students, ranking, set()),
+        "copydetect_seconds": seconds,
+    }
 
 
 def markdown(results: dict) -> str:
@@ -716,8 +811,12 @@ def markdown(results: dict) -> str:
             f"precision **{hits / max(1, flagged):.2f}**, recall **{hits / max(1, positives):.2f}** "
             f"({hits} of {positives} whole copies). Token Jaccard at its best-F1 threshold on these "
             f"runs ({best['threshold']}): precision {best['precision']:.2f}, recall {best['recall']:.2f}."
-            + (f" copydetect 0.5.0 at its best-F1 threshold ({other['threshold']}): precision "
-               f"{other['precision']:.2f}, recall {other['recall']:.2f}." if other else ""),
+            + (
+                f" copydetect 0.5.0 at its best-F1 threshold ({other['threshold']}): precision "
+                f"{other['precision']:.2f}, recall {other['recall']:.2f}."
+                if other
+                else ""
+            ),
             "",
             "| disguise | copies | dlgrade flagged | dlgrade AP | Jaccard AP |"
             + (" copydetect AP |" if other else ""),
@@ -725,8 +824,9 @@ def markdown(results: dict) -> str:
         ]
         for transform in TRANSFORMS:
             ours = [r["per_disguise"][transform] for r in mine if transform in r["per_disguise"]]
-            theirs = [r["jaccard_per_disguise"][transform] for r in mine
-                      if transform in r["jaccard_per_disguise"]]  # fmt: skip
+            theirs = [
+                r["jaccard_per_disguise"][transform] for r in mine if transform in r["jaccard_per_disguise"]
+            ]
             copies = sum(d["copies"] for d in ours)
             ap = sum(d["average_precision"] * d["copies"] for d in ours) / max(1, copies)  # pooled
             jap = sum(d["average_precision"] * d["copies"] for d in theirs) / max(1, copies)
@@ -774,18 +874,23 @@ def main(argv: list[str] | None = None) -> None:
             positives_of[(assignment, seed)] = (truth(students), partial_truth(students))
             if args.copydetect:
                 run |= copydetect_run(assignment, students)
-            print(f"{assignment} seed {seed}: precision {run['precision']} recall {run['recall']} "
-                  f"{run['recall_by_transform']} partial {run['partial_findings']} "
-                  f"{run['seconds']['total']} s",
-                  flush=True)  # fmt: skip
+            print(
+                f"{assignment} seed {seed}: precision {run['precision']} recall {run['recall']} "
+                f"{run['recall_by_transform']} partial {run['partial_findings']} "
+                f"{run['seconds']['total']} s",
+                flush=True,
+            )
             runs.append(run)
-    results = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-               "settings": asdict(settings),
-               "runs": [{k: v for k, v in r.items() if k not in ("all_pairs", "jaccard", "copydetect")}
-                        for r in runs],
-               "sweep": sweep(runs, positives_of, [0.6, 0.7, 0.8, 0.9], [1.0, 2.0, 3.0, 4.0]),
-               "jaccard_best_f1": best_f1(runs, positives_of),
-               "solutions_only": {a: solutions_only(a, settings) for a in args.assignments}}  # fmt: skip
+    results = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "settings": asdict(settings),
+        "runs": [
+            {k: v for k, v in r.items() if k not in ("all_pairs", "jaccard", "copydetect")} for r in runs
+        ],
+        "sweep": sweep(runs, positives_of, [0.6, 0.7, 0.8, 0.9], [1.0, 2.0, 3.0, 4.0]),
+        "jaccard_best_f1": best_f1(runs, positives_of),
+        "solutions_only": {a: solutions_only(a, settings) for a in args.assignments},
+    }
     if args.copydetect:
         results["copydetect_best_f1"] = best_f1(runs, positives_of, "copydetect")
     Path(args.out).write_text(json.dumps(results, indent=1) + "\n")

@@ -20,9 +20,7 @@ def solution() -> nbformat.NotebookNode:
     notebook = nbformat.read(str(ROOT / "source/a1/a1.ipynb"), as_version=4)
     for cell in notebook.cells:
         if cell.cell_type == "code":
-            cell.source = "\n".join(
-                line for line in cell.source.splitlines() if "### " not in line
-            )
+            cell.source = "\n".join(line for line in cell.source.splitlines() if "### " not in line)
     return notebook
 
 
@@ -41,8 +39,9 @@ def main() -> None:
     template = nbformat.read(str(ROOT / "source/a1/a1.ipynb"), as_version=4)
     nbformat.write(student_notebook(template), str(HERE / "carol.ipynb"))
     looping = with_change(solution(), "for _ in range(epochs):", "while True:")
-    nbformat.write(with_change(looping, "if not updated:\n            break", "pass"),
-                   str(HERE / "dave.ipynb"))  # fmt: skip
+    nbformat.write(
+        with_change(looping, "if not updated:\n            break", "pass"), str(HERE / "dave.ipynb")
+    )
     (HERE / "erin.ipynb").write_text('{"cells": [ this is not JSON')
 
 

@@ -1,13 +1,13 @@
 """The ``dlgrade`` command line: thin commands over plain functions.
 
-    dlgrade grade --assignment a1 --json results.json submissions/*.ipynb
-    dlgrade check assignments/a1/a1.ipynb
-    dlgrade assign source/a1/a1.ipynb assignments/a1
-    dlgrade doctor                                    (grader/grading/preflight.py)
-    dlgrade release --assignment a1 handout/          (grader/handout/release.py)
-    dlgrade ci --assignment a1 a1.ipynb               (grader/selfcheck/ci.py)
-    dlgrade report --out report/                      (reports/cli.py)
-    dlgrade similarity --assignment a1 submissions/   (grader/similarity/cli.py)
+dlgrade grade --assignment a1 --json results.json submissions/*.ipynb
+dlgrade check assignments/a1/a1.ipynb
+dlgrade assign source/a1/a1.ipynb assignments/a1
+dlgrade doctor                                    (grader/grading/preflight.py)
+dlgrade release --assignment a1 handout/          (grader/handout/release.py)
+dlgrade ci --assignment a1 a1.ipynb               (grader/selfcheck/ci.py)
+dlgrade report --out report/                      (reports/cli.py)
+dlgrade similarity --assignment a1 submissions/   (grader/similarity/cli.py)
 """
 
 from __future__ import annotations
@@ -36,20 +36,46 @@ from grader.sandbox.process import isolation_warning
 DEFAULTS = Limits()
 
 grading_choices = [
-    click.option("--test-timeout", "test_seconds", type=float, default=DEFAULTS.test_seconds,
-                 show_default=True, help="Seconds one hidden test may take."),
-    click.option("--submission-timeout", "submission_seconds", type=float,
-                 default=DEFAULTS.submission_seconds, show_default=True,
-                 help="Seconds one whole submission may take."),
-    click.option("--memory-mb", type=int, default=DEFAULTS.memory_mb, show_default=True,
-                 help="Memory a student's code may add to its worker (beyond what torch took)."),
-    click.option("--threads", type=click.IntRange(min=1), default=DEFAULTS.threads, show_default=True,
-                 help="torch threads in each student's worker (parallelism comes from --workers)."),
-    click.option("--run-all", is_flag=True,
-                 help="Run every top-level statement, not only imports and definitions."),
-    click.option("--device", default=GradingOptions.device, show_default=True,
-                 help="Where graded functions get their tensors: auto, cpu, cuda or cuda:N."),
-]  # fmt: skip
+    click.option(
+        "--test-timeout",
+        "test_seconds",
+        type=float,
+        default=DEFAULTS.test_seconds,
+        show_default=True,
+        help="Seconds one hidden test may take.",
+    ),
+    click.option(
+        "--submission-timeout",
+        "submission_seconds",
+        type=float,
+        default=DEFAULTS.submission_seconds,
+        show_default=True,
+        help="Seconds one whole submission may take.",
+    ),
+    click.option(
+        "--memory-mb",
+        type=int,
+        default=DEFAULTS.memory_mb,
+        show_default=True,
+        help="Memory a student's code may add to its worker (beyond what torch took).",
+    ),
+    click.option(
+        "--threads",
+        type=click.IntRange(min=1),
+        default=DEFAULTS.threads,
+        show_default=True,
+        help="torch threads in each student's worker (parallelism comes from --workers).",
+    ),
+    click.option(
+        "--run-all", is_flag=True, help="Run every top-level statement, not only imports and definitions."
+    ),
+    click.option(
+        "--device",
+        default=GradingOptions.device,
+        show_default=True,
+        help="Where graded functions get their tensors: auto, cpu, cuda or cuda:N.",
+    ),
+]
 
 
 def with_grading_choices(command):
@@ -58,8 +84,12 @@ def with_grading_choices(command):
 
     @functools.wraps(command)
     def run(*args, test_seconds, submission_seconds, memory_mb, threads, run_all, device, **kwargs):
-        limits = Limits(test_seconds=test_seconds, submission_seconds=submission_seconds, memory_mb=memory_mb,
-                        threads=threads)  # fmt: skip
+        limits = Limits(
+            test_seconds=test_seconds,
+            submission_seconds=submission_seconds,
+            memory_mb=memory_mb,
+            threads=threads,
+        )
         choices = {"limits": limits, "mode": "all" if run_all else "definitions", "device": device}
         return command(*args, choices=choices, **kwargs)
 
@@ -76,23 +106,52 @@ def main() -> None:
 
 @main.command()
 @click.option("--assignment", "-a", required=True, help="Assignment id, e.g. a1.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False),
-              help="Write results here at the end (meanwhile: one line per result in FILE.partial.jsonl).")
-@click.option("--gradebook", "gradebook_path", type=click.Path(dir_okay=False),
-              help=f"SQLite gradebook (default: {FILENAME} in the course folder).")
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False),
+    help="Write results here at the end (meanwhile: one line per result in FILE.partial.jsonl).",
+)
+@click.option(
+    "--gradebook",
+    "gradebook_path",
+    type=click.Path(dir_okay=False),
+    help=f"SQLite gradebook (default: {FILENAME} in the course folder).",
+)
 @click.option("--force", is_flag=True, help="Grade again what the gradebook already has.")
-@click.option("--workers", "-j", type=click.IntRange(min=1),
-              help="Grading processes side by side [default: one per core; on GPUs, one per GPU].")
-@click.option("--scheduler", metavar="ADDRESS",
-              help="Grade on this Dask cluster (e.g. tcp://host:8786) instead of this machine.")
-@click.option("--min-workers", type=click.IntRange(min=1), default=GradingOptions.min_workers,
-              show_default=True,
-              help="With --scheduler: wait until this many Dask workers have joined (e.g. the Slurm "
-                   "jobs asked for), so that the work is cut for all of them.")
+@click.option(
+    "--workers",
+    "-j",
+    type=click.IntRange(min=1),
+    help="Grading processes side by side [default: one per core; on GPUs, one per GPU].",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Grade on this Dask cluster (e.g. tcp://host:8786) instead of this machine.",
+)
+@click.option(
+    "--min-workers",
+    type=click.IntRange(min=1),
+    default=GradingOptions.min_workers,
+    show_default=True,
+    help="With --scheduler: wait until this many Dask workers have joined (e.g. the Slurm "
+    "jobs asked for), so that the work is cut for all of them.",
+)
 @with_grading_choices
 @click.argument("submissions", nargs=-1, required=True, type=click.Path(exists=True))
-def grade(assignment, json_path, gradebook_path, force, workers, scheduler, min_workers, submissions, course,
-          choices) -> None:  # fmt: skip
+def grade(
+    assignment,
+    json_path,
+    gradebook_path,
+    force,
+    workers,
+    scheduler,
+    min_workers,
+    submissions,
+    course,
+    choices,
+) -> None:
     """Grade SUBMISSIONS (notebooks, .py files, or folders of them) with the hidden suite.
 
     Every result goes into the gradebook as soon as it is finished; a submission the
@@ -101,15 +160,21 @@ def grade(assignment, json_path, gradebook_path, force, workers, scheduler, min_
     not grade them; the same command grades them again); 1: the batch could not run.
     """
     _warn_isolation()
-    options = GradingOptions.of(course, assignment, force=force, scheduler=scheduler, min_workers=min_workers,
-                                **choices).checked()  # fmt: skip
+    options = GradingOptions.of(
+        course, assignment, force=force, scheduler=scheduler, min_workers=min_workers, **choices
+    ).checked()
     options = options.but(workers=workers or _default_workers(options))
     book = Path(gradebook_path) if gradebook_path else default_gradebook(course)
     events = _Printed()
     try:
         with Gradebook(book) as gradebook:
-            graded = grade_class(list(submissions), options, gradebook=gradebook,
-                                 results=Path(json_path) if json_path else None, events=events)  # fmt: skip
+            graded = grade_class(
+                list(submissions),
+                options,
+                gradebook=gradebook,
+                results=Path(json_path) if json_path else None,
+                events=events,
+            )
     except KeyboardInterrupt:
         click.echo(f"\ninterrupted: {resume_hint(book)}", err=True)
         sys.exit(130)
@@ -121,9 +186,12 @@ def grade(assignment, json_path, gradebook_path, force, workers, scheduler, min_
     click.echo(f"gradebook: {book}")
     errors = [item.submission.student for item in graded if item.result.status == "error"]
     if errors:
-        click.echo(f"{len(errors)} submission(s) could not be graded (status error: not the students' "
-                   f"doing): {_few(errors)}. "
-                   "Run the same command again to grade them again.", err=True)  # fmt: skip
+        click.echo(
+            f"{len(errors)} submission(s) could not be graded (status error: not the students' "
+            f"doing): {_few(errors)}. "
+            "Run the same command again to grade them again.",
+            err=True,
+        )
         sys.exit(EXIT_NOT_GRADED)
 
 
@@ -143,8 +211,11 @@ class _Printed(BatchEvents):
 
     def waiting_for_batch(self, students: list[str]) -> None:
         if students:
-            click.echo(f"waiting for another dlgrade that is grading {len(students)} of these students "
-                       f"({_few(students)})", err=True)  # fmt: skip
+            click.echo(
+                f"waiting for another dlgrade that is grading {len(students)} of these students "
+                f"({_few(students)})",
+                err=True,
+            )
 
     def waiting_for_workers(self, connected: int, wanted: int) -> None:
         click.echo(f"waiting for Dask workers: {connected} of {wanted} have joined", err=True)
@@ -160,13 +231,20 @@ def _few(names: list[str], shown: int = 10) -> str:
 
 def resume_hint(book: Path) -> str:
     """What Ctrl-C leaves behind, and how to go on from there."""
-    return (f"every result finished so far is in the gradebook {book}. Run the same command again "
-            "to go on: what is there is not graded again, the rest is.")  # fmt: skip
+    return (
+        f"every result finished so far is in the gradebook {book}. Run the same command again "
+        "to go on: what is there is not graded again, the rest is."
+    )
 
 
 @main.command()
-@click.option("--assignment", "-a", "assignments", multiple=True,
-              help="Check this assignment only (repeatable) [default: every assignment of the course].")
+@click.option(
+    "--assignment",
+    "-a",
+    "assignments",
+    multiple=True,
+    help="Check this assignment only (repeatable) [default: every assignment of the course].",
+)
 @with_grading_choices
 def doctor(assignments, course, choices) -> None:
     """Say which walls of the sandbox this machine gives, and grade every assignment's reference

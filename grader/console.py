@@ -85,8 +85,12 @@ def _check_lines(test: TestResult, info: CheckInfo, names: tuple[str, ...], widt
 def _tally(result: SubmissionResult, about: list[tuple[str, ...]]) -> str:
     passed = sum(test.outcome == "passed" for test in result.tests)
     line = f"{passed} of {len(result.tests)} public checks passed."
-    failing = [name for test, names in zip(result.tests, about, strict=True)
-               if test.outcome not in MARKS for name in names]  # fmt: skip
+    failing = [
+        name
+        for test, names in zip(result.tests, about, strict=True)
+        if test.outcome not in MARKS
+        for name in names
+    ]
     return f"{line} Still to fix: {', '.join(dict.fromkeys(failing))}." if failing else line
 
 
@@ -131,14 +135,14 @@ OUTCOME_HINTS = {
     "missing": "define {function} with exactly this name (names are case-sensitive) in a code cell.",
     "timeout": "{function} did not finish in time: look for a loop that never ends.",
     "crashed": "{function} ended its Python process (exit(), os._exit, a crash, running out of "
-               "memory): return a value instead.",
+    "memory): return a value instead.",
     "error": "the check could not use what {function} returned: compare its type, number of "
-             "values and shape with the handout.",
+    "values and shape with the handout.",
     "failed": "work the example in the message by hand and compare each step with {function}.",
     "skipped": "this test did not run: the submission's status above says why.",
     "harness": "nothing in your code is at fault: dlgrade itself could not run this check. Run it "
-               "again, and tell your instructor if it happens again.",
-}  # fmt: skip
+    "again, and tell your instructor if it happens again.",
+}
 """What to try next, by outcome: the one table, for the terminal (``check``, ``ci``) and
 the feedback pages (``reports/feedback.py``)."""
 

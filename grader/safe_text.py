@@ -114,7 +114,17 @@ _CUT_AT_END = re.compile(r"\.\.\. \[(\d+) characters cut\]\Z")
 
 
 # What is escaped, as ``str.translate`` tables (a C loop: 64 KiB of escapes in about a ms)
-_UNSAFE = [*range(0x00, 0x20), *range(0x7F, 0xA0), 0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F),
-           *range(0x2066, 0x206A), 0x2028, 0x2029, *range(0xD800, 0xE000)]  # fmt: skip
+_UNSAFE = [
+    *range(0x00, 0x20),
+    *range(0x7F, 0xA0),
+    0x061C,
+    0x200E,
+    0x200F,
+    *range(0x202A, 0x202F),
+    *range(0x2066, 0x206A),
+    0x2028,
+    0x2029,
+    *range(0xD800, 0xE000),
+]
 _IN_LINE = {point: _escape(point) for point in _UNSAFE}
 _IN_TEXT = {point: escaped for point, escaped in _IN_LINE.items() if chr(point) not in "\n\t"}

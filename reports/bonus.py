@@ -174,8 +174,10 @@ def lateness(submitted_at: str, deadline: datetime | None, late: LatePolicy) -> 
     days = days_late(submitted, deadline)
     if days == 0:
         return Lateness()
-    when = (f"handed in {local_time(submitted, deadline)}, {delay(submitted - deadline)} after the "
-            f"deadline {local_time(deadline, deadline)}: {days} started day(s) late")  # fmt: skip
+    when = (
+        f"handed in {local_time(submitted, deadline)}, {delay(submitted - deadline)} after the "
+        f"deadline {local_time(deadline, deadline)}: {days} started day(s) late"
+    )
     if late.cutoff_days is not None and days > late.cutoff_days:
         return Lateness(days, Fraction(1), f"{when}, past the cutoff of {late.cutoff_days:g} days: 0 points")
     lost = min(Fraction(1), exact(late.per_day) * days)
@@ -193,8 +195,12 @@ def local_time(moment: datetime, deadline: datetime) -> str:
 def delay(span: timedelta) -> str:
     """A delay in words: "1 second", "2 hours 5 minutes", "3 days 4 hours"."""
     seconds = int(span.total_seconds())
-    parts = [(seconds // 86400, "day"), (seconds % 86400 // 3600, "hour"),
-             (seconds % 3600 // 60, "minute"), (seconds % 60, "second")]  # fmt: skip
+    parts = [
+        (seconds // 86400, "day"),
+        (seconds % 86400 // 3600, "hour"),
+        (seconds % 3600 // 60, "minute"),
+        (seconds % 60, "second"),
+    ]
     words = [f"{n} {unit}{'s' if n != 1 else ''}" for n, unit in parts if n]
     return " ".join(words[:2]) or "0 seconds"
 

@@ -104,8 +104,17 @@ def bar_chart(bins: list[Bin], *, title: str, unit: str, marker: tuple[float, st
     for i, b in enumerate(bins):
         height = plot_height * b.count / top
         title_text = f"{number(b.low)} to under {number(b.high)} {unit}: {b.count}"
-        bars.append(Bar(LEFT + i * slot + 1, TOP + plot_height - height, max(slot - 2, 1), height,
-                        number(b.low), title_text, labelled=i % every == 0))  # fmt: skip
+        bars.append(
+            Bar(
+                LEFT + i * slot + 1,
+                TOP + plot_height - height,
+                max(slot - 2, 1),
+                height,
+                number(b.low),
+                title_text,
+                labelled=i % every == 0,
+            )
+        )
     line = None
     if marker is not None and bins:
         value, label = marker

@@ -91,9 +91,13 @@ class ClassReport:
         return sorted(seen.values(), key=lambda a: a.student)
 
 
-def build_report(gradebook: Gradebook, policy: CoursePolicy, exam: ExamPoints | None = None,
-                 roster: Roster | None = None,
-                 overrides: Overrides | None = None) -> ClassReport:  # fmt: skip
+def build_report(
+    gradebook: Gradebook,
+    policy: CoursePolicy,
+    exam: ExamPoints | None = None,
+    roster: Roster | None = None,
+    overrides: Overrides | None = None,
+) -> ClassReport:
     """The class report from a gradebook and the course's policy."""
     latest = latest_attempts(gradebook, tuple(policy.assignments))
     return class_report(latest, policy, exam, roster, overrides)
@@ -105,9 +109,13 @@ def latest_attempts(gradebook: Gradebook, assignments: tuple[str, ...] = ()) -> 
     return {assignment: gradebook.latest(assignment) for assignment in names}
 
 
-def class_report(latest: Latest, policy: CoursePolicy, exam: ExamPoints | None = None,
-                 roster: Roster | None = None,
-                 overrides: Overrides | None = None) -> ClassReport:  # fmt: skip
+def class_report(
+    latest: Latest,
+    policy: CoursePolicy,
+    exam: ExamPoints | None = None,
+    roster: Roster | None = None,
+    overrides: Overrides | None = None,
+) -> ClassReport:
     assignments = tuple(policy.assignments) or tuple(sorted(latest))
     maxima = {a: max_points(a, policy, latest.get(a, {})) for a in assignments}
     counted = {a: team_submissions(latest.get(a, {}), policy) for a in assignments}
@@ -115,12 +123,14 @@ def class_report(latest: Latest, policy: CoursePolicy, exam: ExamPoints | None =
         student_report(student, policy, assignments, maxima, counted, exam, roster, overrides or NO_OVERRIDES)
         for student in class_list(policy, latest, exam or {}, roster)
     )
-    return ClassReport(policy, assignments, maxima, students, has_exam=exam is not None,
-                       overrides=overrides or NO_OVERRIDES)  # fmt: skip
+    return ClassReport(
+        policy, assignments, maxima, students, has_exam=exam is not None, overrides=overrides or NO_OVERRIDES
+    )
 
 
-def class_list(policy: CoursePolicy, latest: Latest, exam: dict[str, Fraction | None],
-               roster: Roster | None = None) -> list[str]:  # fmt: skip
+def class_list(
+    policy: CoursePolicy, latest: Latest, exam: dict[str, Fraction | None], roster: Roster | None = None
+) -> list[str]:
     """Every student of the class: the roster's, once every other input is checked against it;
     without a roster, everyone the submissions, the course file and the exam file name."""
     graded = {student for by_student in latest.values() for student in by_student}
@@ -155,8 +165,13 @@ def team_submission(team: str, members: tuple[str, ...], attempts: dict[str, Att
     if len(submitted) == 1:
         return Counted(chosen)
     times = ", ".join(f"{a.student} {_when(a)}" for a in submitted)
-    return Counted(chosen, (f"team {team}: {len(submitted)} members submitted ({times}); "
-                            f"the most recent, {chosen.student}'s, counts",))  # fmt: skip
+    return Counted(
+        chosen,
+        (
+            f"team {team}: {len(submitted)} members submitted ({times}); "
+            f"the most recent, {chosen.student}'s, counts",
+        ),
+    )
 
 
 def handed_in(attempt: Attempt) -> datetime:
@@ -170,23 +185,43 @@ def _when(attempt: Attempt) -> str:
     return f"{display_time(attempt.graded_at)} (graded; hand-in time unknown)"
 
 
-def student_report(student: str, policy: CoursePolicy, assignments: tuple[str, ...],
-                   maxima: dict[str, float], counted: dict[str, dict[str, Counted]],
-                   exam: dict[str, Fraction | None] | None, roster: Roster | None = None,
-                   overrides: Overrides = NO_OVERRIDES) -> StudentReport:  # fmt: skip
+def student_report(
+    student: str,
+    policy: CoursePolicy,
+    assignments: tuple[str, ...],
+    maxima: dict[str, float],
+    counted: dict[str, dict[str, Counted]],
+    exam: dict[str, Fraction | None] | None,
+    roster: Roster | None = None,
+    overrides: Overrides = NO_OVERRIDES,
+) -> StudentReport:
     team = policy.team_of(student)
     mine = {a: counted[a].get(team, Counted(None)) for a in assignments}
-    lines = [with_overrides(assignment_score(student, team, a, mine[a], policy, maxima[a],
-                                             overrides.deadline(student, a, _deadline(policy, a))),
-                            overrides.of(student, a))
-             for a in assignments]  # fmt: skip
+    lines = [
+        with_overrides(
+            assignment_score(
+                student,
+                team,
+                a,
+                mine[a],
+                policy,
+                maxima[a],
+                overrides.deadline(student, a, _deadline(policy, a)),
+            ),
+            overrides.of(student, a),
+        )
+        for a in assignments
+    ]
     breakdown = bonus_breakdown(lines, policy)
     exam_points = None if exam is None else exam.get(student)
     return StudentReport(
-        student, roster.name_of(student) if roster else policy.name_of(student), team, breakdown,
+        student,
+        roster.name_of(student) if roster else policy.name_of(student),
+        team,
+        breakdown,
         attempts={a: mine[a].attempt for a in assignments},
         final=None if exam is None else final(exam_points, breakdown.bonus, policy),
-    )  # fmt: skip
+    )
 
 
 def _deadline(policy: CoursePolicy, assignment: str) -> datetime | None:
@@ -194,23 +229,44 @@ def _deadline(policy: CoursePolicy, assignment: str) -> datetime | None:
     return configured.deadline if configured else None
 
 
-def assignment_score(student: str, team: str, assignment: str, counted: Counted, policy: CoursePolicy,
-                     maximum: float, deadline: datetime | None = None) -> AssignmentScore:  # fmt: skip
+def assignment_score(
+    student: str,
+    team: str,
+    assignment: str,
+    counted: Counted,
+    policy: CoursePolicy,
+    maximum: float,
+    deadline: datetime | None = None,
+) -> AssignmentScore:
     configured = policy.assignments.get(assignment)
     weight = configured.weight if configured else 1.0
     attempt = counted.attempt
     if attempt is None:
-        return AssignmentScore(assignment, Fraction(0), exact(maximum), exact(weight),
-                               notes=("no submission: 0 points",), deadline=deadline)  # fmt: skip
+        return AssignmentScore(
+            assignment,
+            Fraction(0),
+            exact(maximum),
+            exact(weight),
+            notes=("no submission: 0 points",),
+            deadline=deadline,
+        )
     late = lateness(attempt.submitted_at, deadline, policy.late)
     notes = list(counted.notes)
     if attempt.student != student:
         notes.append(f"{attempt.student}'s submission counts for team {team}")
     if late.note:
         notes.append(late.note)
-    return AssignmentScore(assignment, exact(attempt.result.score), exact(maximum), exact(weight), late,
-                           counted_from=attempt.student, submitted_at=attempt.submitted_at,
-                           notes=tuple(notes), deadline=deadline)  # fmt: skip
+    return AssignmentScore(
+        assignment,
+        exact(attempt.result.score),
+        exact(maximum),
+        exact(weight),
+        late,
+        counted_from=attempt.student,
+        submitted_at=attempt.submitted_at,
+        notes=tuple(notes),
+        deadline=deadline,
+    )
 
 
 def with_overrides(line: AssignmentScore, overrides: list[Override]) -> AssignmentScore:
@@ -220,5 +276,9 @@ def with_overrides(line: AssignmentScore, overrides: list[Override]) -> Assignme
         return line
     adjustment = sum((o.points for o in overrides if o.kind == "adjustment"), Fraction(0))
     zeroed = any(o.kind == "zero" for o in overrides)
-    return replace(line, adjustment=line.adjustment + adjustment, zeroed=line.zeroed or zeroed,
-                   notes=(*line.notes, *(o.note() for o in overrides)))  # fmt: skip
+    return replace(
+        line,
+        adjustment=line.adjustment + adjustment,
+        zeroed=line.zeroed or zeroed,
+        notes=(*line.notes, *(o.note() for o in overrides)),
+    )

@@ -22,28 +22,50 @@ STARTERS = Path(__file__).parent / "templates" / "init"
 
 @click.command(cls=DlgradeCommand)
 @course_option("Course folder with course.toml (default: found from the current folder).", fallback=False)
-@click.option("--gradebook", "gradebook_path", type=click.Path(dir_okay=False, exists=True),
-              help=f"SQLite gradebook (default: {FILENAME} in the course folder).")
-@click.option("--exam", "exam_path", type=click.Path(dir_okay=False, exists=True),
-              help="CSV with columns student,exam: adds final scores and pass/fail.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="report", show_default=True,
-              help="Folder to write the reports into.")
+@click.option(
+    "--gradebook",
+    "gradebook_path",
+    type=click.Path(dir_okay=False, exists=True),
+    help=f"SQLite gradebook (default: {FILENAME} in the course folder).",
+)
+@click.option(
+    "--exam",
+    "exam_path",
+    type=click.Path(dir_okay=False, exists=True),
+    help="CSV with columns student,exam: adds final scores and pass/fail.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default="report",
+    show_default=True,
+    help="Folder to write the reports into.",
+)
 @click.option("--gradescope", is_flag=True, help="Also write Gradescope results.json files.")
 @click.option("--excel", is_flag=True, help="CSVs with a byte-order mark, so Excel reads accents as written.")
 def report(course, gradebook_path, exam_path, out_dir, gradescope, excel) -> None:
     """Write the bonus gradebook CSV, per-test outcomes, feedback pages and the class overview."""
-    written = write_reports(course_root=course.root, out_dir=Path(out_dir),
-                            gradebook=Path(gradebook_path) if gradebook_path else None,
-                            exam=Path(exam_path) if exam_path else None,
-                            gradescope=gradescope, excel=excel)  # fmt: skip
+    written = write_reports(
+        course_root=course.root,
+        out_dir=Path(out_dir),
+        gradebook=Path(gradebook_path) if gradebook_path else None,
+        exam=Path(exam_path) if exam_path else None,
+        gradescope=gradescope,
+        excel=excel,
+    )
     click.echo(summary(written, Path(out_dir)))
 
 
 @click.command(cls=DlgradeCommand)
 @click.option("--assignment", "-a", required=True, help="Assignment id, e.g. a1.")
 @course_option(fallback=False)
-@click.option("--out", "out_path", type=click.Path(dir_okay=False),
-              help="Where to write the zip [default: autograder-ASSIGNMENT.zip].")
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False),
+    help="Where to write the zip [default: autograder-ASSIGNMENT.zip].",
+)
 def gradescope(assignment, course, out_path) -> None:
     """Write a Gradescope autograder zip (setup.sh, run_autograder) that grades with dlgrade."""
     from reports.gradescope_autograder import build

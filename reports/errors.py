@@ -1,7 +1,7 @@
 """The one error reports raise on purpose; the command turns it into a message and exit code 1.
 
-    DlgradeError            (grader.errors)
-    └── ReportError         no gradebook, or an exam file that cannot be read
+DlgradeError            (grader.errors)
+└── ReportError         no gradebook, or an exam file that cannot be read
 """
 
 from __future__ import annotations

@@ -41,8 +41,12 @@ class Final:
 
 
 def final(exam: Number | None, bonus: Number, policy: CoursePolicy) -> Final:
-    return Final(None if exam is None else exact(exam), exact(bonus), exact(policy.pass_mark),
-                 policy.bonus_counts_for_pass)  # fmt: skip
+    return Final(
+        None if exam is None else exact(exam),
+        exact(bonus),
+        exact(policy.pass_mark),
+        policy.bonus_counts_for_pass,
+    )
 
 
 def read_exam(path: str | Path, policy: CoursePolicy) -> dict[str, Fraction | None]:

@@ -28,7 +28,6 @@ OUTPUT_CHARS = 4000
 NOTES_SHOWN = 20
 
 
-
 def page_hint(outcome: str, message: str = "") -> str:
     """The hint for ``outcome`` from the one table (``console.OUTCOME_HINTS``), as a sentence
     on a feedback page, where the function is not named."""
@@ -40,16 +39,16 @@ FAILED_WITH_MESSAGE = "Compare what was expected with what came back: the messag
 
 STATUS_HINTS = {
     "timeout": "Loading or running your notebook took too long: remove top-level training runs "
-               "and look for endless loops.",
+    "and look for endless loops.",
     "killed": "Loading your notebook ended the Python process: look for exit calls or huge allocations "
-              "at the top level.",
+    "at the top level.",
     "invalid_notebook": "The file could not be read as a notebook: hand in the .ipynb file as "
-                        "Jupyter saves it.",
+    "Jupyter saves it.",
     "refused": "Your submission was a link, or not a file, and was not graded: hand in the notebook "
-               "file itself.",
+    "file itself.",
     "error": "The grader could not grade this submission; this is not your fault, and your "
-             "instructors have been told.",
-}  # fmt: skip
+    "instructors have been told.",
+}
 
 
 @dataclass(frozen=True)
@@ -89,17 +88,32 @@ def feedback_for(test: TestResult, visibility: str, docstrings: dict[str, str] |
     failed = test.outcome == "failed"
     misconception, message = misconception_text.split(test.message) if failed else ("", test.message)
     if visibility != "messages":
-        return TestFeedback(test.name, test.outcome, test.points, test.max_points, hint=hint,
-                            misconception=misconception, title=in_words(test.name))  # fmt: skip
+        return TestFeedback(
+            test.name,
+            test.outcome,
+            test.points,
+            test.max_points,
+            hint=hint,
+            misconception=misconception,
+            title=in_words(test.name),
+        )
     if test.outcome == "failed":
         hint = FAILED_WITH_MESSAGE
     documented = (docstrings or {}).get(base_name(test.name), "")
     title = first_sentence(documented) or in_words(test.name)
-    rest = documented[len(first_sentence(documented)):].strip()
+    rest = documented[len(first_sentence(documented)) :].strip()
     if rest and test.outcome != "passed":
         hint = f"{rest} {hint}".strip()
-    return TestFeedback(test.name, test.outcome, test.points, test.max_points,
-                        cap(message, MESSAGE_CHARS), hint, misconception, title)  # fmt: skip
+    return TestFeedback(
+        test.name,
+        test.outcome,
+        test.points,
+        test.max_points,
+        cap(message, MESSAGE_CHARS),
+        hint,
+        misconception,
+        title,
+    )
 
 
 def in_words(test_name: str) -> str:
@@ -115,8 +129,9 @@ def first_sentence(text: str) -> str:
     return head + "." if dot else text
 
 
-def visible_tests(attempt: Attempt, visibility: str,
-                  docstrings: dict[str, str] | None = None) -> tuple[TestFeedback, ...]:  # fmt: skip
+def visible_tests(
+    attempt: Attempt, visibility: str, docstrings: dict[str, str] | None = None
+) -> tuple[TestFeedback, ...]:
     if visibility == "nothing":
         return ()
     return tuple(feedback_for(test, visibility, docstrings) for test in attempt.result.tests)
@@ -165,15 +180,21 @@ class AssignmentFeedback:
     output: str = ""
 
 
-def assignment_feedback(assignment: str, attempt: Attempt | None, visibility: str,
-                        docstrings: dict[str, str] | None = None) -> AssignmentFeedback:  # fmt: skip
+def assignment_feedback(
+    assignment: str, attempt: Attempt | None, visibility: str, docstrings: dict[str, str] | None = None
+) -> AssignmentFeedback:
     """What a student sees of ``assignment``: the status and notes always, tests as visibility allows."""
     if attempt is None:
         return AssignmentFeedback(assignment, visibility, submitted=False)
     result = attempt.result
     return AssignmentFeedback(
-        assignment, visibility, submitted=True, status=result.status,
-        message=cap(result.message, MESSAGE_CHARS), hint=STATUS_HINTS.get(result.status, ""),
+        assignment,
+        visibility,
+        submitted=True,
+        status=result.status,
+        message=cap(result.message, MESSAGE_CHARS),
+        hint=STATUS_HINTS.get(result.status, ""),
         notes=tuple(cap(note, MESSAGE_CHARS) for note in result.notes[:NOTES_SHOWN]),
-        tests=visible_tests(attempt, visibility, docstrings), output=visible_output(attempt, visibility),
-    )  # fmt: skip
+        tests=visible_tests(attempt, visibility, docstrings),
+        output=visible_output(attempt, visibility),
+    )

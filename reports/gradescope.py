@@ -27,8 +27,9 @@ def results_json(attempt: Attempt, visibility: str, docstrings: dict[str, str] |
     return result_document(attempt.result, visibility, docstrings)
 
 
-def result_document(result: SubmissionResult, visibility: str,
-                    docstrings: dict[str, str] | None = None) -> dict:  # fmt: skip
+def result_document(
+    result: SubmissionResult, visibility: str, docstrings: dict[str, str] | None = None
+) -> dict:
     """The results.json document for one graded submission under the assignment's visibility."""
     if visibility == "nothing":
         tests = [_total(result)]
@@ -54,9 +55,14 @@ def result_document(result: SubmissionResult, visibility: str,
 
 def _total(result: SubmissionResult) -> dict:
     """The one entry students see when the tests stay hidden: their total, visible."""
-    return {"name": "Hidden tests (only the total is shown)", "number": "1", "score": result.score,
-            "max_score": result.max_score, "visibility": "visible",
-            "status": "passed" if result.score >= result.max_score > 0 else "failed"}  # fmt: skip
+    return {
+        "name": "Hidden tests (only the total is shown)",
+        "number": "1",
+        "score": result.score,
+        "max_score": result.max_score,
+        "visibility": "visible",
+        "status": "passed" if result.score >= result.max_score > 0 else "failed",
+    }
 
 
 def _test(number: int, test: TestResult, visibility: str, docstrings: dict[str, str] | None) -> dict:

@@ -82,8 +82,10 @@ def dlgrade_source() -> Path:
     """dlgrade's source checkout (the autograder installs dlgrade from a copy of it)."""
     root = Path(__file__).resolve().parents[1]
     if not (root / "pyproject.toml").is_file():
-        raise DlgradeError(f"dlgrade's source is not at {root}: dlgrade gradescope bundles dlgrade's "
-                           "source, so run it from a checkout installed with pip install -e")  # fmt: skip
+        raise DlgradeError(
+            f"dlgrade's source is not at {root}: dlgrade gradescope bundles dlgrade's "
+            "source, so run it from a checkout installed with pip install -e"
+        )
     return root
 
 
@@ -107,8 +109,11 @@ def _tree(bundle: zipfile.ZipFile, folder: Path, into: str, only: tuple[str, ...
 
 def pick_notebook(submission: Path, assignment: str) -> Path | None:
     """The notebook to grade: the one named for the assignment, else the newest; None: no notebook."""
-    notebooks = [p for p in submission.rglob("*.ipynb")
-                 if not p.is_symlink() and not any(part in SKIPPED for part in p.parts)]  # fmt: skip
+    notebooks = [
+        p
+        for p in submission.rglob("*.ipynb")
+        if not p.is_symlink() and not any(part in SKIPPED for part in p.parts)
+    ]
     named = [p for p in notebooks if p.stem == assignment]
     candidates = named or notebooks
     return max(candidates, key=lambda p: (p.stat().st_mtime, str(p))) if candidates else None
@@ -120,8 +125,11 @@ def grade_submission(course_root: Path, assignment: str, submission: Path) -> di
     policy = load(course_file) if course_file.is_file() else CoursePolicy()
     notebook = pick_notebook(submission, assignment)
     if notebook is None:
-        return {"score": 0, "output": f"No notebook (.ipynb) was uploaded: upload {assignment}.ipynb.",
-                "tests": []}  # fmt: skip
+        return {
+            "score": 0,
+            "output": f"No notebook (.ipynb) was uploaded: upload {assignment}.ipynb.",
+            "tests": [],
+        }
     result = grade([str(notebook)], assignment=assignment, course=Course(course_root))[0]
     if result.status == "error":
         print(f"dlgrade could not grade this submission: {result.message}", file=sys.stderr)

@@ -26,8 +26,13 @@ Docstrings = dict[str, dict[str, str]]
 
 @functools.cache
 def environment() -> Environment:
-    env = Environment(loader=PackageLoader("reports", "templates"), autoescape=True,
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)  # fmt: skip
+    env = Environment(
+        loader=PackageLoader("reports", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["num"] = number
     env.filters["num_down"] = number_down  # a final score: never printed above itself
     env.filters["when"] = display_time
@@ -45,29 +50,55 @@ def student_filename(student: str) -> str:
     return f"{safe}.html"
 
 
-def render_student(report: ClassReport, student: StudentReport, *, docstrings: Docstrings | None = None,
-                   generated: str = "") -> str:  # fmt: skip
+def render_student(
+    report: ClassReport, student: StudentReport, *, docstrings: Docstrings | None = None, generated: str = ""
+) -> str:
     """The feedback page one student reads: the bonus, how it was computed, and every visible test."""
     docstrings = docstrings or {}
     policy = report.policy
     sections = [
-        (line, assignment_feedback(line.assignment, student.attempts[line.assignment],
-                                   policy.visibility_of(line.assignment), docstrings.get(line.assignment)))
+        (
+            line,
+            assignment_feedback(
+                line.assignment,
+                student.attempts[line.assignment],
+                policy.visibility_of(line.assignment),
+                docstrings.get(line.assignment),
+            ),
+        )
         for line in student.breakdown.lines
-    ]  # fmt: skip
-    return environment().get_template("student.html").render(
-        policy=policy, student=student, sections=sections, members=policy.members(student.team),
-        scaling=scaling_steps(student.breakdown), generated=generated,
+    ]
+    return (
+        environment()
+        .get_template("student.html")
+        .render(
+            policy=policy,
+            student=student,
+            sections=sections,
+            members=policy.members(student.team),
+            scaling=scaling_steps(student.breakdown),
+            generated=generated,
+        )
     )
 
 
 def render_overview(report: ClassReport, *, generated: str = "") -> str:
     """The class overview an instructor reads: distributions, item analysis, and what went wrong."""
-    return environment().get_template("overview.html").render(
-        policy=report.policy, report=report, charts=charts(report), summaries=summaries(report),
-        items={a: item_analysis(report, a) for a in report.assignments}, problems=problems(report),
-        misconceptions={a: misconception_counts(report, a) for a in report.assignments},
-        missing=without_submission(report), filename=student_filename, generated=generated,
+    return (
+        environment()
+        .get_template("overview.html")
+        .render(
+            policy=report.policy,
+            report=report,
+            charts=charts(report),
+            summaries=summaries(report),
+            items={a: item_analysis(report, a) for a in report.assignments},
+            problems=problems(report),
+            misconceptions={a: misconception_counts(report, a) for a in report.assignments},
+            missing=without_submission(report),
+            filename=student_filename,
+            generated=generated,
+        )
     )
 
 
@@ -76,8 +107,13 @@ def charts(report: ClassReport) -> list[BarChart]:
     policy = report.policy
     step = policy.rounding or 1.0
     bonuses = [s.bonus for s in report.students]
-    found = [bar_chart(histogram(bonuses, low=0, high=policy.bonus_max + step, step=step),
-                       title="Bonus points", unit="bonus points")]  # fmt: skip
+    found = [
+        bar_chart(
+            histogram(bonuses, low=0, high=policy.bonus_max + step, step=step),
+            title="Bonus points",
+            unit="bonus points",
+        )
+    ]
     finals = [s.final.total for s in report.students if s.final and s.final.total is not None]
     if report.has_exam:
         top = policy.exam_max + policy.bonus_max
@@ -88,16 +124,24 @@ def charts(report: ClassReport) -> list[BarChart]:
         maximum = report.max_points[assignment] or 1.0
         points = [s.breakdown.line(assignment).points for s in report.students]
         step = nice_step(maximum)
-        found.append(bar_chart(histogram(points, low=0, high=maximum + step, step=step),
-                               title=f"{assignment}: points per student", unit="points"))  # fmt: skip
+        found.append(
+            bar_chart(
+                histogram(points, low=0, high=maximum + step, step=step),
+                title=f"{assignment}: points per student",
+                unit="points",
+            )
+        )
     return found
 
 
 def scaling_steps(breakdown: BonusBreakdown) -> list[str]:
     """The bonus computation written out, one step a line, with the student's own numbers."""
     terms = " + ".join(f"{number(line.weight)} × {number(line.fraction)}" for line in breakdown.lines)
-    rounding = (f"rounded to a multiple of {number(breakdown.rounding)} (halves up)"
-                if breakdown.rounding > 0 else "not rounded")  # fmt: skip
+    rounding = (
+        f"rounded to a multiple of {number(breakdown.rounding)} (halves up)"
+        if breakdown.rounding > 0
+        else "not rounded"
+    )
     return [
         f"weighted share = ({terms or '0'}) / {number(breakdown.total_weight)} "
         f"= {number(breakdown.weighted_fraction)}",

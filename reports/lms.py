@@ -33,9 +33,13 @@ def grade_columns(report: ClassReport) -> list[str]:
 
 def grades(report: ClassReport) -> dict[str, Row]:
     """Each student's points per assignment (after late deduction and overrides) and bonus."""
-    return {s.student: {**{line.assignment: number(line.points) for line in s.breakdown.lines},
-                        BONUS: number(s.bonus)}
-            for s in report.students}  # fmt: skip
+    return {
+        s.student: {
+            **{line.assignment: number(line.points) for line in s.breakdown.lines},
+            BONUS: number(s.bonus),
+        }
+        for s in report.students
+    }
 
 
 def canvas_columns(report: ClassReport) -> list[str]:
@@ -44,14 +48,23 @@ def canvas_columns(report: ClassReport) -> list[str]:
 
 def canvas_rows(report: ClassReport, roster: Roster) -> list[Row]:
     """The Points Possible row, then one row per student, identified as Canvas's export does."""
-    _require(report, roster, lambda s: s.canvas_id or s.sis_id or s.login, "canvas_id, sis_id or login",
-             "Canvas")  # fmt: skip
+    _require(
+        report, roster, lambda s: s.canvas_id or s.sis_id or s.login, "canvas_id, sis_id or login", "Canvas"
+    )
     possible = {a: number(report.max_points[a]) for a in report.assignments}
     rows = [{"Student": "Points Possible", **possible, BONUS: number(report.policy.bonus_max)}]
     for student, points in grades(report).items():
         known = roster.get(student)
-        rows.append({"Student": known.name, "ID": known.canvas_id, "SIS User ID": known.sis_id,
-                     "SIS Login ID": known.login, "Section": known.section, **points})  # fmt: skip
+        rows.append(
+            {
+                "Student": known.name,
+                "ID": known.canvas_id,
+                "SIS User ID": known.sis_id,
+                "SIS Login ID": known.login,
+                "Section": known.section,
+                **points,
+            }
+        )
     return rows
 
 
@@ -62,9 +75,15 @@ def moodle_columns(report: ClassReport) -> list[str]:
 def moodle_rows(report: ClassReport, roster: Roster) -> list[Row]:
     """One row per student, identified by email (Moodle's "Identify user by")."""
     _require(report, roster, lambda s: s.email, "email", "Moodle")
-    return [{"Email address": roster.get(student).email, "ID number": roster.get(student).sis_id,
-             "Full name": roster.get(student).name, **points}
-            for student, points in grades(report).items()]  # fmt: skip
+    return [
+        {
+            "Email address": roster.get(student).email,
+            "ID number": roster.get(student).sis_id,
+            "Full name": roster.get(student).name,
+            **points,
+        }
+        for student, points in grades(report).items()
+    ]
 
 
 def has_ids(roster: Roster, column: str) -> bool:
@@ -75,5 +94,7 @@ def has_ids(roster: Roster, column: str) -> bool:
 def _require(report: ClassReport, roster: Roster, has, columns: str, lms: str) -> None:
     missing = [s.student for s in report.students if not has(roster.get(s.student))]
     if missing:
-        raise ReportError(f"{roster.source}: no {columns} for {', '.join(missing)}: {lms} could not "
-                          "match their rows (fill them in from the LMS's own export)")  # fmt: skip
+        raise ReportError(
+            f"{roster.source}: no {columns} for {', '.join(missing)}: {lms} could not "
+            "match their rows (fill them in from the LMS's own export)"
+        )

@@ -84,8 +84,9 @@ class Overrides:
         return max(extended) if extended else default
 
 
-def load(course_root: str | Path, policy: CoursePolicy, roster: Roster | None,
-         assignments: Iterable[str]) -> Overrides:  # fmt: skip
+def load(
+    course_root: str | Path, policy: CoursePolicy, roster: Roster | None, assignments: Iterable[str]
+) -> Overrides:
     """The course's overrides.toml, checked; no file: no overrides."""
     path = Path(course_root) / FILENAME
     if not path.is_file():
@@ -97,8 +98,13 @@ def load(course_root: str | Path, policy: CoursePolicy, roster: Roster | None,
     return parse(data, policy, roster, tuple(assignments), where=str(path))
 
 
-def parse(data: dict[str, Any], policy: CoursePolicy, roster: Roster | None, assignments: tuple[str, ...],
-          where: str = FILENAME) -> Overrides:  # fmt: skip
+def parse(
+    data: dict[str, Any],
+    policy: CoursePolicy,
+    roster: Roster | None,
+    assignments: tuple[str, ...],
+    where: str = FILENAME,
+) -> Overrides:
     unknown = sorted(set(data) - set(KINDS))
     if unknown:
         allowed = ", ".join(f"[[{kind}]]" for kind in KINDS)
@@ -113,16 +119,23 @@ def parse(data: dict[str, Any], policy: CoursePolicy, roster: Roster | None, ass
     return Overrides(tuple(entries))
 
 
-def _entry(kind: str, table: Any, policy: CoursePolicy, roster: Roster | None, assignments: tuple[str, ...],
-           where: str) -> Override:  # fmt: skip
+def _entry(
+    kind: str,
+    table: Any,
+    policy: CoursePolicy,
+    roster: Roster | None,
+    assignments: tuple[str, ...],
+    where: str,
+) -> Override:
     if not isinstance(table, dict):
         raise ReportError(f"{where}: must be a table")
     value_key = VALUE_KEY[kind]
     allowed = {"student", "team", "assignment", "reason"} | ({value_key} if value_key is not None else set())
     extra = sorted(set(table) - allowed)
     if extra:
-        raise ReportError(f"{where}: unknown key(s) {', '.join(extra)}; "
-                          f"allowed: {', '.join(sorted(allowed))}")  # fmt: skip
+        raise ReportError(
+            f"{where}: unknown key(s) {', '.join(extra)}; allowed: {', '.join(sorted(allowed))}"
+        )
     students, who = _students(table, policy, roster, where)
     assignment = table.get("assignment")
     if assignment not in assignments:
@@ -133,15 +146,17 @@ def _entry(kind: str, table: Any, policy: CoursePolicy, roster: Roster | None, a
     return Override(kind, assignment, students, who, reason.strip(), **_value(kind, table, where))
 
 
-def _students(table: dict, policy: CoursePolicy, roster: Roster | None,
-              where: str) -> tuple[tuple[str, ...], str]:  # fmt: skip
+def _students(
+    table: dict, policy: CoursePolicy, roster: Roster | None, where: str
+) -> tuple[tuple[str, ...], str]:
     if ("student" in table) == ("team" in table):
         raise ReportError(f"{where}: name either a student or a team")
     if "team" in table:
         team = table["team"]
         if team not in policy.teams:
-            raise ReportError(f"{where}: no team {team!r} in the course file "
-                              f"(teams: {', '.join(policy.teams) or 'none'})")  # fmt: skip
+            raise ReportError(
+                f"{where}: no team {team!r} in the course file (teams: {', '.join(policy.teams) or 'none'})"
+            )
         return policy.teams[team], f"team {team}"
     student = table["student"]
     if not isinstance(student, str):
@@ -155,8 +170,9 @@ def _value(kind: str, table: dict, where: str) -> dict:
     if kind == "extension":
         deadline = table.get("deadline")
         if not isinstance(deadline, datetime) or deadline.tzinfo is None:
-            raise ReportError(f"{where}: deadline must be a date and time with a time zone, "
-                              "e.g. 2026-11-08T23:59:00+01:00")  # fmt: skip
+            raise ReportError(
+                f"{where}: deadline must be a date and time with a time zone, e.g. 2026-11-08T23:59:00+01:00"
+            )
         return {"deadline": deadline}
     if kind == "adjustment":
         points = table.get("points")

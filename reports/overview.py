@@ -95,8 +95,10 @@ def misconception_counts(report: ClassReport, assignment: str) -> list[Misconcep
             found = key_of(test.message) if test.outcome == "failed" else None
             if found:
                 seen.setdefault(found[0], (found[1], set()))[1].add(number)
-    counts = [MisconceptionCount(assignment, key, title, len(who), len(attempts))
-              for key, (title, who) in seen.items()]  # fmt: skip
+    counts = [
+        MisconceptionCount(assignment, key, title, len(who), len(attempts))
+        for key, (title, who) in seen.items()
+    ]
     return sorted(counts, key=lambda c: (-c.submissions, c.id))
 
 
@@ -109,8 +111,15 @@ def problems(report: ClassReport) -> list[Problem]:
             trouble = {o: sum(t.outcome == o for t in result.tests) for o in TROUBLE}
             trouble = {o: n for o, n in trouble.items() if n}
             if result.status != "graded" or trouble:
-                found.append(Problem(attempt.student, assignment, result.status,
-                                     cap(result.message, MESSAGE_CHARS), trouble))  # fmt: skip
+                found.append(
+                    Problem(
+                        attempt.student,
+                        assignment,
+                        result.status,
+                        cap(result.message, MESSAGE_CHARS),
+                        trouble,
+                    )
+                )
     return found
 
 

@@ -30,17 +30,34 @@ def gradebook_columns(report: ClassReport) -> list[str]:
 def gradebook_rows(report: ClassReport) -> list[Row]:
     """One row per student, for an LMS import: points per assignment and the bonus."""
     return [
-        {"id": s.student, "name": s.name, "team": s.team,
-         **{line.assignment: number(line.points) for line in s.breakdown.lines},
-         "bonus": number(s.bonus)}
+        {
+            "id": s.student,
+            "name": s.name,
+            "team": s.team,
+            **{line.assignment: number(line.points) for line in s.breakdown.lines},
+            "bonus": number(s.bonus),
+        }
         for s in report.students
-    ]  # fmt: skip
+    ]
 
 
 BREAKDOWN_COLUMNS = [
-    "id", "team", "assignment", "counted_from", "submitted_at", "raw_points", "days_late",
-    "deduction", "points", "max_points", "fraction", "weight", "contribution", "bonus", "notes",
-]  # fmt: skip
+    "id",
+    "team",
+    "assignment",
+    "counted_from",
+    "submitted_at",
+    "raw_points",
+    "days_late",
+    "deduction",
+    "points",
+    "max_points",
+    "fraction",
+    "weight",
+    "contribution",
+    "bonus",
+    "notes",
+]
 
 
 def breakdown_rows(report: ClassReport) -> list[Row]:
@@ -52,15 +69,25 @@ def _breakdown(student: StudentReport) -> list[Row]:
     breakdown = student.breakdown
     scale = breakdown.bonus_max / breakdown.total_weight if breakdown.total_weight > 0 else 0.0
     return [
-        {"id": student.student, "team": student.team, "assignment": line.assignment,
-         "counted_from": line.counted_from, "submitted_at": line.submitted_at,
-         "raw_points": number(line.raw), "days_late": str(line.lateness.days),
-         "deduction": number(line.deduction), "points": number(line.points),
-         "max_points": number(line.max_points), "fraction": number(line.fraction),
-         "weight": number(line.weight), "contribution": number(line.weight * line.fraction * scale),
-         "bonus": number(breakdown.bonus), "notes": "; ".join(line.notes)}
+        {
+            "id": student.student,
+            "team": student.team,
+            "assignment": line.assignment,
+            "counted_from": line.counted_from,
+            "submitted_at": line.submitted_at,
+            "raw_points": number(line.raw),
+            "days_late": str(line.lateness.days),
+            "deduction": number(line.deduction),
+            "points": number(line.points),
+            "max_points": number(line.max_points),
+            "fraction": number(line.fraction),
+            "weight": number(line.weight),
+            "contribution": number(line.weight * line.fraction * scale),
+            "bonus": number(breakdown.bonus),
+            "notes": "; ".join(line.notes),
+        }
         for line in breakdown.lines
-    ]  # fmt: skip
+    ]
 
 
 def outcome_columns(report: ClassReport) -> list[str]:
@@ -90,15 +117,25 @@ OVERRIDE_COLUMNS = ["id", "assignment", "kind", "by", "deadline", "points_added"
 
 def override_rows(report: ClassReport) -> list[Row]:
     """The audit log: every override, once per student it concerns, with the points that now count."""
-    points = {(s.student, line.assignment): number(line.points)
-              for s in report.students for line in s.breakdown.lines}  # fmt: skip
+    points = {
+        (s.student, line.assignment): number(line.points)
+        for s in report.students
+        for line in s.breakdown.lines
+    }
     return [
-        {"id": student, "assignment": o.assignment, "kind": o.kind, "by": o.who,
-         "deadline": o.deadline.isoformat() if o.deadline else "",
-         "points_added": number(o.points) if o.kind == "adjustment" else "", "reason": o.reason,
-         "points": points.get((student, o.assignment), "")}
-        for o in report.overrides.entries for student in o.students
-    ]  # fmt: skip
+        {
+            "id": student,
+            "assignment": o.assignment,
+            "kind": o.kind,
+            "by": o.who,
+            "deadline": o.deadline.isoformat() if o.deadline else "",
+            "points_added": number(o.points) if o.kind == "adjustment" else "",
+            "reason": o.reason,
+            "points": points.get((student, o.assignment), ""),
+        }
+        for o in report.overrides.entries
+        for student in o.students
+    ]
 
 
 FINAL_COLUMNS = ["id", "name", "exam", "bonus", "final", "result"]
@@ -111,11 +148,16 @@ def final_rows(report: ClassReport) -> list[Row]:
         final = student.final
         if final is None:
             continue
-        rows.append({"id": student.student, "name": student.name,
-                     "exam": "" if final.exam is None else number(final.exam),
-                     "bonus": number(final.bonus),
-                     "final": "" if final.total is None else number_down(final.total),
-                     "result": final.result})  # fmt: skip
+        rows.append(
+            {
+                "id": student.student,
+                "name": student.name,
+                "exam": "" if final.exam is None else number(final.exam),
+                "bonus": number(final.bonus),
+                "final": "" if final.total is None else number_down(final.total),
+                "result": final.result,
+            }
+        )
     return rows
 
 

@@ -1,16 +1,16 @@
 """Every report in one call: what ``dlgrade report`` does, as a plain function.
 
-    OUT/
-      gradebook.csv            for the LMS: id, name, team, points per assignment, bonus
-      breakdown.csv            every number behind every bonus
-      tests.csv                per-test outcomes, one column per hidden test
-      final.csv                exam + bonus and pass/fail          (with an exam file)
-      overrides.csv            the audit log of overrides.toml      (with overrides)
-      canvas.csv               Canvas's gradebook import            (roster with Canvas/SIS ids)
-      moodle.csv               Moodle's grade import                (roster with emails)
-      overview.html            the class at a glance
-      students/ID.html         one feedback page per student
-      gradescope/A/ID/results.json                                  (with gradescope=True)
+OUT/
+  gradebook.csv            for the LMS: id, name, team, points per assignment, bonus
+  breakdown.csv            every number behind every bonus
+  tests.csv                per-test outcomes, one column per hidden test
+  final.csv                exam + bonus and pass/fail          (with an exam file)
+  overrides.csv            the audit log of overrides.toml      (with overrides)
+  canvas.csv               Canvas's gradebook import            (roster with Canvas/SIS ids)
+  moodle.csv               Moodle's grade import                (roster with emails)
+  overview.html            the class at a glance
+  students/ID.html         one feedback page per student
+  gradescope/A/ID/results.json                                  (with gradescope=True)
 """
 
 from __future__ import annotations
@@ -40,9 +40,16 @@ class Written:
     paths: tuple[Path, ...]
 
 
-def write_reports(*, course_root: Path, out_dir: Path, gradebook: Path | None = None,
-                  exam: Path | None = None, gradescope: bool = False,
-                  generated: str | None = None, excel: bool = False) -> Written:  # fmt: skip
+def write_reports(
+    *,
+    course_root: Path,
+    out_dir: Path,
+    gradebook: Path | None = None,
+    exam: Path | None = None,
+    gradescope: bool = False,
+    generated: str | None = None,
+    excel: bool = False,
+) -> Written:
     """Read the course file, the gradebook and the exam file; write every report into ``out_dir``."""
     policy = course_file.load_course(course_root)
     students = course_roster(course_root, policy)
@@ -57,8 +64,10 @@ def write_reports(*, course_root: Path, out_dir: Path, gradebook: Path | None = 
     if generated is None:
         generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     docstrings = {a: suite_docstrings(course_root / "suites" / a) for a in report.assignments}
-    paths = [*write_tables(report, out_dir, students, excel=excel),
-             *write_html(report, out_dir, docstrings, generated)]
+    paths = [
+        *write_tables(report, out_dir, students, excel=excel),
+        *write_html(report, out_dir, docstrings, generated),
+    ]
     if gradescope:
         paths += write_gradescope(report, out_dir / "gradescope", docstrings)
     return Written(report, tuple(paths))
@@ -68,9 +77,11 @@ def course_roster(course_root: Path, policy: course_file.CoursePolicy) -> Roster
     """The roster every report is checked against; a course without one is told how to make it."""
     found = roster.load(course_root, policy.students)
     if found is None:
-        raise ReportError(f"no roster in {course_root}: list the students in {roster.FILENAME} "
-                          f"(columns {', '.join(roster.COLUMNS)}; dlgrade init writes an example) "
-                          "or in course.toml's [students]")  # fmt: skip
+        raise ReportError(
+            f"no roster in {course_root}: list the students in {roster.FILENAME} "
+            f"(columns {', '.join(roster.COLUMNS)}; dlgrade init writes an example) "
+            "or in course.toml's [students]"
+        )
     return found
 
 
@@ -81,13 +92,17 @@ def check_gradebook(book: Gradebook, policy: course_file.CoursePolicy, course_ro
         raise ReportError(f"{book.path} holds no graded submission: grade them first (dlgrade grade)")
     ours = set(policy.assignments) or set(course_file.suite_names(course_root)) or set(held)
     if not ours & set(held):
-        raise ReportError(f"{book.path} holds {', '.join(held)}, none of this course's assignments "
-                          f"({', '.join(sorted(ours))}): is it another course's gradebook?")  # fmt: skip
+        raise ReportError(
+            f"{book.path} holds {', '.join(held)}, none of this course's assignments "
+            f"({', '.join(sorted(ours))}): is it another course's gradebook?"
+        )
 
 
-def write_tables(report: ClassReport, out_dir: Path, students: Roster | None = None, *,
-                 excel: bool = False) -> list[Path]:  # fmt: skip
+def write_tables(
+    report: ClassReport, out_dir: Path, students: Roster | None = None, *, excel: bool = False
+) -> list[Path]:
     """The CSVs; ``excel``: each starts with a byte-order mark, so Excel reads "Zoë" as written."""
+
     def write(name: str, columns: list[str], rows: list[tables.Row]) -> Path:
         return tables.write_csv(out_dir / name, columns, rows, bom=excel)
 
@@ -114,8 +129,9 @@ def write_html(report: ClassReport, out_dir: Path, docstrings: Docstrings, gener
     paths = [overview]
     for student in report.students:
         path = out_dir / "students" / student_filename(student.student)
-        path.write_text(render_student(report, student, docstrings=docstrings, generated=generated),
-                        encoding="utf-8")  # fmt: skip
+        path.write_text(
+            render_student(report, student, docstrings=docstrings, generated=generated), encoding="utf-8"
+        )
         paths.append(path)
     return paths
 

@@ -62,8 +62,11 @@ def use_fake_workers(monkeypatch, worker: type = FakeWorker) -> None:
 
 def one_test_course(root: Path, assignment: str = "t9") -> Course:
     """A course with one hidden test and the same test as a public check."""
-    for folder in (root / "suites" / assignment, root / "reference" / assignment,
-                   root / "assignments" / assignment / "checks"):  # fmt: skip
+    for folder in (
+        root / "suites" / assignment,
+        root / "reference" / assignment,
+        root / "assignments" / assignment / "checks",
+    ):
         folder.mkdir(parents=True, exist_ok=True)
     (root / "suites" / assignment / f"test_{assignment}.py").write_text(SUITE)
     (root / "assignments" / assignment / "checks" / f"test_{assignment}_public.py").write_text(SUITE)

@@ -72,13 +72,16 @@ SCRIPT = "<script>window.__pwned = 1</script>"
 EXAM_CSV = "student,exam\nalice,45\ncarol,40\ndave,50\nerin,\nzoe,60\nfrank,49\n"
 
 
-def submission(assignment: str, outcomes: str, *, status: str = "graded", output: str = "",
-               message: str = "") -> SubmissionResult:  # fmt: skip
+def submission(
+    assignment: str, outcomes: str, *, status: str = "graded", output: str = "", message: str = ""
+) -> SubmissionResult:
     """A result whose tests have the outcomes in ``outcomes``: "p" passed, "f" failed, "t" timeout, ..."""
     words = {"p": "passed", "f": "failed", "t": "timeout", "c": "crashed", "n": "not_implemented"}
     spec = A1 if assignment == "a1" else A2
-    tests = tuple(TestResult(name, points, words[o], MESSAGES.get(name, "") if o != "p" else "")
-                  for (name, points), o in zip(spec, outcomes, strict=False))  # fmt: skip
+    tests = tuple(
+        TestResult(name, points, words[o], MESSAGES.get(name, "") if o != "p" else "")
+        for (name, points), o in zip(spec, outcomes, strict=False)
+    )
     return SubmissionResult(f"{assignment}.ipynb", assignment, status, tests, message=message, output=output)
 
 
@@ -106,6 +109,10 @@ def make_course(folder: Path) -> Path:
         record(book, "dave", submission("a1", "pnp", output="x" * 10_000), D1)
         record(book, "dave", submission("a2", "fpp"), D2 + timedelta(seconds=1))
         record(book, "erin", submission("a1", "ptc"), None)
-        record(book, "frank", submission("a2", "", status="invalid_notebook",
-                                         message="the file is not valid notebook JSON"), D2)  # fmt: skip
+        record(
+            book,
+            "frank",
+            submission("a2", "", status="invalid_notebook", message="the file is not valid notebook JSON"),
+            D2,
+        )
     return folder

@@ -53,8 +53,15 @@ def write_misconception(folder: Path, key: str, source: str, edits: list[tuple[s
     return path
 
 
-def grade_self_test(course, folder: Path, assignment: str, reference: str, mutants: dict,
-                    variant: str, misconceptions: dict | None = None) -> dict:  # fmt: skip
+def grade_self_test(
+    course,
+    folder: Path,
+    assignment: str,
+    reference: str,
+    mutants: dict,
+    variant: str,
+    misconceptions: dict | None = None,
+) -> dict:
     """Grade, in one batch, what tells whether a hidden suite is right: the reference, the
     source notebook, the untouched student notebook, a legitimate variant, one mutant of
     ``reference`` per hidden test (``mutants``: test name -> (old, new)), and one notebook
@@ -69,19 +76,33 @@ def grade_self_test(course, folder: Path, assignment: str, reference: str, mutan
     misconceptions = misconceptions or {}
     reference_path = folder / "reference.py"
     reference_path.write_text(reference)
-    mutant_paths = [write_mutant(folder, f"m{i:02d}", reference, *change)
-                    for i, change in enumerate(mutants.values())]  # fmt: skip
-    misconception_paths = [write_misconception(folder, key, reference, edits)
-                           for key, edits in misconceptions.items()]  # fmt: skip
+    mutant_paths = [
+        write_mutant(folder, f"m{i:02d}", reference, *change) for i, change in enumerate(mutants.values())
+    ]
+    misconception_paths = [
+        write_misconception(folder, key, reference, edits) for key, edits in misconceptions.items()
+    ]
     variant_path = folder / "variant.py"
     variant_path.write_text(variant)
     notebook = f"{assignment}/{assignment}.ipynb"
-    paths = [reference_path, COURSE / "source" / notebook, COURSE / "assignments" / notebook, variant_path,
-             *mutant_paths, *misconception_paths]  # fmt: skip
+    paths = [
+        reference_path,
+        COURSE / "source" / notebook,
+        COURSE / "assignments" / notebook,
+        variant_path,
+        *mutant_paths,
+        *misconception_paths,
+    ]
     # No preflight: the reference is graded in this very batch, and its full marks are a test.
     results = grade([str(p) for p in paths], assignment=assignment, course=course, workers=1, preflight=False)
-    names = ["reference", "source", "student", "variant", *mutants,
-             *(f"misconception:{key}" for key in misconceptions)]  # fmt: skip
+    names = [
+        "reference",
+        "source",
+        "student",
+        "variant",
+        *mutants,
+        *(f"misconception:{key}" for key in misconceptions),
+    ]
     return dict(zip(names, results, strict=True))
 
 
@@ -181,8 +202,9 @@ class SuiteSelfTest:
         (a class method: pytest >= 9.1 refuses class-scoped fixtures on instances)."""
         folder = tmp_path_factory.mktemp(cls.ASSIGNMENT)
         reference = flatten_reference(cls.ASSIGNMENT)
-        return grade_self_test(course, folder, cls.ASSIGNMENT, reference, cls.MUTANTS, cls.VARIANT,
-                               cls.MISCONCEPTIONS)  # fmt: skip
+        return grade_self_test(
+            course, folder, cls.ASSIGNMENT, reference, cls.MUTANTS, cls.VARIANT, cls.MISCONCEPTIONS
+        )
 
     def test_the_suite_has_a_mutant_for_every_test(self, graded):
         assert {t.name for t in graded["reference"].tests} == set(self.MUTANTS)

@@ -45,8 +45,11 @@ def ensure_user(name: str = USER) -> pwd.struct_passwd:
     try:
         return pwd.getpwnam(name)
     except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
-                       check=True, capture_output=True)  # fmt: skip
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
+            check=True,
+            capture_output=True,
+        )
         return pwd.getpwnam(name)
 
 
@@ -55,8 +58,16 @@ def as_user(command: list[str], home: str, user: str = USER) -> list[str]:
     account = ensure_user(user)
     script = ["set -e", *_reach_python()]
     environment = {"HOME": home, "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
-    drop = ["setpriv", f"--reuid={account.pw_uid}", f"--regid={account.pw_gid}", "--clear-groups",
-            "env", "-i", *(f"{k}={v}" for k, v in environment.items()), *command]  # fmt: skip
+    drop = [
+        "setpriv",
+        f"--reuid={account.pw_uid}",
+        f"--regid={account.pw_gid}",
+        "--clear-groups",
+        "env",
+        "-i",
+        *(f"{k}={v}" for k, v in environment.items()),
+        *command,
+    ]
     script.append("exec " + shlex.join(drop))
     return ["unshare", "--mount", "--propagation", "private", "sh", "-c", "\n".join(script)]
 
@@ -75,8 +86,10 @@ def _reach_python() -> list[str]:
     return [
         *(f"mount --bind {q(folder)} {q(stash)}" for folder, stash in stashes.items()),
         *(f"mount -t tmpfs -o mode=0755 tmpfs {q(blocked)}" for blocked in sorted(covers)),
-        *(f"mkdir -p {q(folder)} && mount --bind {q(stash)} {q(folder)}"
-          for folder, stash in stashes.items()),
+        *(
+            f"mkdir -p {q(folder)} && mount --bind {q(stash)} {q(folder)}"
+            for folder, stash in stashes.items()
+        ),
     ]
 
 
@@ -95,8 +108,9 @@ def _is_this_python(program: str) -> bool:
     if program == sys.executable:
         return False
     try:
-        asked = subprocess.run([program, "-c", "import sys; print(sys.executable)"],
-                               capture_output=True, text=True, check=False)  # fmt: skip
+        asked = subprocess.run(
+            [program, "-c", "import sys; print(sys.executable)"], capture_output=True, text=True, check=False
+        )
     except OSError:
         return False
     same = os.path.realpath(asked.stdout.strip()) == os.path.realpath(sys.executable)

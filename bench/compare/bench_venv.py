@@ -30,8 +30,9 @@ print(json.dumps(found))
 
 def versions(python: Path) -> dict[str, str | None]:
     """The versions of REPORTED that ``python`` imports (None: not installed)."""
-    out = subprocess.run([str(python), "-c", VERSIONS % (REPORTED,)], check=True,
-                         capture_output=True, text=True).stdout  # fmt: skip
+    out = subprocess.run(
+        [str(python), "-c", VERSIONS % (REPORTED,)], check=True, capture_output=True, text=True
+    ).stdout
     return json.loads(out)
 
 

@@ -22,8 +22,10 @@ ROOT = Path(__file__).resolve().parents[2]
 COURSE = ROOT / "course"  # this repository\'s course
 SOURCE = COURSE / "source" / "a1" / "a1.ipynb"
 
-SIGMOID = ("e = torch.exp(-z.abs())  # in (0, 1]: never overflows\n"
-           "    return torch.where(z >= 0, 1 / (1 + e), e / (1 + e))")
+SIGMOID = (
+    "e = torch.exp(-z.abs())  # in (0, 1]: never overflows\n"
+    "    return torch.where(z >= 0, 1 / (1 + e), e / (1 + e))"
+)
 
 
 @dataclass(frozen=True)
@@ -37,25 +39,54 @@ class Variant:
 
 VARIANTS = (
     *(Variant(f"s{i:02d}", "the reference solution", "full") for i in range(1, 11)),
-    Variant("s11", "weighted_sum as (x * w).sum(-1) + b", "full",
-            (("return x @ w + b", "return (x * w).sum(dim=-1) + b"),)),
-    Variant("s12", "sign as torch.sign", "full",
-            (("return (z > 0).to(z.dtype) - (z < 0).to(z.dtype)", "return torch.sign(z)"),)),
+    Variant(
+        "s11",
+        "weighted_sum as (x * w).sum(-1) + b",
+        "full",
+        (("return x @ w + b", "return (x * w).sum(dim=-1) + b"),),
+    ),
+    Variant(
+        "s12",
+        "sign as torch.sign",
+        "full",
+        (("return (z > 0).to(z.dtype) - (z < 0).to(z.dtype)", "return torch.sign(z)"),),
+    ),
     Variant("s13", "sigmoid as torch.sigmoid", "full", ((SIGMOID, "return torch.sigmoid(z)"),)),
-    Variant("s14", "perceptron_predict as torch.sign(x @ w + b)", "full",
-            (("return sign(weighted_sum(x, w, b))", "return torch.sign(x @ w + b)"),)),
+    Variant(
+        "s14",
+        "perceptron_predict as torch.sign(x @ w + b)",
+        "full",
+        (("return sign(weighted_sum(x, w, b))", "return torch.sign(x @ w + b)"),),
+    ),
     Variant("s15", "bug: sign(0) is 1", "less", (("(z > 0)", "(z >= 0)"),)),
-    Variant("s16", "bug: sigmoid as exp(z) / (1 + exp(z)) overflows", "less",
-            ((SIGMOID, "return torch.exp(z) / (1 + torch.exp(z))"),)),
-    Variant("s17", "bug: updates only where y * z < 0, so never from the zero start", "less",
-            (("if y_i * weighted_sum(x_i, w, b) <= 0:", "if y_i * weighted_sum(x_i, w, b) < 0:"),)),
-    Variant("s18", "bug: the weight update ignores lr", "less",
-            (("w = w + lr * y_i * x_i", "w = w + y_i * x_i"),)),
-    Variant("s19", "bug: perceptron_predict never returns 0, and in float32", "less",
-            (("return sign(weighted_sum(x, w, b))",
-              "return torch.where(weighted_sum(x, w, b) >= 0, 1.0, -1.0)"),)),
+    Variant(
+        "s16",
+        "bug: sigmoid as exp(z) / (1 + exp(z)) overflows",
+        "less",
+        ((SIGMOID, "return torch.exp(z) / (1 + torch.exp(z))"),),
+    ),
+    Variant(
+        "s17",
+        "bug: updates only where y * z < 0, so never from the zero start",
+        "less",
+        (("if y_i * weighted_sum(x_i, w, b) <= 0:", "if y_i * weighted_sum(x_i, w, b) < 0:"),),
+    ),
+    Variant(
+        "s18", "bug: the weight update ignores lr", "less", (("w = w + lr * y_i * x_i", "w = w + y_i * x_i"),)
+    ),
+    Variant(
+        "s19",
+        "bug: perceptron_predict never returns 0, and in float32",
+        "less",
+        (
+            (
+                "return sign(weighted_sum(x, w, b))",
+                "return torch.where(weighted_sum(x, w, b) >= 0, 1.0, -1.0)",
+            ),
+        ),
+    ),
     Variant("s20", "the untouched template", "less", template=True),
-)  # fmt: skip
+)
 
 
 def solution() -> nbformat.NotebookNode:

@@ -26,8 +26,7 @@ c.ExecutePreprocessor.timeout = 60
 
 
 def _meta(grade_id: str, *, solution: bool, grade: bool, points: int = 0) -> dict:
-    meta = {"grade_id": grade_id, "solution": solution, "grade": grade, "locked": grade,
-            "schema_version": 3}  # fmt: skip
+    meta = {"grade_id": grade_id, "solution": solution, "grade": grade, "locked": grade, "schema_version": 3}
     if grade:
         meta["points"] = points
     return {"nbgrader": meta}
@@ -83,5 +82,7 @@ def scores(root: Path, bin_dir: Path) -> dict[str, tuple[float, float]]:
     export = run_timed([str(bin_dir / "nbgrader"), "export", "--to", "grades.csv"], root, bin_dir)
     export.require("nbgrader export")
     with open(root / "grades.csv", newline="") as f:
-        return {row["student_id"]: (float(row["raw_score"] or 0), float(row["max_score"]))
-                for row in csv.DictReader(f)}  # fmt: skip
+        return {
+            row["student_id"]: (float(row["raw_score"] or 0), float(row["max_score"]))
+            for row in csv.DictReader(f)
+        }

@@ -25,8 +25,10 @@ HEADER = "from otter.test_files import test_case\n\nOK_FORMAT = False\n\nname = 
 
 def test_case(check: Check) -> str:
     """One check as an otter test case; its parameters are the notebook globals it uses."""
-    return (f"\n\n@test_case(name={check.name!r}, points={check.points})\n"
-            f"def test_{check.name}({', '.join(check.uses)}):\n{indent(check.code, '    ')}")  # fmt: skip
+    return (
+        f"\n\n@test_case(name={check.name!r}, points={check.points})\n"
+        f"def test_{check.name}({', '.join(check.uses)}):\n{indent(check.code, '    ')}"
+    )
 
 
 def write_tests(folder: Path) -> list[Path]:
@@ -47,8 +49,17 @@ def build_autograder(folder: Path, bin_dir: Path) -> Path:
     """Write the tests and ``otter generate`` the autograder zip (not timed)."""
     shutil.rmtree(folder, ignore_errors=True)
     write_tests(folder)
-    command = [str(bin_dir / "otter"), "generate", "--no-requirements", "--no-environment", "--no-config",
-               "-t", "tests", "-o", "autograder.zip"]  # fmt: skip
+    command = [
+        str(bin_dir / "otter"),
+        "generate",
+        "--no-requirements",
+        "--no-environment",
+        "--no-config",
+        "-t",
+        "tests",
+        "-o",
+        "autograder.zip",
+    ]
     run_timed(command, folder, bin_dir).require("otter generate")
     return folder / "autograder.zip"
 
@@ -58,13 +69,24 @@ def run_class(autograder: Path, notebooks: dict[str, Path], out: Path, bin_dir: 
     runs, started = [], time.perf_counter()
     for student, path in notebooks.items():
         (out / student).mkdir(parents=True, exist_ok=True)
-        command = [str(bin_dir / "otter"), "run", "--no-logo", "-a", str(autograder),
-                   "-o", str(out / student), str(path)]  # fmt: skip
+        command = [
+            str(bin_dir / "otter"),
+            "run",
+            "--no-logo",
+            "-a",
+            str(autograder),
+            "-o",
+            str(out / student),
+            str(path),
+        ]
         runs.append(run_timed(command, out, bin_dir))
     failed = [r for r in runs if r.returncode != 0]
-    return Run(command=[*runs[0].command[:-1], f"NOTEBOOK  (x{len(runs)}, one call per notebook)"],
-               seconds=time.perf_counter() - started, returncode=failed[0].returncode if failed else 0,
-               output="\n".join(r.output for r in (failed or runs[-1:])))  # fmt: skip
+    return Run(
+        command=[*runs[0].command[:-1], f"NOTEBOOK  (x{len(runs)}, one call per notebook)"],
+        seconds=time.perf_counter() - started,
+        returncode=failed[0].returncode if failed else 0,
+        output="\n".join(r.output for r in (failed or runs[-1:])),
+    )
 
 
 def scores(out: Path, students: list[str]) -> dict[str, tuple[float, float]]:

@@ -32,9 +32,23 @@ def grade_cli(notebooks: dict[str, Path], work: Path, options: tuple[str, ...] =
     """The timed part: ``dlgrade grade --assignment a1 --force [options]`` over every notebook."""
     work.mkdir(parents=True, exist_ok=True)
     (work / "gradebook.sqlite").unlink(missing_ok=True)
-    command = [sys.executable, "-m", "grader.cli", "grade", "--assignment", "a1", "--force", *options,
-               "--course", str(COURSE), "--gradebook", str(work / "gradebook.sqlite"),
-               "--json", str(work / "results.json"), *map(str, notebooks.values())]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "grader.cli",
+        "grade",
+        "--assignment",
+        "a1",
+        "--force",
+        *options,
+        "--course",
+        str(COURSE),
+        "--gradebook",
+        str(work / "gradebook.sqlite"),
+        "--json",
+        str(work / "results.json"),
+        *map(str, notebooks.values()),
+    ]
     return run_timed(command, work, None, _env())
 
 

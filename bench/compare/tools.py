@@ -32,10 +32,17 @@ def tool_environment(bin_dir: Path | None, extra: dict[str, str] | None = None) 
     return env
 
 
-def run_timed(command: list[str], cwd: Path, bin_dir: Path | None,
-              extra_env: dict[str, str] | None = None) -> Run:  # fmt: skip
+def run_timed(
+    command: list[str], cwd: Path, bin_dir: Path | None, extra_env: dict[str, str] | None = None
+) -> Run:
     """Run ``command`` to the end; wall-clock seconds from start to exit, output kept."""
     started = time.perf_counter()
-    proc = subprocess.run(command, cwd=cwd, env=tool_environment(bin_dir, extra_env),
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    proc = subprocess.run(
+        command,
+        cwd=cwd,
+        env=tool_environment(bin_dir, extra_env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     return Run(command, time.perf_counter() - started, proc.returncode, proc.stdout)

@@ -125,15 +125,19 @@ def load(path: str | Path) -> CoursePolicy:
     """Read and check a course file; a missing one is an error that says how to make one."""
     path = Path(path)
     if not path.is_file():
-        raise CourseFileError(f"no course file at {path}: run `dlgrade init` in the course folder to write "
-                              "a commented one, or pass --course DIR")  # fmt: skip
+        raise CourseFileError(
+            f"no course file at {path}: run `dlgrade init` in the course folder to write "
+            "a commented one, or pass --course DIR"
+        )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise CourseFileError(f"{path}: not valid TOML: {exc}") from None
     if not data:
-        raise CourseFileError(f"{path} is empty: run `dlgrade init` in another folder to see a commented "
-                              "one, or write at least its [course] table")  # fmt: skip
+        raise CourseFileError(
+            f"{path} is empty: run `dlgrade init` in another folder to see a commented "
+            "one, or write at least its [course] table"
+        )
     try:
         return parse(data)
     except CourseFileError as exc:
@@ -153,8 +157,10 @@ def load_course(root: str | Path, *, missing_ok: bool = False) -> CoursePolicy:
     known = suite_names(root)
     unknown = sorted(set(policy.assignments) - set(known))
     if known and unknown:
-        raise CourseFileError(f"{Path(root) / FILENAME}: [assignments] {', '.join(unknown)}: "
-                              f"no such assignment (the course's suites are {', '.join(known)})")  # fmt: skip
+        raise CourseFileError(
+            f"{Path(root) / FILENAME}: [assignments] {', '.join(unknown)}: "
+            f"no such assignment (the course's suites are {', '.join(known)})"
+        )
     return policy
 
 
@@ -168,8 +174,11 @@ def parse(data: dict[str, Any]) -> CoursePolicy:
     """A policy from the TOML file's tables; every value is checked."""
     _only(data, {"course", "assignments", "late", "visibility", "teams", "students", "release"}, "the file")
     course = _table(data, "course")
-    _only(course, {"name", "bonus_max", "rounding", "exam_max", "pass_mark", "bonus_counts_for_pass"},
-          "[course]")  # fmt: skip
+    _only(
+        course,
+        {"name", "bonus_max", "rounding", "exam_max", "pass_mark", "bonus_counts_for_pass"},
+        "[course]",
+    )
     visibility = dict(_table(data, "visibility"))
     default_visibility = visibility.pop("default", "messages")
     for key, value in [("default", default_visibility), *visibility.items()]:
@@ -182,8 +191,7 @@ def parse(data: dict[str, Any]) -> CoursePolicy:
         exam_max=_number(course, "exam_max", 100.0, "[course]", positive=True),
         pass_mark=_number(course, "pass_mark", 50.0, "[course]", positive=True),
         bonus_counts_for_pass=_flag(course, "bonus_counts_for_pass", True, "[course]"),
-        assignments={name: _assignment(name, table)
-                     for name, table in _table(data, "assignments").items()},  # fmt: skip
+        assignments={name: _assignment(name, table) for name, table in _table(data, "assignments").items()},
         late=_late(_table(data, "late")),
         visibility=visibility,
         default_visibility=default_visibility,
@@ -199,11 +207,15 @@ def _check_rules(policy: CoursePolicy) -> None:
     """What the course rules allow, beyond each value's own type."""
     limit = policy.exam_max * BONUS_SHARE
     if policy.bonus_max > limit:
-        raise CourseFileError(f"[course] bonus_max = {policy.bonus_max:g}: the course rules allow a bonus "
-                              f"of at most {BONUS_SHARE:.0%} of the exam's points, {limit:g}")  # fmt: skip
+        raise CourseFileError(
+            f"[course] bonus_max = {policy.bonus_max:g}: the course rules allow a bonus "
+            f"of at most {BONUS_SHARE:.0%} of the exam's points, {limit:g}"
+        )
     if policy.pass_mark > policy.exam_max:
-        raise CourseFileError(f"[course] pass_mark = {policy.pass_mark:g} is more than the exam's "
-                              f"{policy.exam_max:g} points: nobody could pass")  # fmt: skip
+        raise CourseFileError(
+            f"[course] pass_mark = {policy.pass_mark:g} is more than the exam's "
+            f"{policy.exam_max:g} points: nobody could pass"
+        )
     if policy.rounding > policy.bonus_max:
         raise CourseFileError(f"[course] rounding = {policy.rounding:g} is more than bonus_max")
     if policy.assignments and not any(a.weight > 0 for a in policy.assignments.values()):

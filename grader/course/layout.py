@@ -1,10 +1,10 @@
 """Where a course keeps its parts: hidden suites, public checks, references, notebooks.
 
-    COURSE/
-      reference/aN/          reference solutions (trusted side only)
-      suites/aN/test_*.py    hidden suites, one folder per assignment
-      source/aN/*.ipynb      annotated source notebooks (### BEGIN/END SOLUTION)
-      assignments/aN/        the student notebook and checks/ (public checks)
+COURSE/
+  reference/aN/          reference solutions (trusted side only)
+  suites/aN/test_*.py    hidden suites, one folder per assignment
+  source/aN/*.ipynb      annotated source notebooks (### BEGIN/END SOLUTION)
+  assignments/aN/        the student notebook and checks/ (public checks)
 """
 
 from __future__ import annotations
@@ -36,8 +36,10 @@ class Course:
             if (folder / "suites").is_dir() and (folder / "reference").is_dir():
                 return cls(folder)
         if not fallback:
-            raise SuiteError(f"no course folder (one with suites/ and reference/) at or above {here}: "
-                             "run this in the course folder or pass --course DIR")  # fmt: skip
+            raise SuiteError(
+                f"no course folder (one with suites/ and reference/) at or above {here}: "
+                "run this in the course folder or pass --course DIR"
+            )
         return cls(Path(__file__).resolve().parents[2] / "course")
 
     def assignments(self) -> list[str]:

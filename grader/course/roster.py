@@ -87,8 +87,10 @@ class Roster:
         """Raise a RosterError naming every one of ``names`` not on the roster, with the closest."""
         unknown = sorted({name for name in names if name not in self.students})
         if unknown:
-            raise RosterError(f"{where}: not on the roster ({self.source}): "
-                              + "; ".join(self.unknown(name) for name in unknown))  # fmt: skip
+            raise RosterError(
+                f"{where}: not on the roster ({self.source}): "
+                + "; ".join(self.unknown(name) for name in unknown)
+            )
 
     def unknown(self, name: str) -> str:
         """``name`` and the roster entries closest to it, for an error message."""
@@ -111,8 +113,9 @@ def load(course_root: str | Path, names: dict[str, str] | None = None) -> Roster
     path = Path(course_root) / FILENAME
     if path.is_file():
         if names:
-            raise RosterError(f"{path} and the course file's [students] both list students: "
-                              "keep one list, students.csv")  # fmt: skip
+            raise RosterError(
+                f"{path} and the course file's [students] both list students: keep one list, students.csv"
+            )
         return read(path)
     if names:
         return Roster({i: Student(i, name) for i, name in names.items()}, "course.toml [students]")
@@ -144,8 +147,10 @@ def read(path: str | Path) -> Roster:
 def _check_header(path: Path, header: list[str]) -> None:
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        raise RosterError(f"{path}: the header must name the columns {', '.join(REQUIRED)} "
-                          f"(and may name {', '.join(COLUMNS[2:])}); it has {', '.join(header) or 'none'}")
+        raise RosterError(
+            f"{path}: the header must name the columns {', '.join(REQUIRED)} "
+            f"(and may name {', '.join(COLUMNS[2:])}); it has {', '.join(header) or 'none'}"
+        )
     unknown = [c for c in header if c not in COLUMNS]
     if unknown:
         raise RosterError(f"{path}: unknown column(s) {', '.join(unknown)}; allowed: {', '.join(COLUMNS)}")

@@ -127,19 +127,31 @@ class _Sink:
     events: BatchEvents
     done: list[Graded] = field(default_factory=list)
 
-    def record(self, by_path: dict[str, Submission], devices: str, result: SubmissionResult,
-               versions: dict | None = None) -> None:  # fmt: skip
+    def record(
+        self,
+        by_path: dict[str, Submission],
+        devices: str,
+        result: SubmissionResult,
+        versions: dict | None = None,
+    ) -> None:
         """Store one finished result before anything else happens to it. ``devices`` and
         ``versions``: what computed it (default versions: this machine's)."""
         submission = by_path[result.submission]
         try:
-            self.gradebook.record(result, student=submission.student, suite_version=self.version,
-                                  device=devices, versions=versions,
-                                  submitted_at=submitted_at(submission.path))  # fmt: skip
+            self.gradebook.record(
+                result,
+                student=submission.student,
+                suite_version=self.version,
+                device=devices,
+                versions=versions,
+                submitted_at=submitted_at(submission.path),
+            )
         except GradebookError as exc:
             self.finish(Graded(submission, result, saved=False))
-            raise GradebookError(f"{exc}. {submission.student}'s result was not saved: run the same "
-                                 "command again to grade it and the rest") from None  # fmt: skip
+            raise GradebookError(
+                f"{exc}. {submission.student}'s result was not saved: run the same "
+                "command again to grade it and the rest"
+            ) from None
         self.finish(Graded(submission, result))
 
     def finish(self, item: Graded) -> None:
@@ -197,8 +209,9 @@ class _Run:
         self.sink.finish(Graded(submission, reused, reused=True))
 
 
-def _wait_for_other_batches(gradebook: Gradebook, assignment: str, pending: list[Submission],
-                            on_wait: Callable[[list[str]], None]) -> None:  # fmt: skip
+def _wait_for_other_batches(
+    gradebook: Gradebook, assignment: str, pending: list[Submission], on_wait: Callable[[list[str]], None]
+) -> None:
     """Wait until no other live batch holds any of ``pending``'s students; their results are
     then in the gradebook (reused), or their batch died (its claims are taken over)."""
     students = [s.student for s in pending]

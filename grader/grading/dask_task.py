@@ -51,8 +51,7 @@ COMPARED = ("dlgrade", "torch", "numpy")  # must match the client's exactly; Pyt
 _gpu_turn = itertools.count()  # which GPU the next chunk in this worker process takes
 
 
-def grade_chunk(submissions: list[tuple[int, str, bytes]], files: dict[str, bytes],
-                request: dict) -> dict:  # fmt: skip
+def grade_chunk(submissions: list[tuple[int, str, bytes]], files: dict[str, bytes], request: dict) -> dict:
     """A Dask task: grade these submissions here, in a fresh grading process.
 
     Returns ``{"on": {"device", "versions"}, "results": [(index, result dict), ...]}``:
@@ -93,8 +92,11 @@ def check_versions(client: dict | None, here: dict) -> None:
     dlgrade could change verdicts without changing the suite version."""
     if not client:
         return
-    different = [f"{name} {here.get(name)} (the client has {client.get(name)})"
-                 for name in COMPARED if here.get(name) != client.get(name)]  # fmt: skip
+    different = [
+        f"{name} {here.get(name)} (the client has {client.get(name)})"
+        for name in COMPARED
+        if here.get(name) != client.get(name)
+    ]
     if _minor(here.get("python")) != _minor(client.get("python")):
         different.append(f"Python {here.get('python')} (the client has {client.get('python')})")
     if different:
@@ -135,8 +137,9 @@ def _publisher(topic: str | None, on: dict) -> Callable[[int, dict], None]:
     return lambda index, data: worker.log_event(topic, json.dumps({"index": index, "result": data, "on": on}))
 
 
-def _write_chunk(root: Path, submissions: list[tuple[int, str, bytes]],
-                 files: dict[str, bytes]) -> dict[int, Path]:  # fmt: skip
+def _write_chunk(
+    root: Path, submissions: list[tuple[int, str, bytes]], files: dict[str, bytes]
+) -> dict[int, Path]:
     for relative, data in files.items():
         (root / "course" / relative).parent.mkdir(parents=True, exist_ok=True)
         (root / "course" / relative).write_bytes(data)
@@ -150,8 +153,9 @@ def _write_chunk(root: Path, submissions: list[tuple[int, str, bytes]],
 
 
 def _error(path: str, options: GradingOptions, message: str) -> dict:
-    return SubmissionResult(submission=path, assignment=options.assignment, suite=options.suite,
-                            status="error", message=message).to_dict()  # fmt: skip
+    return SubmissionResult(
+        submission=path, assignment=options.assignment, suite=options.suite, status="error", message=message
+    ).to_dict()
 
 
 def _lost(path: str, options: GradingOptions) -> dict:
@@ -173,12 +177,18 @@ def _with_isolation_note(data: dict) -> dict:
 # ---------------------------------------------------------------- the grading process
 
 
-def _run_chunk(paths: list[Path], options: GradingOptions, results: Path,
-               heard: Callable[[dict], None]) -> dict[str, dict]:  # fmt: skip
+def _run_chunk(
+    paths: list[Path], options: GradingOptions, results: Path, heard: Callable[[dict], None]
+) -> dict[str, dict]:
     """Run ``python -m grader.grading.dask_worker`` on ``paths``; each result it writes reaches ``heard``
     as soon as its line is complete. Returns every result by path."""
-    request = {"options": options.to_plain(), "paths": [str(p) for p in paths],
-               "results": str(results), "workspace": str(results.parent), "parent": os.getpid()}  # fmt: skip
+    request = {
+        "options": options.to_plain(),
+        "paths": [str(p) for p in paths],
+        "results": str(results),
+        "workspace": str(results.parent),
+        "parent": os.getpid(),
+    }
     limits = options.limits  # CPU seconds, each held on the clock wall_factor times longer
     per_submission = (limits.submission_seconds + limits.load_seconds) * limits.wall_factor
     budget = len(paths) * per_submission + 120
@@ -193,8 +203,12 @@ def _run_chunk(paths: list[Path], options: GradingOptions, results: Path,
                 reported[data["submission"]] = data
                 heard(data)
 
-    process = subprocess.Popen([sys.executable, "-m", "grader.grading.dask_worker"], stdin=subprocess.PIPE,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "grader.grading.dask_worker"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     assert process.stdin is not None  # stdin=PIPE (for mypy)
     try:
         process.stdin.write(json.dumps(request).encode())

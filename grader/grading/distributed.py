@@ -87,8 +87,11 @@ def grade_on_dask(
         batch = _Batch(paths, options.assignment, options.suite, on_result)
         topic = f"dlgrade-{uuid.uuid4().hex}"
         client.subscribe_topic(topic, batch.hear)
-        request = {"options": options.to_plain(), "topic": topic,
-                   "versions": {k: str(v) for k, v in library_versions().items()}}  # fmt: skip
+        request = {
+            "options": options.to_plain(),
+            "topic": topic,
+            "versions": {k: str(v) for k, v in library_versions().items()},
+        }
         try:
             for chunk in chunks(list(enumerate(paths)), threads, chunk_size):
                 batch.submit(client, chunk, files, request)
@@ -129,8 +132,13 @@ def course_files(course: Course, assignment: str, suite: str) -> dict[str, bytes
     the handout (its graded names and given code, ``intake/given_code.py``), whose source notebook
     each chunk also grades first (``preflight.py``)."""
     folders = [course.suite_dir(assignment, suite), course.root / "reference"]
-    files = [path for folder in folders if folder.is_dir() for path in sorted(folder.rglob("*"))
-             if path.is_file() and "__pycache__" not in path.parts]  # fmt: skip
+    files = [
+        path
+        for folder in folders
+        if folder.is_dir()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts
+    ]
     files += course.handout_notebooks(assignment)
     return {str(path.relative_to(course.root)): path.read_bytes() for path in files}
 

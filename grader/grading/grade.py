@@ -27,8 +27,14 @@ from grader.sandbox.datasets import bundled_dataset_folders
 OnResult = Callable[[SubmissionResult], None]
 
 
-def grade(paths: Sequence[str], *, assignment: str, course: Course | None = None,
-          on_result: OnResult | None = None, **choices) -> list[SubmissionResult]:  # fmt: skip
+def grade(
+    paths: Sequence[str],
+    *,
+    assignment: str,
+    course: Course | None = None,
+    on_result: OnResult | None = None,
+    **choices,
+) -> list[SubmissionResult]:
     """Grade each path with the assignment's suite; one result per path, in order.
 
     ``choices``: any field of ``GradingOptions`` (suite, mode, limits, device, workers,
@@ -38,8 +44,9 @@ def grade(paths: Sequence[str], *, assignment: str, course: Course | None = None
     return grade_with([str(p) for p in paths], options, on_result)
 
 
-def grade_with(paths: list[str], options: GradingOptions,
-               on_result: OnResult | None = None) -> list[SubmissionResult]:  # fmt: skip
+def grade_with(
+    paths: list[str], options: GradingOptions, on_result: OnResult | None = None
+) -> list[SubmissionResult]:
     """``grade`` with the options given whole. The suite folder and device are checked here
     unless the caller has (``GradingOptions.checked``). ``warm``: fork CPU workers from one
     server per grading process, where the machine allows. ``workers``: grading processes
@@ -48,11 +55,15 @@ def grade_with(paths: list[str], options: GradingOptions,
     process, and stop with ``PreflightFailed`` unless it gets full marks (``preflight.py``).
     """
     options = options.checked()  # an unknown assignment fails here, before any work
-    options = options.but(device=options.devices[0], hide=hidden_paths(options.course, paths),
-                          warm=forkserver.available() if options.warm is None else options.warm)
+    options = options.but(
+        device=options.devices[0],
+        hide=hidden_paths(options.course, paths),
+        warm=forkserver.available() if options.warm is None else options.warm,
+    )
     if (options.workers > 1 or len(options.devices) > 1) and len(paths) > 1:
-        return grade_in_parallel(paths, options, workers=max(options.workers, len(options.devices)),
-                                 on_result=on_result)  # fmt: skip
+        return grade_in_parallel(
+            paths, options, workers=max(options.workers, len(options.devices)), on_result=on_result
+        )
     results: list[SubmissionResult] = []
 
     def collect(result: SubmissionResult) -> None:
@@ -71,8 +82,9 @@ def grade_reference(options: GradingOptions) -> SubmissionResult:
     reference = preflight.reference_notebook(options.course, options.assignment)
     if reference is None:
         folder = options.course.root / "source" / options.assignment
-        raise PreflightFailed(f"{options.assignment} has no source notebook in {folder}: "
-                              "nothing to check with")
+        raise PreflightFailed(
+            f"{options.assignment} has no source notebook in {folder}: nothing to check with"
+        )
     (result,) = grade_with([str(reference)], options.but(preflight=False))
     preflight.check(result, device=options.device, limits=options.limits)
     return result

@@ -187,30 +187,45 @@ class GradingPlugin:
         except Exception as exc:  # noqa: BLE001  (a bug of ours, or one a submission found)
             why = f"dlgrade failed while grading this submission: {type(exc).__name__}: {exc}"
             options = job.options
-            result = SubmissionResult(submission=job.path, assignment=options.assignment, suite=options.suite,
-                                      status="error", message=f"{why}; grade this submission again",
-                                      tests=_unrun(items, "skipped", "not run: dlgrade failed"),
-                                      sha256=content_hash(job.path))  # fmt: skip
+            result = SubmissionResult(
+                submission=job.path,
+                assignment=options.assignment,
+                suite=options.suite,
+                status="error",
+                message=f"{why}; grade this submission again",
+                tests=_unrun(items, "skipped", "not run: dlgrade failed"),
+                sha256=content_hash(job.path),
+            )
         return replace(safe_text.result(result), submission=job.path)
 
     def _grade(self, job: Job, items: list[pytest.Item]) -> SubmissionResult:
         started = time.monotonic()
         options = job.options
-        result_of = functools.partial(SubmissionResult, submission=job.path, assignment=options.assignment,
-                                      suite=options.suite)  # fmt: skip
+        result_of = functools.partial(
+            SubmissionResult, submission=job.path, assignment=options.assignment, suite=options.suite
+        )
         refused = refusal(job.path)
         if refused:
-            return result_of(status="refused", message=refused,
-                             tests=_unrun(items, "skipped", f"not run: {refused}"))  # fmt: skip
+            return result_of(
+                status="refused", message=refused, tests=_unrun(items, "skipped", f"not run: {refused}")
+            )
         try:
             cells = read_cells(job.path)
         except NotebookError as exc:
             tests = _unrun(items, "skipped", "the submission could not be read")
-            return result_of(status="invalid_notebook", tests=tests,
-                             message=str(exc), sha256=content_hash(job.path))  # fmt: skip
+            return result_of(
+                status="invalid_notebook", tests=tests, message=str(exc), sha256=content_hash(job.path)
+            )
         graded, given = (job.handout.graded, job.handout.given) if job.handout else (None, ())
-        session = Session(cells, mode=options.mode, limits=options.limits, hide=options.hide,
-                          spawn=self.spawn, graded=graded, given=given)  # fmt: skip
+        session = Session(
+            cells,
+            mode=options.mode,
+            limits=options.limits,
+            hide=options.hide,
+            spawn=self.spawn,
+            graded=graded,
+            given=given,
+        )
         self._device = torch.device(options.device)
         try:
             return self._grade_loaded(job, items, session, result_of, started)
@@ -218,18 +233,25 @@ class GradingPlugin:
             session.close()
             self._student = None
 
-    def _grade_loaded(self, job: Job, items: list[pytest.Item], session: Session,
-                      result_of: Callable[..., SubmissionResult],
-                      started: float) -> SubmissionResult:  # fmt: skip
+    def _grade_loaded(
+        self,
+        job: Job,
+        items: list[pytest.Item],
+        session: Session,
+        result_of: Callable[..., SubmissionResult],
+        started: float,
+    ) -> SubmissionResult:
         try:
             report = _start(session)
         except LoadFailed as exc:
             return result_of(
-                status=exc.status, message=exc.message,
+                status=exc.status,
+                message=exc.message,
                 tests=_unrun(items, "skipped", f"not run: {exc.message}"),
-                output=session.output(), seconds=time.monotonic() - started,
+                output=session.output(),
+                seconds=time.monotonic() - started,
                 sha256=content_hash(job.path),
-            )  # fmt: skip
+            )
         self._student = Student(session)
         self._harness_failures = []
         self._recognised = {}
@@ -237,10 +259,14 @@ class GradingPlugin:
         session.close()  # the last worker's output is in, before it is read
         status, message = _status(job, session, self._harness_failures)
         return result_of(
-            status=status, tests=tests, message=message,
-            notes=tuple(report.notes), output=session.output(),
-            seconds=time.monotonic() - started, sha256=content_hash(job.path),
-        )  # fmt: skip
+            status=status,
+            tests=tests,
+            message=message,
+            notes=tuple(report.notes),
+            output=session.output(),
+            seconds=time.monotonic() - started,
+            sha256=content_hash(job.path),
+        )
 
     def _run(self, item: pytest.Item, session: Session) -> TestResult:
         """One test's verdict. A test whose worker was killed from outside (not by the
@@ -251,8 +277,10 @@ class GradingPlugin:
             reports = self._run_once(item, session)
         outcome, message = _verdict(reports)
         if _killed_from_outside(reports):
-            outcome, message = "error", f"{message} (twice, from outside or on an overloaded machine: " \
-                                        "not the submission's doing)"
+            outcome, message = (
+                "error",
+                f"{message} (twice, from outside or on an overloaded machine: not the submission's doing)",
+            )
             self._harness_failures.append(f"{test_name(item)}: {message}")
         elif any(getattr(report, "dlgrade_harness", False) for report in reports):
             self._harness_failures.append(f"{test_name(item)}: {message}")
@@ -304,8 +332,10 @@ def _start(session: Session):
         return session.start()
     except LoadFailed as exc:
         if exc.outside:
-            raise LoadFailed("error", f"{exc.message} (twice, each time from outside: not the submission's "
-                             "doing); grade again") from None  # fmt: skip
+            raise LoadFailed(
+                "error",
+                f"{exc.message} (twice, each time from outside: not the submission's doing); grade again",
+            ) from None
         raise
 
 
@@ -370,10 +400,7 @@ def _verdict(reports: list) -> tuple[str, str]:
 
 
 def _unrun(items: list[pytest.Item], outcome: str, message: str) -> tuple[TestResult, ...]:
-    return tuple(
-        TestResult(test_name(item), _points(item), outcome, message)
-        for item in items
-    )
+    return tuple(TestResult(test_name(item), _points(item), outcome, message) for item in items)
 
 
 def _points(item: pytest.Item) -> float:
@@ -389,4 +416,3 @@ def _function(item: pytest.Item) -> pytest.Function:
     if not isinstance(item, pytest.Function):
         raise SuiteError(f"{item.nodeid} is not a test function")
     return item
-

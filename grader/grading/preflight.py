@@ -73,19 +73,26 @@ def diagnose(result: SubmissionResult, *, device: str, limits: Limits) -> tuple[
     if "No module named" in text or "ModuleNotFoundError" in text or "ImportError" in text:
         return _unreadable_python()
     if device != "cpu" and ("CUDA" in text or "cuda" in text or "device" in text):
-        return (f"the device {device} does not work in the worker",
-                "check the driver (nvidia-smi), CUDA_VISIBLE_DEVICES and the torch build, "
-                "or pass --device cpu")  # fmt: skip
+        return (
+            f"the device {device} does not work in the worker",
+            "check the driver (nvidia-smi), CUDA_VISIBLE_DEVICES and the torch build, or pass --device cpu",
+        )
     outcomes = {t.outcome for t in result.tests if t.outcome != "passed"}
     if result.status == "timeout" or outcomes == {"timeout"}:
-        return ("the reference ran out of time: this machine is too slow or too busy for the time limits "
-                f"({limits.test_seconds:g} s a test, {limits.submission_seconds:g} s a submission)",
-                "grade on a quieter machine or with fewer --workers, or raise --test-timeout")  # fmt: skip
+        return (
+            "the reference ran out of time: this machine is too slow or too busy for the time limits "
+            f"({limits.test_seconds:g} s a test, {limits.submission_seconds:g} s a submission)",
+            "grade on a quieter machine or with fewer --workers, or raise --test-timeout",
+        )
     if result.status in ("killed", "error") or "crashed" in outcomes:
-        return ("the sandbox ends or refuses the reference's worker on this machine",
-                "run `dlgrade doctor` for the sandbox's walls here, and see docs/security.md")
-    return ("the reference itself loses points: the suite, the reference or the source notebook is wrong",
-            "run the suite's own tests (tests/suites/test_<assignment>_suite.py) and fix what they show")
+        return (
+            "the sandbox ends or refuses the reference's worker on this machine",
+            "run `dlgrade doctor` for the sandbox's walls here, and see docs/security.md",
+        )
+    return (
+        "the reference itself loses points: the suite, the reference or the source notebook is wrong",
+        "run the suite's own tests (tests/suites/test_<assignment>_suite.py) and fix what they show",
+    )
 
 
 def _memory_limit(limits: Limits) -> tuple[str, str]:
@@ -96,7 +103,9 @@ def _memory_limit(limits: Limits) -> tuple[str, str]:
     why = " (this is a CUDA build of torch, which maps gigabytes as it imports)" if cuda_build else ""
     fix = "raise --memory-mb"
     if cuda_build:
-        fix += ", or install the CPU build (pip install torch --index-url https://download.pytorch.org/whl/cpu)"
+        fix += (
+            ", or install the CPU build (pip install torch --index-url https://download.pytorch.org/whl/cpu)"
+        )
     return f"the worker's memory limit (--memory-mb {limits.memory_mb}) is too small{why}", fix
 
 
@@ -106,16 +115,22 @@ def _unreadable_python() -> tuple[str, str]:
     if blocked and os.getuid() == 0:
         path, folder = blocked[0]
         mode = stat.filemode(os.stat(folder).st_mode)
-        return (f"the worker, which drops to an unprivileged uid of its own ({uids.FIRST_UID} and up), "
-                f"cannot read {path}: {folder} is {mode}, closed to other users",
-                f"install Python where every user can read it (/usr/local, /opt), or open the folders on "
-                f"the way (chmod o+x {folder})")  # fmt: skip
+        return (
+            f"the worker, which drops to an unprivileged uid of its own ({uids.FIRST_UID} and up), "
+            f"cannot read {path}: {folder} is {mode}, closed to other users",
+            f"install Python where every user can read it (/usr/local, /opt), or open the folders on "
+            f"the way (chmod o+x {folder})",
+        )
     in_tmp = paths_in_tmp(readable_paths())
     if in_tmp and bwrap_path() is not None:
-        return (f"the worker's private /tmp hides {in_tmp[0]}, which its Python needs",
-                "put the virtual environment (and dlgrade) outside /tmp")
-    return ("the worker cannot import a module it needs (see the first problem)",
-            f"check that {sys.executable} has dlgrade's dependencies installed (pip install -e .)")
+        return (
+            f"the worker's private /tmp hides {in_tmp[0]}, which its Python needs",
+            "put the virtual environment (and dlgrade) outside /tmp",
+        )
+    return (
+        "the worker cannot import a module it needs (see the first problem)",
+        f"check that {sys.executable} has dlgrade's dependencies installed (pip install -e .)",
+    )
 
 
 def blocking_folder(path: str) -> str | None:
@@ -141,16 +156,35 @@ def walls(limits: Limits = Limits()) -> list[tuple[str, str]]:
     warm = forkserver.available()
     return [
         ("bubblewrap", bwrap or f"no: {isolation_warning()}"),
-        ("workers", "warm: forked from one sandboxed server per grading process" if warm
-         else "cold: a fresh interpreter per submission (warm workers need root and bubblewrap)"),
-        ("uid drop", "yes: each worker runs as a uid of its own" if root
-         else f"no: workers run as this user (uid {os.getuid()})"),
-        ("namespaces", "pid, net, ipc and mount (a private /tmp, an allow-list view of the disk)" if bwrap
-         else "none: the worker sees this machine's processes, network and files"),
-        ("seccomp", "yes: a syscall filter and an empty session keyring" if syscalls.available()
-         else "no: libseccomp is not installed"),
-        ("limits", f"{limits.test_seconds:g} s a test, {limits.load_seconds:g} s to load, "
-         f"{limits.submission_seconds:g} s a submission, {limits.memory_mb} MB memory, "
-         f"{limits.max_processes} processes, {limits.max_file_mb} MB a file, "
-         f"{limits.threads} torch thread(s)"),
-    ]  # fmt: skip
+        (
+            "workers",
+            "warm: forked from one sandboxed server per grading process"
+            if warm
+            else "cold: a fresh interpreter per submission (warm workers need root and bubblewrap)",
+        ),
+        (
+            "uid drop",
+            "yes: each worker runs as a uid of its own"
+            if root
+            else f"no: workers run as this user (uid {os.getuid()})",
+        ),
+        (
+            "namespaces",
+            "pid, net, ipc and mount (a private /tmp, an allow-list view of the disk)"
+            if bwrap
+            else "none: the worker sees this machine's processes, network and files",
+        ),
+        (
+            "seccomp",
+            "yes: a syscall filter and an empty session keyring"
+            if syscalls.available()
+            else "no: libseccomp is not installed",
+        ),
+        (
+            "limits",
+            f"{limits.test_seconds:g} s a test, {limits.load_seconds:g} s to load, "
+            f"{limits.submission_seconds:g} s a submission, {limits.memory_mb} MB memory, "
+            f"{limits.max_processes} processes, {limits.max_file_mb} MB a file, "
+            f"{limits.threads} torch thread(s)",
+        ),
+    ]

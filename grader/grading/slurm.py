@@ -28,8 +28,16 @@ from grader.sandbox.limits import Limits
 GRADER_MB = 1024
 
 
-def slurm_cluster(*, queue: str, cores: int = 16, walltime: str = "02:00:00", prologue: Sequence[str] = (),
-                  memory_mb: int = Limits().memory_mb, python: str = sys.executable, **options):  # fmt: skip
+def slurm_cluster(
+    *,
+    queue: str,
+    cores: int = 16,
+    walltime: str = "02:00:00",
+    prologue: Sequence[str] = (),
+    memory_mb: int = Limits().memory_mb,
+    python: str = sys.executable,
+    **options,
+):
     """A ``SLURMCluster`` whose jobs are each one Dask worker of ``cores`` threads.
 
     ``queue``: the Slurm partition; ``prologue``: shell lines run before the worker starts
@@ -40,8 +48,16 @@ def slurm_cluster(*, queue: str, cores: int = 16, walltime: str = "02:00:00", pr
 
     check_python(python)
     memory_gb = -(-cores * (memory_mb + GRADER_MB) // 1024)  # rounded up
-    return SLURMCluster(queue=queue, cores=cores, processes=1, memory=f"{memory_gb}GB", walltime=walltime,
-                        job_script_prologue=list(prologue), python=python, **options)  # fmt: skip
+    return SLURMCluster(
+        queue=queue,
+        cores=cores,
+        processes=1,
+        memory=f"{memory_gb}GB",
+        walltime=walltime,
+        job_script_prologue=list(prologue),
+        python=python,
+        **options,
+    )
 
 
 def check_python(python: str) -> None:

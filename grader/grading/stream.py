@@ -32,8 +32,9 @@ from grader.sandbox.forkserver import WarmWorkers
 from grader.sandbox.process import WorkerProcess
 
 
-def grade_stream(paths: Iterable[str], options: GradingOptions,
-                 on_result: Callable[[SubmissionResult], None]) -> None:  # fmt: skip
+def grade_stream(
+    paths: Iterable[str], options: GradingOptions, on_result: Callable[[SubmissionResult], None]
+) -> None:
     """Grade paths as they come, in one pytest session over the suite (collected once).
 
     ``paths`` may be a generator that waits for work: a grading process pulls its next
@@ -62,8 +63,9 @@ def grade_stream(paths: Iterable[str], options: GradingOptions,
         raise SuiteError(f"the {options.suite} suite for {options.assignment} is broken:\n{errors}")
 
 
-def _after_the_reference(on_result: Callable[[SubmissionResult], None],
-                         options: GradingOptions) -> Callable[[SubmissionResult], None]:  # fmt: skip
+def _after_the_reference(
+    on_result: Callable[[SubmissionResult], None], options: GradingOptions
+) -> Callable[[SubmissionResult], None]:
     """``on_result`` for a stream whose first job is the reference: that result is checked
     (``preflight.check`` raises, which stops the batch before any student), never passed on."""
     checked: list[SubmissionResult] = []
@@ -83,10 +85,24 @@ def _run_pytest(folder: Path, course: Course, plugin: GradingPlugin) -> None:
     # ends (0.4 s of every grade() and dlgrade check); the trusted side's own unraisable
     # exceptions go to Python's hook, never into a student's verdict
     args = [
-        str(folder), "-p", "no:cacheprovider", "-p", "no:warnings", "-p", "no:randomly",
-        "-p", "no:unraisableexception", "-p", "no:terminal", "--import-mode=importlib",
-        "--rootdir", str(course.root), "-c", os.devnull, "--capture=no",
-    ]  # fmt: skip
+        str(folder),
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:warnings",
+        "-p",
+        "no:randomly",
+        "-p",
+        "no:unraisableexception",
+        "-p",
+        "no:terminal",
+        "--import-mode=importlib",
+        "--rootdir",
+        str(course.root),
+        "-c",
+        os.devnull,
+        "--capture=no",
+    ]
     _import_from(course, folder)
     with warnings.catch_warnings():
         warnings.simplefilter("default")

@@ -77,14 +77,20 @@ def _indentation(line: str) -> str:
 
 def _marker(line: str, number: int) -> tuple[str | None, bool]:
     """(region kind, opens) of a marker line; (None, False) for any other line."""
-    for pattern, kind, opens in ((BEGIN, "solution", True), (END, "solution", False),
-                                 (BEGIN_HIDDEN, "hidden", True), (END_HIDDEN, "hidden", False)):  # fmt: skip
+    for pattern, kind, opens in (
+        (BEGIN, "solution", True),
+        (END, "solution", False),
+        (BEGIN_HIDDEN, "hidden", True),
+        (END_HIDDEN, "hidden", False),
+    ):
         if pattern.match(line):
             return kind, opens
     if MARKER_LIKE.search(line):
-        raise MarkerError(f"line {number}: {line.strip()!r} looks like a marker but is not one; a marker is "
-                          "'### BEGIN SOLUTION', '### END SOLUTION', '### BEGIN HIDDEN TESTS' or "
-                          "'### END HIDDEN TESTS', alone on its line")  # fmt: skip
+        raise MarkerError(
+            f"line {number}: {line.strip()!r} looks like a marker but is not one; a marker is "
+            "'### BEGIN SOLUTION', '### END SOLUTION', '### BEGIN HIDDEN TESTS' or "
+            "'### END HIDDEN TESTS', alone on its line"
+        )
     return None, False
 
 

@@ -278,8 +278,9 @@ def _outside_regions(source: str, replacement: str) -> str:
     lines = list(enumerate(source.splitlines(), start=1))
     if not MARKER_LIKE.search(source):
         return source
-    kept = [text + replacement if inside is None else text
-            for _, text, inside in _regions(lines) if not inside]  # fmt: skip
+    kept = [
+        text + replacement if inside is None else text for _, text, inside in _regions(lines) if not inside
+    ]
     return "\n".join(kept)
 
 
@@ -333,8 +334,11 @@ def _line_leaks(name: str, number: int, line: str, secrets: Secrets, encoded: bo
 def _tokens_in(line: str, tokens: dict[str, str]) -> list[str]:
     """The secret tokens on ``line``: names as words, values as whole numbers or strings."""
     words = set(_WORD.findall(line))
-    return [token for token in tokens if (token in words if _WORD.fullmatch(token) else
-                                          token in line and _says(line, token))]  # fmt: skip
+    return [
+        token
+        for token in tokens
+        if (token in words if _WORD.fullmatch(token) else token in line and _says(line, token))
+    ]
 
 
 def base64_blobs(text: str) -> Iterator[tuple[int, bytes]]:

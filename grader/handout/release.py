@@ -59,11 +59,13 @@ CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 DISTRIBUTION = "dlgrade-student"
 INSTALL = f"python -m pip install --extra-index-url {CPU_INDEX} ."
 BUNDLED_COURSE = Path("dlgrade") / "course"  # the checks' course, inside the package (selfcheck.py)
-SELF_CHECK = "\n".join([
-    "# Self-check: the public checks on what you have run so far (not your grade).",
-    "import dlgrade",
-    'dlgrade.check("{assignment}")',
-])  # fmt: skip
+SELF_CHECK = "\n".join(
+    [
+        "# Self-check: the public checks on what you have run so far (not your grade).",
+        "import dlgrade",
+        'dlgrade.check("{assignment}")',
+    ]
+)
 
 
 class LeakError(DlgradeError):
@@ -118,11 +120,17 @@ def build(folder: Path, *, course: Course, assignment: str) -> None:
     for path, relative in engine:
         _copy(path, folder / relative)
     requirements = _requirements([path for path, _ in engine]) + notebook_requirements(source)
-    values = {"ASSIGNMENT": assignment, "NOTEBOOK": notebook, "INSTALL": INSTALL, "CPU_INDEX": CPU_INDEX,
-              "DISTRIBUTION": DISTRIBUTION, "VERSION": f"{_version()}+{assignment}",
-              "DEPENDENCIES": _toml_list(sorted(set(requirements), key=str.lower)),
-              "PACKAGES": _toml_list(_packages(relative for _, relative in engine)),
-              "URL_NOTE": _url_note(url)}  # fmt: skip
+    values = {
+        "ASSIGNMENT": assignment,
+        "NOTEBOOK": notebook,
+        "INSTALL": INSTALL,
+        "CPU_INDEX": CPU_INDEX,
+        "DISTRIBUTION": DISTRIBUTION,
+        "VERSION": f"{_version()}+{assignment}",
+        "DEPENDENCIES": _toml_list(sorted(set(requirements), key=str.lower)),
+        "PACKAGES": _toml_list(_packages(relative for _, relative in engine)),
+        "URL_NOTE": _url_note(url),
+    }
     _render("release-pyproject.toml", folder / "pyproject.toml", values)
     _render("release-workflow.yml", folder / WORKFLOW, values)
     _render("release-README.md", folder / "README.md", values)
@@ -164,21 +172,25 @@ def install_cell(url: str) -> str:
     calls something is not a definition)."""
     target = f'"{DISTRIBUTION} @ {url}"' if url else "."
     where = "from the course's handout" if url else "from this folder (the handout you downloaded)"
-    return "\n".join([
-        "# Setup: run this cell first. It installs dlgrade, which checks your work (the last cell),",
-        f"# {where}, with the CPU build of PyTorch. Works in Jupyter, VS Code and Colab.",
-        "import importlib.util",
-        'if importlib.util.find_spec("dlgrade") is None:',
-        f"    %pip install --quiet --extra-index-url {CPU_INDEX} {target}",
-        "    importlib.invalidate_caches()  # so that the next cell's import sees it",
-    ])  # fmt: skip
+    return "\n".join(
+        [
+            "# Setup: run this cell first. It installs dlgrade, which checks your work (the last cell),",
+            f"# {where}, with the CPU build of PyTorch. Works in Jupyter, VS Code and Colab.",
+            "import importlib.util",
+            'if importlib.util.find_spec("dlgrade") is None:',
+            f"    %pip install --quiet --extra-index-url {CPU_INDEX} {target}",
+            "    importlib.invalidate_caches()  # so that the next cell's import sees it",
+        ]
+    )
 
 
 def _url_note(url: str) -> str:
     if url:
         return f"In Colab, or any notebook opened on its own, the first cell installs it from `{url}`."
-    return ("The first cell installs it from the notebook's folder; in Colab, upload the whole folder "
-            "first (the course has no handout URL: `[release] url` in its course.toml).")
+    return (
+        "The first cell installs it from the notebook's folder; in Colab, upload the whole folder "
+        "first (the course has no handout URL: `[release] url` in its course.toml)."
+    )
 
 
 def notebook_requirements(path: Path) -> list[str]:
@@ -191,8 +203,10 @@ def notebook_requirements(path: Path) -> list[str]:
     for module in sorted(_notebook_imports(path) - set(sys.stdlib_module_names) - set(ENGINE_PACKAGES)):
         names = distributions.get(module)
         if not names:
-            raise DlgradeError(f"{path.name} imports {module}, which no installed package provides: "
-                               "install it, so that the release can name it for students")  # fmt: skip
+            raise DlgradeError(
+                f"{path.name} imports {module}, which no installed package provides: "
+                "install it, so that the release can name it for students"
+            )
         lines += [declared.get(_key(name), name) for name in names]
     return lines
 
@@ -366,5 +380,7 @@ def release_command(assignment: str, course: Course, out: str) -> None:
     click.echo(f"wrote the {assignment} bundle to {path}")
     click.echo("scanned every file in it: no reference, hidden-suite or solution code")
     if not course_file.load_course(course.root, missing_ok=True).release_url:  # as build() reads it
-        click.echo("note: course.toml has no [release] url, so the notebook's first cell installs dlgrade "
-                   "from the notebook's folder: a notebook opened on its own (Colab) cannot install it")
+        click.echo(
+            "note: course.toml has no [release] url, so the notebook's first cell installs dlgrade "
+            "from the notebook's folder: a notebook opened on its own (Colab) cannot install it"
+        )

@@ -77,13 +77,19 @@ def discover(arguments: list[str], assignment: str, roster: Roster | None = None
         for name, paths in _group(named, roster, participants, unknown).items():
             found[name] = Submission(name, _pick(paths, assignment))
     if unknown and roster is not None:
-        raise RosterError(f"submissions whose student is not on the roster ({roster.source}): "
-                          + "; ".join(sorted(set(unknown))))  # fmt: skip
+        raise RosterError(
+            f"submissions whose student is not on the roster ({roster.source}): "
+            + "; ".join(sorted(set(unknown)))
+        )
     return sorted(found.values(), key=lambda s: (str(s.path), s.student))
 
 
-def _group(named: list[tuple[ExportName, Path]], roster: Roster | None, participants: dict[str, str],
-           unknown: list[str]) -> dict[str, list[Path]]:  # fmt: skip
+def _group(
+    named: list[tuple[ExportName, Path]],
+    roster: Roster | None,
+    participants: dict[str, str],
+    unknown: list[str],
+) -> dict[str, list[Path]]:
     by_student: dict[str, list[Path]] = {}
     for name, path in named:
         try:
@@ -132,8 +138,10 @@ def student_id(name: ExportName, roster: Roster | None, participants: dict[str, 
 def _canvas_student(name: ExportName, roster: Roster) -> str:
     student = roster.by_canvas_id(name.number)
     if student is None:
-        raise RosterError(f"Canvas user {name.number} ({safe_text.line(name.name)}) has no canvas_id on "
-                          f"the roster; closest names: {', '.join(closest(name.name, roster)) or 'none'}")
+        raise RosterError(
+            f"Canvas user {name.number} ({safe_text.line(name.name)}) has no canvas_id on "
+            f"the roster; closest names: {', '.join(closest(name.name, roster)) or 'none'}"
+        )
     return student.id
 
 
@@ -146,9 +154,11 @@ def _moodle_student(name: ExportName, roster: Roster, participants: dict[str, st
     if len(matches) == 1:
         return matches[0].id
     if matches:
-        raise RosterError(f"{len(matches)} students are named {safe_text.line(name.name)!r} "
-                          f"({', '.join(s.id for s in matches)}): put Moodle's grading worksheet "
-                          "(with email addresses) in the export folder to tell them apart")  # fmt: skip
+        raise RosterError(
+            f"{len(matches)} students are named {safe_text.line(name.name)!r} "
+            f"({', '.join(s.id for s in matches)}): put Moodle's grading worksheet "
+            "(with email addresses) in the export folder to tell them apart"
+        )
     raise RosterError(roster.unknown(safe_text.line(name.name)))
 
 

@@ -102,7 +102,6 @@ ADDED_COLUMNS = {  # columns later versions added to ``attempts``: old gradebook
 }
 
 
-
 @dataclass(frozen=True)
 class Attempt:
     """One row of ``attempts`` with its tests, as read back."""
@@ -184,9 +183,18 @@ class Gradebook:
 
     # ------------------------------------------------------------------ writing
 
-    def record(self, result: SubmissionResult, *, student: str, suite_version: str,
-               device: str = "cpu", versions: dict | None = None, submitted_at: str = "",
-               graded_at: str | None = None, reused_from: int | None = None) -> int:  # fmt: skip
+    def record(
+        self,
+        result: SubmissionResult,
+        *,
+        student: str,
+        suite_version: str,
+        device: str = "cpu",
+        versions: dict | None = None,
+        submitted_at: str = "",
+        graded_at: str | None = None,
+        reused_from: int | None = None,
+    ) -> int:
         """Store one finished attempt in one transaction, and release this process's claim
         on the student; returns its id. ``reused_from``: the attempt whose result this
         repeats (a student who handed in an earlier file again), graded at ``graded_at``.
@@ -195,12 +203,25 @@ class Gradebook:
         result = safe_text.result(result)
         student = safe_text.line(student)
         row = (
-            student, result.assignment, result.suite, result.submission, result.sha256,
-            suite_version, result.status, result.score, result.max_score, result.message,
-            json.dumps(list(result.notes)), result.output, result.seconds, device,
+            student,
+            result.assignment,
+            result.suite,
+            result.submission,
+            result.sha256,
+            suite_version,
+            result.status,
+            result.score,
+            result.max_score,
+            result.message,
+            json.dumps(list(result.notes)),
+            result.output,
+            result.seconds,
+            device,
             json.dumps(versions if versions is not None else library_versions()),
-            graded_at or _now(), submitted_at, reused_from,
-        )  # fmt: skip
+            graded_at or _now(),
+            submitted_at,
+            reused_from,
+        )
         # one transaction: the attempt and its tests, or nothing
         with self._storage(f"record {student}'s attempt in"), self._db:
             self._check_writable()
@@ -218,17 +239,25 @@ class Gradebook:
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 [(attempt_id, t.name, t.points, t.max_points, t.outcome, t.message) for t in result.tests],
             )
-            self._db.execute("DELETE FROM claims WHERE assignment = ? AND student = ? AND owner = ?",
-                             (result.assignment, student, self.owner))  # fmt: skip
+            self._db.execute(
+                "DELETE FROM claims WHERE assignment = ? AND student = ? AND owner = ?",
+                (result.assignment, student, self.owner),
+            )
         return attempt_id
 
     def repeat(self, attempt: Attempt, *, submission: str, submitted_at: str) -> int:
         """Record ``attempt``'s result again as the student's current attempt: the student
         handed in that same file again, after another one."""
-        return self.record(replace(attempt.result, submission=submission), student=attempt.student,
-                           suite_version=attempt.suite_version, device=attempt.device,
-                           versions=attempt.versions, submitted_at=submitted_at,
-                           graded_at=attempt.graded_at, reused_from=attempt.id)  # fmt: skip
+        return self.record(
+            replace(attempt.result, submission=submission),
+            student=attempt.student,
+            suite_version=attempt.suite_version,
+            device=attempt.device,
+            versions=attempt.versions,
+            submitted_at=submitted_at,
+            graded_at=attempt.graded_at,
+            reused_from=attempt.id,
+        )
 
     def _check_writable(self) -> None:
         if not self.writable:
@@ -255,8 +284,10 @@ class Gradebook:
                 if row is not None and row[0] != self.owner and claim_alive(*row):
                     held.add(student)
                     continue
-                self._db.execute("INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?)",
-                                 (assignment, student, self.owner, _now()))  # fmt: skip
+                self._db.execute(
+                    "INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?)",
+                    (assignment, student, self.owner, _now()),
+                )
         return held
 
     def claimed(self, assignment: str, students: Iterable[str]) -> set[str]:
@@ -265,8 +296,11 @@ class Gradebook:
         with self._storage("read claims from"), closing(self._db.execute(query, (assignment,))) as rows:
             holders = {student: (owner, at) for student, owner, at in rows}
         wanted = set(students)
-        return {s for s, (owner, at) in holders.items() if s in wanted and owner != self.owner
-                and claim_alive(owner, at)}  # fmt: skip
+        return {
+            s
+            for s, (owner, at) in holders.items()
+            if s in wanted and owner != self.owner and claim_alive(owner, at)
+        }
 
     def release(self, assignment: str) -> None:
         """Give up every claim of this process on ``assignment`` (at the end of a batch).
@@ -275,8 +309,9 @@ class Gradebook:
             return
         try:
             with self._db:
-                self._db.execute("DELETE FROM claims WHERE assignment = ? AND owner = ?",
-                                 (assignment, self.owner))  # fmt: skip
+                self._db.execute(
+                    "DELETE FROM claims WHERE assignment = ? AND owner = ?", (assignment, self.owner)
+                )
         except sqlite3.Error:
             pass
 
@@ -342,13 +377,27 @@ class Gradebook:
             )
         )
         result = SubmissionResult(
-            submission=row["submission"], assignment=row["assignment"], status=row["status"],
-            tests=tests, message=row["message"], notes=tuple(json.loads(row["notes"])),
-            output=row["output"], seconds=row["seconds"], sha256=row["sha256"], suite=row["suite"],
-        )  # fmt: skip
-        return Attempt(row["id"], row["student"], row["graded_at"], row["submitted_at"],
-                       row["suite_version"], row["device"],
-                       json.loads(row["versions"]), result)  # fmt: skip
+            submission=row["submission"],
+            assignment=row["assignment"],
+            status=row["status"],
+            tests=tests,
+            message=row["message"],
+            notes=tuple(json.loads(row["notes"])),
+            output=row["output"],
+            seconds=row["seconds"],
+            sha256=row["sha256"],
+            suite=row["suite"],
+        )
+        return Attempt(
+            row["id"],
+            row["student"],
+            row["graded_at"],
+            row["submitted_at"],
+            row["suite_version"],
+            row["device"],
+            json.loads(row["versions"]),
+            result,
+        )
 
 
 def _now() -> str:
@@ -390,16 +439,22 @@ def claim_alive(owner: str, claimed_at: str) -> bool:
 _STORAGE_PROBLEMS = (  # (sqlite's error name prefix, what it means, what to do)
     ("SQLITE_READONLY", "it is read-only", "make it and its folder writable, or pass --gradebook PATH"),
     ("SQLITE_FULL", "the disk is full", "free some space"),
-    ("SQLITE_CORRUPT", "it is damaged (not a readable SQLite database)",
-     "restore it from a backup, or pass --gradebook PATH for a new one"),
-    ("SQLITE_NOTADB", "it is not a gradebook (not an SQLite database)",
-     "pass --gradebook PATH for the gradebook, or move this file away"),
+    (
+        "SQLITE_CORRUPT",
+        "it is damaged (not a readable SQLite database)",
+        "restore it from a backup, or pass --gradebook PATH for a new one",
+    ),
+    (
+        "SQLITE_NOTADB",
+        "it is not a gradebook (not an SQLite database)",
+        "pass --gradebook PATH for the gradebook, or move this file away",
+    ),
     ("SQLITE_BUSY", "another program holds it locked", "wait for that program to finish"),
     ("SQLITE_LOCKED", "another program holds it locked", "wait for that program to finish"),
     ("SQLITE_CANTOPEN", "it cannot be opened", "check that its folder exists and is writable"),
     ("SQLITE_PERM", "permission was denied", "make it writable for this user"),
     ("SQLITE_IOERR", "the disk reported an error", "check the disk (full, removed, or failing)"),
-)  # fmt: skip
+)
 
 
 _NOT_ABOUT_WRITING = ("SQLITE_FULL", "SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_BUSY", "SQLITE_LOCKED")
@@ -453,5 +508,9 @@ def library_versions() -> dict:
     import numpy
     import torch
 
-    return {"dlgrade": version("dlgrade"), "python": platform.python_version(), "torch": torch.__version__,
-            "numpy": numpy.__version__}  # fmt: skip
+    return {
+        "dlgrade": version("dlgrade"),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": numpy.__version__,
+    }

@@ -22,8 +22,15 @@ SCHEMA_PATH = Path(__file__).parent / "schema" / "results-v1.schema.json"
 JOURNAL_SUFFIX = ".partial.jsonl"  # results.json -> results.json.partial.jsonl, while a batch runs
 
 OUTCOMES = (
-    "passed", "failed", "error", "timeout", "crashed", "not_implemented", "missing", "skipped",
-)  # fmt: skip
+    "passed",
+    "failed",
+    "error",
+    "timeout",
+    "crashed",
+    "not_implemented",
+    "missing",
+    "skipped",
+)
 STATUSES = ("graded", "timeout", "killed", "invalid_notebook", "refused", "error")
 
 
@@ -43,8 +50,13 @@ class TestResult:
         return self.max_points if self.outcome == "passed" else 0.0
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "max_points": self.max_points, "outcome": self.outcome,
-                "message": self.message, "points": self.points}  # fmt: skip
+        return {
+            "name": self.name,
+            "max_points": self.max_points,
+            "outcome": self.outcome,
+            "message": self.message,
+            "points": self.points,
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> TestResult:
@@ -78,19 +90,32 @@ class SubmissionResult:
         """The results-v1 record; built field by field (``dataclasses.asdict`` deep-copies, and
         cost a millisecond per result)."""
         return {
-            "submission": self.submission, "score": self.score, "max_score": self.max_score,
-            "assignment": self.assignment, "status": self.status,
-            "tests": [test.to_dict() for test in self.tests], "message": self.message,
-            "notes": list(self.notes), "output": self.output, "seconds": self.seconds,
-            "sha256": self.sha256, "suite": self.suite,
-        }  # fmt: skip
+            "submission": self.submission,
+            "score": self.score,
+            "max_score": self.max_score,
+            "assignment": self.assignment,
+            "status": self.status,
+            "tests": [test.to_dict() for test in self.tests],
+            "message": self.message,
+            "notes": list(self.notes),
+            "output": self.output,
+            "seconds": self.seconds,
+            "sha256": self.sha256,
+            "suite": self.suite,
+        }
 
     @classmethod
     def lost(cls, path: str, assignment: str, suite: str, why: str) -> SubmissionResult:
         """A submission whose grading process died under it: an error, to be graded again
         (the gradebook keeps errors out of its up-to-date set)."""
-        return cls(submission=path, assignment=assignment, suite=suite, status="error",
-                   message=f"{why}; grade this submission again", sha256=content_hash(path))  # fmt: skip
+        return cls(
+            submission=path,
+            assignment=assignment,
+            suite=suite,
+            status="error",
+            message=f"{why}; grade this submission again",
+            sha256=content_hash(path),
+        )
 
     @classmethod
     def from_dict(cls, data: dict) -> SubmissionResult:

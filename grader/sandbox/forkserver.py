@@ -47,8 +47,17 @@ from grader.sandbox.watchdog import pid_in_namespace
 ZYGOTE_SCRIPT = Path(__file__).parent / "child" / "zygote.py"
 
 
-USER_NAMESPACE = ["--unshare-user", "--uid", "0", "--gid", "0",
-                  "--cap-add", "CAP_SYS_ADMIN", "--cap-add", "CAP_SETFCAP"]  # fmt: skip
+USER_NAMESPACE = [
+    "--unshare-user",
+    "--uid",
+    "0",
+    "--gid",
+    "0",
+    "--cap-add",
+    "CAP_SYS_ADMIN",
+    "--cap-add",
+    "CAP_SETFCAP",
+]
 """How an unprivileged grader's fork server gets the power to make its workers' namespaces
 and mounts: root of a user namespace of its own, with CAP_SYS_ADMIN there and nowhere else.
 Each worker then leaves it for a user namespace of its own (``zygote._own_user``), whose
@@ -112,9 +121,14 @@ class ForkServer:
         zygote += [arg for path in paths_in_tmp(readable_paths()) for arg in ("--keep-in-tmp", path)]
         command = [_bwrap(), *_server_sandbox(hide), "--", *zygote]
         self._proc = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            pass_fds=(theirs.fileno(),), env=_environment("/tmp"), start_new_session=True,
-        )  # fmt: skip
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            pass_fds=(theirs.fileno(),),
+            env=_environment("/tmp"),
+            start_new_session=True,
+        )
         assert self._proc.stderr is not None  # stderr=PIPE: for mypy, which cannot know
         self._errors = self._proc.stderr
         theirs.close()
@@ -204,8 +218,7 @@ class ForkedWorker(Channel):
             # own, the only one an unprivileged user namespace can map
             self.uid = next_worker_uid() if os.getuid() == 0 else os.getuid()
             message = {"op": "spawn", "uid": self.uid, "limits": options}
-            reply = server.ask(message,
-                               (call_read, reply_write, output_write))  # fmt: skip
+            reply = server.ask(message, (call_read, reply_write, output_write))
         finally:
             for fd in (call_read, reply_write, output_write):
                 os.close(fd)

@@ -52,9 +52,13 @@ class StdioWorker(Channel):
     def __init__(self, limits: Limits):
         self._home = tempfile.mkdtemp(prefix="dlgrade-worker-")
         self._proc = subprocess.Popen(
-            _command(limits), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            cwd=self._home, env=_environment(self._home),
-        )  # fmt: skip
+            _command(limits),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=self._home,
+            env=_environment(self._home),
+        )
         assert self._proc.stdin is not None and self._proc.stdout is not None  # both PIPEs (for mypy)
         # Our own copies of the two pipe ends, so that no file object closes them behind us.
         call_write, reply_read = os.dup(self._proc.stdin.fileno()), os.dup(self._proc.stdout.fileno())
@@ -140,7 +144,17 @@ def _command(limits: Limits) -> list[str]:
 
 def _environment(home: str) -> dict[str, str]:
     environment = {name: os.environ[name] for name in KEPT_ENVIRONMENT if name in os.environ}
-    environment.update({"HOME": home, "USERPROFILE": home, "TMPDIR": home, "TEMP": home, "TMP": home,
-                        "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1",
-                        "PYTHONHASHSEED": "0"})  # fmt: skip
+    environment.update(
+        {
+            "HOME": home,
+            "USERPROFILE": home,
+            "TMPDIR": home,
+            "TEMP": home,
+            "TMP": home,
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONHASHSEED": "0",
+        }
+    )
     return environment

@@ -51,8 +51,13 @@ SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", 
 # What a GPU worker keeps of the grader's environment. CUDA_VISIBLE_DEVICES above all: under
 # a scheduler that hands this job GPUs 2 and 3, the trusted side's cuda:0 is physical GPU 2,
 # and a worker without it would compute on GPU 0, someone else's.
-GPU_ENVIRONMENT = ("CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER", "LD_LIBRARY_PATH",
-                   "NVIDIA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES")  # fmt: skip
+GPU_ENVIRONMENT = (
+    "CUDA_VISIBLE_DEVICES",
+    "CUDA_DEVICE_ORDER",
+    "LD_LIBRARY_PATH",
+    "NVIDIA_VISIBLE_DEVICES",
+    "NVIDIA_DRIVER_CAPABILITIES",
+)
 
 
 class WorkerError(Exception):
@@ -153,18 +158,32 @@ def worker_rlimits(limits: Limits, gpu: bool = False) -> dict[str, int]:
     }
 
 
-def _command(call_fd: int, reply_fd: int, limits: Limits, home: str, hide: tuple[str, ...],
-             gpu: bool = False, uid: int | None = None) -> list[str]:  # fmt: skip
+def _command(
+    call_fd: int,
+    reply_fd: int,
+    limits: Limits,
+    home: str,
+    hide: tuple[str, ...],
+    gpu: bool = False,
+    uid: int | None = None,
+) -> list[str]:
     """``uid``: the worker's own, to drop to (the grader is root); None: keep the grader's."""
     rlimits = worker_rlimits(limits, gpu)
     # RLIMIT_NPROC counts every process of the uid: the grader's own, when the worker keeps it
     rlimits["max_processes"] += _process_count(uid if uid is not None else os.getuid())
     options = [arg for name, value in rlimits.items() for arg in (f"--{name.replace('_', '-')}", str(value))]
     worker = [
-        sys.executable, "-I", str(WORKER_SCRIPT),
-        "--call-fd", str(call_fd), "--reply-fd", str(reply_fd),
-        *options, "--threads", str(limits.threads),
-    ]  # fmt: skip
+        sys.executable,
+        "-I",
+        str(WORKER_SCRIPT),
+        "--call-fd",
+        str(call_fd),
+        "--reply-fd",
+        str(reply_fd),
+        *options,
+        "--threads",
+        str(limits.threads),
+    ]
     if uid is not None:
         worker += ["--uid", str(uid)]
     bwrap = bwrap_path()
@@ -412,8 +431,11 @@ class Channel:
             return WorkerDied(f"the worker closed its reply pipe and did not exit within {EXIT_SECONDS:g} s")
         killer = _signal_of(code)
         if killer == signal.SIGKILL:  # dlgrade had sent nothing: not the student's code either
-            return WorkerDied("the worker was killed by SIGKILL from outside dlgrade (another process, "
-                              "or the machine ran out of memory)", outside=True)  # fmt: skip
+            return WorkerDied(
+                "the worker was killed by SIGKILL from outside dlgrade (another process, "
+                "or the machine ran out of memory)",
+                outside=True,
+            )
         if killer is not None:
             return WorkerDied(f"the worker was killed by {killer.name}")
         return WorkerDied(f"the worker exited with code {code}")

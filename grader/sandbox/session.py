@@ -42,6 +42,8 @@ def cold_worker(limits: Limits, hide: tuple[str, ...]) -> Channel:
     if portable.NEEDED:
         return portable.StdioWorker(limits)
     return WorkerProcess(limits, hide)
+
+
 STALE_HANDLE = (
     "an object kept in the worker was lost: the worker ended after it was made "
     "(a crash or a timeout of an earlier call), and a fresh worker does not have it"
@@ -106,10 +108,13 @@ class Session:
         self._not_counted(time.monotonic() - starting)
         self._worker = worker
         message = {
-            "op": "load", "cells": self.cells, "mode": self.mode,
-            "graded": None if self.graded is None else list(self.graded), "given": list(self.given),
+            "op": "load",
+            "cells": self.cells,
+            "mode": self.mode,
+            "graded": None if self.graded is None else list(self.graded),
+            "given": list(self.given),
             "seconds": self.limits.load_seconds * NEEDED_SHARE,
-        }  # fmt: skip
+        }
         try:
             reply = worker.request(message, min(self.limits.load_seconds, self.remaining()))
             self._charge(worker)
@@ -124,8 +129,9 @@ class Session:
         except WorkerDied as exc:
             self._charge(worker)
             self._retire()
-            raise LoadFailed("killed", f"loading the notebook ended the worker: {exc.reason}",
-                             outside=exc.outside) from None
+            raise LoadFailed(
+                "killed", f"loading the notebook ended the worker: {exc.reason}", outside=exc.outside
+            ) from None
         try:
             self.report = _load_report(reply)
         except WorkerDied as exc:
@@ -161,8 +167,9 @@ class Session:
         """CPU seconds the next request may use: what is left of the test and of the
         submission, within what is left of their wall-clock backstops."""
         wall_left = min(self._budget_end, self._test_end) - time.monotonic()
-        return min(self._test_left, self.limits.submission_seconds - self._spent,
-                   wall_left / self.limits.wall_factor)  # fmt: skip
+        return min(
+            self._test_left, self.limits.submission_seconds - self._spent, wall_left / self.limits.wall_factor
+        )
 
     def begin_test(self, seconds: float | None = None) -> None:
         seconds = seconds or self.limits.test_seconds
@@ -215,8 +222,9 @@ class Session:
         except WorkerTimeout as exc:
             self._charge(worker)
             self._retire()
-            raise StudentTimeout(f"{what} did not return within the time limit",
-                                 wall_clock=exc.wall_clock) from None  # fmt: skip
+            raise StudentTimeout(
+                f"{what} did not return within the time limit", wall_clock=exc.wall_clock
+            ) from None
         except WorkerDied as exc:
             self._charge(worker)
             self._retire()
@@ -294,8 +302,9 @@ def _load_report(reply: dict) -> LoadReport:
     body = reply.get("ok")
     if type(body) is not dict or not _strings(body.get("defined")) or not _strings(body.get("notes")):
         raise WorkerDied("the worker broke the protocol (its load reply is not two lists of strings)")
-    return LoadReport(defined=[n[:200] for n in body["defined"][:10_000]],
-                      notes=[n[:500] for n in body["notes"][:200]])  # fmt: skip
+    return LoadReport(
+        defined=[n[:200] for n in body["defined"][:10_000]], notes=[n[:500] for n in body["notes"][:200]]
+    )
 
 
 def _strings(value) -> bool:

@@ -42,22 +42,26 @@ from grader.sandbox.limits import Limits
 from grader.selfcheck import check_descriptions
 
 # The self-check cell itself: importing dlgrade means nothing to a submission.
-_DLGRADE_IMPORT = re.compile(r"^([ \t]*)(?:import dlgrade\b.*|from dlgrade(?:\.\w+)* import .*)$",
-                             re.MULTILINE)
+_DLGRADE_IMPORT = re.compile(
+    r"^([ \t]*)(?:import dlgrade\b.*|from dlgrade(?:\.\w+)* import .*)$", re.MULTILINE
+)
 HISTORY_LABEL = "the cells run so far (cell N is In [N])"
 
 
-def check_path(path: str | Path, *, assignment: str, course: Course, limits: Limits = Limits(),
-               mode: str = "definitions") -> SubmissionResult:  # fmt: skip
+def check_path(
+    path: str | Path, *, assignment: str, course: Course, limits: Limits = Limits(), mode: str = "definitions"
+) -> SubmissionResult:
     """The public checks' result for one notebook or ``.py`` file."""
     suite_folder(course, assignment, "public")
-    results = grade([str(path)], assignment=assignment, course=course, suite="public", mode=mode,
-                    limits=limits)  # fmt: skip
+    results = grade(
+        [str(path)], assignment=assignment, course=course, suite="public", mode=mode, limits=limits
+    )
     return results[0]
 
 
-def check_cells(cells: Sequence[str], *, assignment: str, course: Course,
-                limits: Limits = Limits()) -> SubmissionResult:  # fmt: skip
+def check_cells(
+    cells: Sequence[str], *, assignment: str, course: Course, limits: Limits = Limits()
+) -> SubmissionResult:
     """The public checks' result for code given as cells, in the order they ran."""
     with tempfile.TemporaryDirectory(prefix="dlgrade-check-") as folder, kept_state():
         path = write_cells([_DLGRADE_IMPORT.sub(r"\1pass", cell) for cell in cells], Path(folder))
@@ -206,8 +210,12 @@ def exit_code(results: Sequence[SubmissionResult]) -> int:
 @click.command("check", cls=DlgradeCommand, error_exit=EXIT_NOT_GRADED, error_prefix="could not check: ")
 @click.option("--assignment", "-a", help="Assignment id (default: from the notebook).")
 @click.option("--run-all", is_flag=True, help="Run every top-level statement, not only definitions.")
-@click.option("--course", "course_dir", type=click.Path(file_okay=False, exists=True),
-              help="Course or bundle folder (default: found from the notebook's folder).")
+@click.option(
+    "--course",
+    "course_dir",
+    type=click.Path(file_okay=False, exists=True),
+    help="Course or bundle folder (default: found from the notebook's folder).",
+)
 @click.argument("notebook", type=click.Path(exists=True, dir_okay=False))
 def check_command(assignment: str | None, run_all: bool, course_dir: str | None, notebook: str) -> None:
     """Run the public checks on NOTEBOOK: which function fails, expected vs. got, and a hint."""

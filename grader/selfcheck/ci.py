@@ -51,14 +51,22 @@ DETAILED_SUBMISSIONS = 10  # beyond this many, the job summary keeps one line pe
 SUMMARY_CHARS = 1_000_000  # GitHub refuses a step summary over 1 MiB
 
 
-def run_ci(paths: Sequence[str], *, assignment: str, suite: str = "public", course: Course,
-           junit: str | Path | None = None, summary: str | Path | None = None,
-           limits: Limits = Limits(), mode: str = "definitions", github_output: str | Path | None = None,
-           echo: Callable[[str], None] = print) -> int:  # fmt: skip
+def run_ci(
+    paths: Sequence[str],
+    *,
+    assignment: str,
+    suite: str = "public",
+    course: Course,
+    junit: str | Path | None = None,
+    summary: str | Path | None = None,
+    limits: Limits = Limits(),
+    mode: str = "definitions",
+    github_output: str | Path | None = None,
+    echo: Callable[[str], None] = print,
+) -> int:
     """Grade ``paths``, report in every form GitHub reads, and return the exit code."""
     checks = check_descriptions.describe(suite_folder(course, assignment, suite))
-    results = grade(list(paths), assignment=assignment, course=course, suite=suite, mode=mode,
-                    limits=limits)  # fmt: skip
+    results = grade(list(paths), assignment=assignment, course=course, suite=suite, mode=mode, limits=limits)
     for result in results:
         echo(log_text(result, checks))
     for line in error_annotations(results, checks):
@@ -166,8 +174,11 @@ def points_lines(results: Sequence[SubmissionResult], notices: bool = True) -> l
     if not notices:
         return [text]
     report = json.dumps({"totalPoints": _number(total), "maxPoints": _number(possible)})
-    return [text, f"::notice title=Autograding complete::{text}",
-            f"::notice title=Autograding report::{report}"]  # fmt: skip
+    return [
+        text,
+        f"::notice title=Autograding complete::{text}",
+        f"::notice title=Autograding report::{report}",
+    ]
 
 
 def _number(value: float) -> int | float:
@@ -187,8 +198,14 @@ def classroom_result(results: Sequence[SubmissionResult], checks: Mapping[str, C
     tests = [test for result in results for test in _classroom_tests(result, checks, len(results) > 1)]
     failed = any(test["status"] != "pass" for test in tests)
     status = "error" if any(r.status != "graded" for r in results) else "fail" if failed else "pass"
-    return _encoded({"version": 1, "status": status, "max_score": _number(sum(r.max_score for r in results)),
-                     "tests": tests})  # fmt: skip
+    return _encoded(
+        {
+            "version": 1,
+            "status": status,
+            "max_score": _number(sum(r.max_score for r in results)),
+            "tests": tests,
+        }
+    )
 
 
 def _classroom_tests(result: SubmissionResult, checks: Mapping[str, CheckInfo], named: bool) -> list[dict]:
@@ -196,13 +213,24 @@ def _classroom_tests(result: SubmissionResult, checks: Mapping[str, CheckInfo], 
     tests = []
     if result.status != "graded":
         message = f"{result.submission} could not be graded ({result.status}): {result.message}"
-        tests.append(_classroom_test(f"{prefix}could not grade ({result.status})", "error", 0, message,
-                                     result.submission, 0))  # fmt: skip
+        tests.append(
+            _classroom_test(
+                f"{prefix}could not grade ({result.status})", "error", 0, message, result.submission, 0
+            )
+        )
     for test in result.tests:
         names = console.blamed(check_descriptions.lookup(checks, test.name), test)
         line = definition_line(result.submission, names[0]) if names else None
-        tests.append(_classroom_test(prefix + test.name, RESULT_STATUS.get(test.outcome, "fail"),
-                                     test.points, test.message, result.submission, line or 0))  # fmt: skip
+        tests.append(
+            _classroom_test(
+                prefix + test.name,
+                RESULT_STATUS.get(test.outcome, "fail"),
+                test.points,
+                test.message,
+                result.submission,
+                line or 0,
+            )
+        )
     return tests
 
 
@@ -210,8 +238,15 @@ def _classroom_test(name: str, status: str, score: float, message: str, file: st
     """One test as the reporter prints it: ``line_no`` 0 means "no line" (it prints any other)."""
     if len(message) > RESULT_MESSAGE_CHARS:
         message = message[:RESULT_MESSAGE_CHARS] + " [truncated]"
-    return {"name": name, "status": status, "score": _number(score), "message": message,
-            "filename": _relative(file) if file else "", "line_no": line, "test_code": ""}  # fmt: skip
+    return {
+        "name": name,
+        "status": status,
+        "score": _number(score),
+        "message": message,
+        "filename": _relative(file) if file else "",
+        "line_no": line,
+        "test_code": "",
+    }
 
 
 def _encoded(data: dict) -> str:
@@ -241,8 +276,12 @@ def job_summary(results: Sequence[SubmissionResult], checks: Mapping[str, CheckI
 
 def _overview(results: Sequence[SubmissionResult], suite: str) -> str:
     assignment = results[0].assignment if results else "?"
-    lines = [f"## dlgrade: {assignment}, {suite} {'checks' if suite == 'public' else 'suite'}", "",
-             "| submission | points | status |", "|---|---:|---|"]  # fmt: skip
+    lines = [
+        f"## dlgrade: {assignment}, {suite} {'checks' if suite == 'public' else 'suite'}",
+        "",
+        "| submission | points | status |",
+        "|---|---:|---|",
+    ]
     for result in results:
         points = f"{result.score:g}/{result.max_score:g}"
         lines.append(f"| {cell(result.submission)} | {points} | {cell(result.status)} |")
@@ -258,8 +297,10 @@ def _details(result: SubmissionResult, checks: Mapping[str, CheckInfo]) -> str:
     failing = []
     for test in result.tests:
         info = check_descriptions.lookup(checks, test.name)
-        lines.append(f"| {cell(test.name)} | {cell(', '.join(console.blamed(info, test)))} | {_mark(test)} "
-                     f"({cell(test.outcome)}) | {test.points:g}/{test.max_points:g} |")  # fmt: skip
+        lines.append(
+            f"| {cell(test.name)} | {cell(', '.join(console.blamed(info, test)))} | {_mark(test)} "
+            f"({cell(test.outcome)}) | {test.points:g}/{test.max_points:g} |"
+        )
         if test.outcome not in console.MARKS:
             failing.append(_failure(test, info))
     return "\n".join([*lines, "", *failing])
@@ -285,20 +326,45 @@ def cell(text: str) -> str:
 
 @click.command("ci", cls=DlgradeCommand, error_exit=EXIT_NOT_GRADED)
 @click.option("--assignment", "-a", required=True, help="Assignment id, e.g. a1.")
-@click.option("--suite", type=click.Choice(SUITES[::-1]), default="public", show_default=True,
-              help="public: the checks students have; hidden: the graded suite (instructor only).")
+@click.option(
+    "--suite",
+    type=click.Choice(SUITES[::-1]),
+    default="public",
+    show_default=True,
+    help="public: the checks students have; hidden: the graded suite (instructor only).",
+)
 @click.option("--junit", type=click.Path(dir_okay=False), help="Write JUnit XML here.")
-@click.option("--summary", type=click.Path(dir_okay=False), envvar="GITHUB_STEP_SUMMARY",
-              help="Append a Markdown job summary here (default: $GITHUB_STEP_SUMMARY).")
-@click.option("--github-output", type=click.Path(dir_okay=False), envvar="GITHUB_OUTPUT",
-              help="Append the step output `result`, which GitHub Classroom's reporter reads, "
-                   "here (default: $GITHUB_OUTPUT).")  # fmt: skip
+@click.option(
+    "--summary",
+    type=click.Path(dir_okay=False),
+    envvar="GITHUB_STEP_SUMMARY",
+    help="Append a Markdown job summary here (default: $GITHUB_STEP_SUMMARY).",
+)
+@click.option(
+    "--github-output",
+    type=click.Path(dir_okay=False),
+    envvar="GITHUB_OUTPUT",
+    help="Append the step output `result`, which GitHub Classroom's reporter reads, "
+    "here (default: $GITHUB_OUTPUT).",
+)
 @click.option("--run-all", is_flag=True, help="Run every top-level statement, not only definitions.")
-@click.option("--course", "course_dir", type=click.Path(file_okay=False, exists=True),
-              help="Course or bundle folder (default: found from the current folder).")
+@click.option(
+    "--course",
+    "course_dir",
+    type=click.Path(file_okay=False, exists=True),
+    help="Course or bundle folder (default: found from the current folder).",
+)
 @click.argument("notebooks", nargs=-1, required=True, type=click.Path(dir_okay=False))
-def ci_command(assignment: str, suite: str, junit: str | None, summary: str | None, github_output: str | None,
-               run_all: bool, course_dir: str | None, notebooks: tuple[str, ...]) -> None:  # fmt: skip
+def ci_command(
+    assignment: str,
+    suite: str,
+    junit: str | None,
+    summary: str | None,
+    github_output: str | None,
+    run_all: bool,
+    course_dir: str | None,
+    notebooks: tuple[str, ...],
+) -> None:
     """Grade NOTEBOOKS in CI: annotations, a job summary, GitHub Classroom's `result`
     output, JUnit XML and a Points line.
 
@@ -306,23 +372,35 @@ def ci_command(assignment: str, suite: str, junit: str | None, summary: str | No
     """
     try:
         course = course_for(course_dir, Path.cwd(), assignment, suite)
-        code = run_ci(notebooks, assignment=assignment, suite=suite, course=course, junit=junit,
-                      summary=summary, mode="all" if run_all else "definitions", github_output=github_output,
-                      echo=click.echo)  # fmt: skip
+        code = run_ci(
+            notebooks,
+            assignment=assignment,
+            suite=suite,
+            course=course,
+            junit=junit,
+            summary=summary,
+            mode="all" if run_all else "definitions",
+            github_output=github_output,
+            echo=click.echo,
+        )
     except Exception as exc:  # anything else would exit 1, which reads as "a check failed"
         code = could_not_grade(exc, summary, echo=click.echo, github_output=github_output)
     raise SystemExit(code)
 
 
-def could_not_grade(exc: Exception, summary: str | None, echo: Callable[[str], None] = print,
-                    github_output: str | None = None) -> int:  # fmt: skip
+def could_not_grade(
+    exc: Exception, summary: str | None, echo: Callable[[str], None] = print, github_output: str | None = None
+) -> int:
     """Say why nothing was graded, in the log, as an annotation, in the job summary and as
     an ``error`` result for GitHub Classroom: exit 2."""
     message = str(exc) if isinstance(exc, DlgradeError) else f"{type(exc).__name__}: {exc}"
     if github_output:
         test = _classroom_test("dlgrade could not grade", "error", 0, message, "", 0)
-        write_output(github_output, "result", _encoded({"version": 1, "status": "error", "max_score": 0,
-                                                        "tests": [test]}))  # fmt: skip
+        write_output(
+            github_output,
+            "result",
+            _encoded({"version": 1, "status": "error", "max_score": 0, "tests": [test]}),
+        )
     echo(f"::error title=dlgrade could not grade::{escape_data(message)}")
     echo(f"could not grade: {message}")
     if not isinstance(exc, DlgradeError):

@@ -45,9 +45,13 @@ def write_junit(results: Sequence[SubmissionResult], path: str | Path) -> Path:
 def _suite(result: SubmissionResult) -> ET.Element:
     suite = ET.Element("testsuite", name=result.submission, time=f"{result.seconds:.3f}")
     properties = ET.SubElement(suite, "properties")
-    for name, value in (("assignment", result.assignment), ("suite", result.suite),
-                        ("status", result.status), ("points", f"{result.score:g}"),
-                        ("max_points", f"{result.max_score:g}")):  # fmt: skip
+    for name, value in (
+        ("assignment", result.assignment),
+        ("suite", result.suite),
+        ("status", result.status),
+        ("points", f"{result.score:g}"),
+        ("max_points", f"{result.max_score:g}"),
+    ):
         ET.SubElement(properties, "property", name=name, value=value)
     for test in result.tests:
         ET.SubElement(properties, "property", name=f"{test.name}.points", value=f"{test.points:g}")

@@ -43,8 +43,12 @@ _INLINE_DEPTH = 2
 _INLINE_BUDGET = 12  # calls inlined per definition at most
 
 
-def canonical(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, *,
-              aliases: dict[str, str], helpers: dict[str, ast.FunctionDef]) -> ast.AST:  # fmt: skip
+def canonical(
+    function: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef,
+    *,
+    aliases: dict[str, str],
+    helpers: dict[str, ast.FunctionDef],
+) -> ast.AST:
     """``function`` rewritten in place (pass a fresh parse), its statements carrying their ORIGIN."""
     tree = function
     for node in ast.walk(tree):
@@ -86,8 +90,12 @@ class _Expressions(ast.NodeTransformer):
         name = dotted(node.func, self.aliases)
         if name in _MATMUL_FUNCTIONS and len(node.args) == 2:
             return ast.copy_location(ast.BinOp(node.args[0], ast.MatMult(), node.args[1]), node)
-        if (isinstance(node.func, ast.Attribute) and node.func.attr in _MATMUL_METHODS and len(node.args) == 1
-                and not (name or "").startswith("torch.")):  # fmt: skip
+        if (
+            isinstance(node.func, ast.Attribute)
+            and node.func.attr in _MATMUL_METHODS
+            and len(node.args) == 1
+            and not (name or "").startswith("torch.")
+        ):
             return ast.copy_location(ast.BinOp(node.func.value, ast.MatMult(), node.args[0]), node)
         if name == "sum" and len(node.args) == 1 and isinstance(node.args[0], ast.ListComp):
             inner = node.args[0]
@@ -245,9 +253,14 @@ def _returned_directly(block: list[ast.stmt]) -> list[ast.stmt]:
     if len(block) < 2:
         return block
     last, before = block[-1], block[-2]
-    if (isinstance(last, ast.Return) and isinstance(last.value, ast.Name) and isinstance(before, ast.Assign)
-            and len(before.targets) == 1 and isinstance(before.targets[0], ast.Name)
-            and before.targets[0].id == last.value.id):  # fmt: skip
+    if (
+        isinstance(last, ast.Return)
+        and isinstance(last.value, ast.Name)
+        and isinstance(before, ast.Assign)
+        and len(before.targets) == 1
+        and isinstance(before.targets[0], ast.Name)
+        and before.targets[0].id == last.value.id
+    ):
         return [*block[:-2], _merged(ast.Return(before.value), before, last)]
     return block
 
@@ -266,10 +279,13 @@ def _merged(new: ast.stmt, first: ast.stmt, last: ast.stmt) -> ast.stmt:
 
 def _augmented(statement: ast.stmt) -> ast.stmt:
     """``a = a + b`` -> ``a += b``."""
-    if (isinstance(statement, ast.Assign) and len(statement.targets) == 1
-            and isinstance(statement.targets[0], ast.Name | ast.Attribute | ast.Subscript)
-            and isinstance(statement.value, ast.BinOp)
-            and _same(statement.value.left, statement.targets[0])):  # fmt: skip
+    if (
+        isinstance(statement, ast.Assign)
+        and len(statement.targets) == 1
+        and isinstance(statement.targets[0], ast.Name | ast.Attribute | ast.Subscript)
+        and isinstance(statement.value, ast.BinOp)
+        and _same(statement.value.left, statement.targets[0])
+    ):
         new = ast.AugAssign(statement.targets[0], statement.value.op, statement.value.right)
         return _merged(new, statement, statement)
     return statement
@@ -296,18 +312,31 @@ def _if_assign(statement: ast.stmt) -> ast.stmt:
 
 def _if_return(statement: ast.stmt, following: ast.stmt | None) -> ast.stmt | None:
     """``if c: return A`` then ``return B`` -> ``return A if c else B``."""
-    if (isinstance(statement, ast.If) and not statement.orelse and len(statement.body) == 1
-            and isinstance(statement.body[0], ast.Return) and statement.body[0].value is not None
-            and isinstance(following, ast.Return) and following.value is not None):  # fmt: skip
-        return _merged(ast.Return(ast.IfExp(statement.test, statement.body[0].value, following.value)),
-                       statement, following)  # fmt: skip
+    if (
+        isinstance(statement, ast.If)
+        and not statement.orelse
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], ast.Return)
+        and statement.body[0].value is not None
+        and isinstance(following, ast.Return)
+        and following.value is not None
+    ):
+        return _merged(
+            ast.Return(ast.IfExp(statement.test, statement.body[0].value, following.value)),
+            statement,
+            following,
+        )
     return None
 
 
 def _accumulation(statement: ast.stmt, following: ast.stmt | None) -> ast.stmt | None:
     """``r = []`` + a loop that appends -> a comprehension; ``s = 0`` + a loop that adds -> ``sum``."""
-    if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1
-            and isinstance(statement.targets[0], ast.Name) and isinstance(following, ast.For)):  # fmt: skip
+    if not (
+        isinstance(statement, ast.Assign)
+        and len(statement.targets) == 1
+        and isinstance(statement.targets[0], ast.Name)
+        and isinstance(following, ast.For)
+    ):
         return None
     target, start = statement.targets[0].id, statement.value
     if isinstance(start, ast.List) and not start.elts:
@@ -340,21 +369,36 @@ def _loop(loop: ast.For, target: str, element) -> tuple[ast.expr, list[ast.compr
 
 
 def _appended(statement: ast.stmt, target: str) -> ast.expr | None:
-    if (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)
-            and isinstance(statement.value.func, ast.Attribute) and statement.value.func.attr == "append"
-            and isinstance(statement.value.func.value, ast.Name) and statement.value.func.value.id == target
-            and len(statement.value.args) == 1 and not statement.value.keywords):  # fmt: skip
+    if (
+        isinstance(statement, ast.Expr)
+        and isinstance(statement.value, ast.Call)
+        and isinstance(statement.value.func, ast.Attribute)
+        and statement.value.func.attr == "append"
+        and isinstance(statement.value.func.value, ast.Name)
+        and statement.value.func.value.id == target
+        and len(statement.value.args) == 1
+        and not statement.value.keywords
+    ):
         return statement.value.args[0]
-    if (isinstance(statement, ast.AugAssign) and isinstance(statement.op, ast.Add)
-            and isinstance(statement.target, ast.Name) and statement.target.id == target
-            and isinstance(statement.value, ast.List) and len(statement.value.elts) == 1):  # fmt: skip
+    if (
+        isinstance(statement, ast.AugAssign)
+        and isinstance(statement.op, ast.Add)
+        and isinstance(statement.target, ast.Name)
+        and statement.target.id == target
+        and isinstance(statement.value, ast.List)
+        and len(statement.value.elts) == 1
+    ):
         return statement.value.elts[0]
     return None
 
 
 def _added(statement: ast.stmt, target: str) -> ast.expr | None:
     statement = _augmented(statement)
-    if (isinstance(statement, ast.AugAssign) and isinstance(statement.op, ast.Add)
-            and isinstance(statement.target, ast.Name) and statement.target.id == target):  # fmt: skip
+    if (
+        isinstance(statement, ast.AugAssign)
+        and isinstance(statement.op, ast.Add)
+        and isinstance(statement.target, ast.Name)
+        and statement.target.id == target
+    ):
         return statement.value
     return None

@@ -26,8 +26,15 @@ class Written:
     html: Path
 
 
-def find_similar(arguments: list[str], *, assignment: str, course: Course, out_dir: str | Path = ".",
-                 settings: Settings = DEFAULTS, max_html_pairs: int = MAX_HTML_PAIRS) -> Written:  # fmt: skip
+def find_similar(
+    arguments: list[str],
+    *,
+    assignment: str,
+    course: Course,
+    out_dir: str | Path = ".",
+    settings: Settings = DEFAULTS,
+    max_html_pairs: int = MAX_HTML_PAIRS,
+) -> Written:
     """Compare the submissions and write ``similarity-<assignment>.csv`` and ``.html`` into ``out_dir``."""
     report = compare_submissions(arguments, assignment=assignment, course=course, settings=settings)
     out = Path(out_dir)
@@ -41,14 +48,18 @@ def summary(written: Written) -> str:
     """What the instructor reads first: counts, then the flagged pairs, then where the files are."""
     report = written.report
     n = len(report.submissions)
-    lines = [f"{report.assignment}: {n} submissions, {n * (n - 1) // 2 - report.same_team} pairs compared "
-             f"({report.same_team} within a team not compared); {len(report.flagged)} flagged "
-             f"(similarity >= {report.settings.threshold:.2f} on >= {report.settings.min_evidence:.1f} "
-             "functions' worth of rare shared code)"]  # fmt: skip
+    lines = [
+        f"{report.assignment}: {n} submissions, {n * (n - 1) // 2 - report.same_team} pairs compared "
+        f"({report.same_team} within a team not compared); {len(report.flagged)} flagged "
+        f"(similarity >= {report.settings.threshold:.2f} on >= {report.settings.min_evidence:.1f} "
+        "functions' worth of rare shared code)"
+    ]
     for pair in report.flagged:
-        lines.append(f"  {pair.similarity:.2f}  {pair.student_a} ({pair.team_a}) ~ {pair.student_b} "
-                     f"({pair.team_b}): {pair.evidence:.1f} functions' worth of rare shared code, "
-                     f"scored on {pair.scored} of {pair.compared} functions")  # fmt: skip
+        lines.append(
+            f"  {pair.similarity:.2f}  {pair.student_a} ({pair.team_a}) ~ {pair.student_b} "
+            f"({pair.team_b}): {pair.evidence:.1f} functions' worth of rare shared code, "
+            f"scored on {pair.scored} of {pair.compared} functions"
+        )
     if report.partials:
         lines.append(f"{len(report.partials)} partial copies (one long, rare function shared nearly whole):")
     for part in report.partials[:20]:
@@ -93,6 +104,7 @@ def similarity(assignment, out_dir, threshold, min_evidence, course, submissions
     docs/similarity.md for how to read the result.
     """
     settings = Settings(threshold=threshold, min_evidence=min_evidence)
-    written = find_similar(list(submissions), assignment=assignment, course=course, out_dir=out_dir,
-                           settings=settings)  # fmt: skip
+    written = find_similar(
+        list(submissions), assignment=assignment, course=course, out_dir=out_dir, settings=settings
+    )
     click.echo(summary(written))

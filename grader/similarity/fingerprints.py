@@ -51,8 +51,21 @@ from grader.similarity.tokens import Function, Token, definitions, functions, pa
 Key = tuple[str, int]  # (definition name, k-gram hash); every helper of a student is HELPERS
 HELPERS = "(helpers)"  # the student's own functions are compared as one group: their names are free
 RARITY_FLOOR = 50  # a class smaller than this is weighed as if it had 50: ten may all be one ring
-CSV_COLUMNS = ("rank", "student_a", "student_b", "team_a", "team_b", "similarity", "evidence", "scored",
-               "compared", "shared", "fingerprints_a", "fingerprints_b", "flagged")  # fmt: skip
+CSV_COLUMNS = (
+    "rank",
+    "student_a",
+    "student_b",
+    "team_a",
+    "team_b",
+    "similarity",
+    "evidence",
+    "scored",
+    "compared",
+    "shared",
+    "fingerprints_a",
+    "fingerprints_b",
+    "flagged",
+)
 
 
 @dataclass(frozen=True)
@@ -149,8 +162,9 @@ class Report:
         return tuple(pair for pair in self.pairs if pair.flagged)
 
 
-def compare_submissions(arguments: list[str], *, assignment: str, course: Course,
-                        settings: Settings = Settings()) -> Report:  # fmt: skip
+def compare_submissions(
+    arguments: list[str], *, assignment: str, course: Course, settings: Settings = Settings()
+) -> Report:
     """Find the submissions in ``arguments`` (files or folders) and rank their pairs."""
     template = load_template(course.root / "assignments" / assignment / f"{assignment}.ipynb", k=settings.k)
     found = discover(arguments, assignment)
@@ -167,11 +181,19 @@ def compare_submissions(arguments: list[str], *, assignment: str, course: Course
         except NotebookError as exc:
             skipped.append((submission.student, str(exc)))
             continue
-        prints.append(fingerprint(submission.student, submission.path, cells, template=template,
-                                  settings=settings))  # fmt: skip
+        prints.append(
+            fingerprint(submission.student, submission.path, cells, template=template, settings=settings)
+        )
     policy = load_course(course.root, missing_ok=True)
-    return compare(prints, assignment=assignment, policy=policy, settings=settings,
-                   template=template, skipped=skipped, notes=(*notes, *identical))  # fmt: skip
+    return compare(
+        prints,
+        assignment=assignment,
+        policy=policy,
+        settings=settings,
+        template=template,
+        skipped=skipped,
+        notes=(*notes, *identical),
+    )
 
 
 def duplicate_notes(arguments: list[str], assignment: str, kept: list[Submission]) -> list[str]:
@@ -191,9 +213,12 @@ def duplicate_notes(arguments: list[str], assignment: str, kept: list[Submission
                 continue
             name = parse_name(relative.parts[0]) if len(relative.parts) > 1 else export_name(path, assignment)
             files[student_id(name, None, {})].append(path)
-    return [f"{student} handed in {len(paths)} notebooks ({', '.join(p.name for p in paths)}); compared: "
-            f"{chosen[student].name}" for student, paths in sorted(files.items())
-            if len(paths) > 1 and student in chosen]  # fmt: skip
+    return [
+        f"{student} handed in {len(paths)} notebooks ({', '.join(p.name for p in paths)}); compared: "
+        f"{chosen[student].name}"
+        for student, paths in sorted(files.items())
+        if len(paths) > 1 and student in chosen
+    ]
 
 
 def without_resubmissions(found: list[Submission]) -> tuple[list[Submission], list[str]]:
@@ -218,11 +243,15 @@ def without_resubmissions(found: list[Submission]) -> tuple[list[Submission], li
         others = [s for s in group[1:] if s not in same]
         if same:
             dropped.update(s.student for s in same)
-            notes.append(f"{', '.join(s.path.name for s in same)} byte-identical to {first.path.name}: one "
-                         f"student's resubmission, compared once as {first.student}")  # fmt: skip
+            notes.append(
+                f"{', '.join(s.path.name for s in same)} byte-identical to {first.path.name}: one "
+                f"student's resubmission, compared once as {first.student}"
+            )
         if others:
-            notes.append(f"byte-identical notebooks of different students: "
-                         f"{', '.join(sorted(s.path.name for s in [first, *others]))}")  # fmt: skip
+            notes.append(
+                f"byte-identical notebooks of different students: "
+                f"{', '.join(sorted(s.path.name for s in [first, *others]))}"
+            )
     return [s for s in found if s.student not in dropped], notes
 
 
@@ -249,8 +278,9 @@ def _everything(cells) -> frozenset[str]:
     return frozenset(getattr(node, "name", "") for cell in cells for node in cell.tree.body) - {""}
 
 
-def fingerprint(student: str, path: Path, cells: list[str], *, template: Template,
-                settings: Settings = Settings()) -> Fingerprinted:  # fmt: skip
+def fingerprint(
+    student: str, path: Path, cells: list[str], *, template: Template, settings: Settings = Settings()
+) -> Fingerprinted:
     """Winnowed fingerprints of every compared definition; the template's k-grams never count.
 
     A fingerprint is (definition name, k-gram hash): code counts as shared only between
@@ -269,8 +299,10 @@ def fingerprint(student: str, path: Path, cells: list[str], *, template: Templat
 def kgram_hashes(tokens: tuple[Token, ...], k: int) -> list[int]:
     """A stable 64-bit hash of every run of ``k`` tokens (stable: the same on every run)."""
     texts = [t.text for t in tokens]
-    return [int.from_bytes(hashlib.blake2b("\x1f".join(texts[i : i + k]).encode(), digest_size=8).digest(),
-                           "big") for i in range(len(texts) - k + 1)]  # fmt: skip
+    return [
+        int.from_bytes(hashlib.blake2b("\x1f".join(texts[i : i + k]).encode(), digest_size=8).digest(), "big")
+        for i in range(len(texts) - k + 1)
+    ]
 
 
 def winnow(hashes: list[int], window: int, *, excluded: list[bool] | None = None) -> list[int]:
@@ -291,9 +323,16 @@ def winnow(hashes: list[int], window: int, *, excluded: list[bool] | None = None
     return sorted(chosen)
 
 
-def compare(prints: list[Fingerprinted], *, assignment: str, policy: CoursePolicy,
-            settings: Settings = Settings(), template: Template | None = None,
-            skipped: list[tuple[str, str]] | None = None, notes: tuple[str, ...] = ()) -> Report:  # fmt: skip
+def compare(
+    prints: list[Fingerprinted],
+    *,
+    assignment: str,
+    policy: CoursePolicy,
+    settings: Settings = Settings(),
+    template: Template | None = None,
+    skipped: list[tuple[str, str]] | None = None,
+    notes: tuple[str, ...] = (),
+) -> Report:
     """Rank every pair of submissions from different teams that shares rare code."""
     keys = [frozenset(p.where) for p in prints]
     weights = rarity_weights(keys)
@@ -311,8 +350,17 @@ def compare(prints: list[Fingerprinted], *, assignment: str, policy: CoursePolic
             partials += partial_copies(pair, settings, keys[i] & keys[j], weights)
     pairs.sort(key=rank_key)
     partials.sort(key=lambda p: (-p.mass, -p.score, p.student_a, p.student_b, p.function))
-    return Report(assignment, settings, tuple(prints), tuple(pairs), tuple(skipped or ()), same_team,
-                  template or Template(frozenset(), frozenset()), tuple(partials), tuple(notes))  # fmt: skip
+    return Report(
+        assignment,
+        settings,
+        tuple(prints),
+        tuple(pairs),
+        tuple(skipped or ()),
+        same_team,
+        template or Template(frozenset(), frozenset()),
+        tuple(partials),
+        tuple(notes),
+    )
 
 
 def rank_key(pair: Pair) -> tuple:
@@ -345,16 +393,18 @@ def _masses(keys: frozenset[Key], weights: dict[Key, float]) -> dict[str, float]
     return masses
 
 
-def function_scores(shared: dict[str, float], mass_a: dict[str, float], mass_b: dict[str, float],
-                    settings: Settings) -> tuple[FunctionScore, ...]:  # fmt: skip
+def function_scores(
+    shared: dict[str, float], mass_a: dict[str, float], mass_b: dict[str, float], settings: Settings
+) -> tuple[FunctionScore, ...]:
     """Per function both wrote: the share of the rarer side's rare code that the other has."""
     scores = []
     for name in sorted(set(mass_a) & set(mass_b)):
         mass = min(mass_a[name], mass_b[name])
         common = shared.get(name, 0.0)
         score = min(1.0, common / mass) if mass else 0.0
-        scores.append(FunctionScore(name, round(score, 4), round(common, 3), round(mass, 3),
-                                    mass >= settings.min_mass))  # fmt: skip
+        scores.append(
+            FunctionScore(name, round(score, 4), round(common, 3), round(mass, 3), mass >= settings.min_mass)
+        )
     return tuple(scores)
 
 
@@ -384,17 +434,38 @@ def evidence(scores: tuple[FunctionScore, ...], unit: float) -> float:
     return sum(min(1.0, s.shared / unit) * s.score for s in scores if s.counted)
 
 
-def _pair(a: Fingerprinted, b: Fingerprinted, team_a: str, team_b: str, scores: tuple[FunctionScore, ...],
-          common: frozenset[Key], settings: Settings) -> Pair:  # fmt: skip
+def _pair(
+    a: Fingerprinted,
+    b: Fingerprinted,
+    team_a: str,
+    team_b: str,
+    scores: tuple[FunctionScore, ...],
+    common: frozenset[Key],
+    settings: Settings,
+) -> Pair:
     score, amount = similarity(scores), evidence(scores, settings.unit)
     flagged = score >= settings.threshold and round(amount, 1) >= settings.min_evidence  # as printed
     scored, compared = sum(s.counted for s in scores), len(a.written & b.written)
-    return Pair(a.student, b.student, team_a, team_b, round(score, 4), len(common), len(a.where),
-                len(b.where), flagged, round(amount, 2), scored, compared, scores)  # fmt: skip
+    return Pair(
+        a.student,
+        b.student,
+        team_a,
+        team_b,
+        round(score, 4),
+        len(common),
+        len(a.where),
+        len(b.where),
+        flagged,
+        round(amount, 2),
+        scored,
+        compared,
+        scores,
+    )
 
 
-def partial_copies(pair: Pair, settings: Settings, common: frozenset[Key],
-                   weights: dict[Key, float]) -> list[Partial]:  # fmt: skip
+def partial_copies(
+    pair: Pair, settings: Settings, common: frozenset[Key], weights: dict[Key, float]
+) -> list[Partial]:
     """The long, rare functions of ``pair`` shared nearly whole.
 
     Long: at least ``partial_mass`` of rare code on both sides. Rare: the fingerprints the
@@ -438,7 +509,21 @@ def write_csv(report: Report, path: str | Path) -> Path:
         writer = csv.writer(out)
         writer.writerow(CSV_COLUMNS)
         for rank, p in enumerate(report.pairs, start=1):
-            writer.writerow([rank, p.student_a, p.student_b, p.team_a, p.team_b, f"{p.similarity:.4f}",
-                             f"{p.evidence:.2f}", p.scored, p.compared, p.shared, p.fingerprints_a,
-                             p.fingerprints_b, int(p.flagged)])  # fmt: skip
+            writer.writerow(
+                [
+                    rank,
+                    p.student_a,
+                    p.student_b,
+                    p.team_a,
+                    p.team_b,
+                    f"{p.similarity:.4f}",
+                    f"{p.evidence:.2f}",
+                    p.scored,
+                    p.compared,
+                    p.shared,
+                    p.fingerprints_a,
+                    p.fingerprints_b,
+                    int(p.flagged),
+                ]
+            )
     return path

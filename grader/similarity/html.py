@@ -32,8 +32,12 @@ from grader.similarity.fingerprints import (
 from grader.similarity.tokens import Function
 
 TEMPLATES = Path(__file__).with_name("templates")
-_ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
-                          undefined=jinja2.StrictUndefined, keep_trailing_newline=True)  # fmt: skip
+_ENV = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    keep_trailing_newline=True,
+)
 
 Span = tuple[int, int]
 
@@ -75,11 +79,14 @@ def render(report: Report, *, limit: int | None = None) -> str:
     by_student = {s.student: s for s in report.submissions}
     flagged = report.flagged[:limit] if limit is not None else report.flagged
     holders = class_holders(report) if flagged else Counter()
-    views = [pair_view(p, by_student[p.student_a], by_student[p.student_b], report, n, holders)
-             for n, p in enumerate(flagged, start=1)]  # fmt: skip
+    views = [
+        pair_view(p, by_student[p.student_a], by_student[p.student_b], report, n, holders)
+        for n, p in enumerate(flagged, start=1)
+    ]
     left_out = len(report.flagged) - len(flagged)
-    return _ENV.get_template("similarity.html").render(report=report, views=views, left_out=left_out,
-                                                       partials=report.partials[:limit])  # fmt: skip
+    return _ENV.get_template("similarity.html").render(
+        report=report, views=views, left_out=left_out, partials=report.partials[:limit]
+    )
 
 
 def write_html(report: Report, path: str | Path, *, limit: int | None = None) -> Path:
@@ -101,8 +108,14 @@ def class_holders(report: Report) -> Counter:
     return holders
 
 
-def pair_view(pair: Pair, a: Fingerprinted, b: Fingerprinted, report: Report, number: int,
-              holders: Counter | None = None) -> PairView:  # fmt: skip
+def pair_view(
+    pair: Pair,
+    a: Fingerprinted,
+    b: Fingerprinted,
+    report: Report,
+    number: int,
+    holders: Counter | None = None,
+) -> PairView:
     holders = holders if holders is not None else class_holders(report)
     marks_a, marks_b = shared_marks(a.functions, b.functions, report, holders)
     scores = {s.name: s for s in pair.functions}
@@ -116,8 +129,15 @@ def pair_view(pair: Pair, a: Fingerprinted, b: Fingerprinted, report: Report, nu
     left = [f for f in a.functions if f.helper]
     right = [f for f in b.functions if f.helper]
     if left or right:
-        rows.append(Row("helpers (the students' own functions)", _blocks(left, marks_a),
-                        _blocks(right, marks_b), scores.get(HELPERS), helpers=True))  # fmt: skip
+        rows.append(
+            Row(
+                "helpers (the students' own functions)",
+                _blocks(left, marks_a),
+                _blocks(right, marks_b),
+                scores.get(HELPERS),
+                helpers=True,
+            )
+        )
     return PairView(pair, f"pair-{number}", str(a.path), str(b.path), tuple(rows))
 
 
@@ -129,8 +149,9 @@ def _blocks(functions: list[Function], marks: dict[int, list[tuple[int, int, str
     return tuple(segments(f.source, marks.get(id(f), [])) for f in functions)
 
 
-def shared_marks(left: tuple[Function, ...], right: tuple[Function, ...], report: Report,
-                 holders: Counter) -> tuple[dict, dict]:  # fmt: skip
+def shared_marks(
+    left: tuple[Function, ...], right: tuple[Function, ...], report: Report, holders: Counter
+) -> tuple[dict, dict]:
     """Where each side holds a run the other side holds too (same function, or both helpers)."""
     k, given = report.settings.k, report.template.kgrams
     hashes = {id(f): kgram_hashes(f.tokens, k) for f in (*left, *right)}

@@ -240,8 +240,9 @@ def naming_of(cells: list[Cell], fixed: frozenset[str]) -> Naming:
 
 def _imported(node: ast.Import | ast.ImportFrom) -> dict[str, str]:
     if isinstance(node, ast.Import):  # import torch.nn as nn -> nn; import torch.nn -> torch
-        return {a.asname or a.name.split(".")[0]: a.name if a.asname else a.name.split(".")[0]
-                for a in node.names}  # fmt: skip
+        return {
+            a.asname or a.name.split(".")[0]: a.name if a.asname else a.name.split(".")[0] for a in node.names
+        }
     module = "." * node.level + (node.module or "")
     return {a.asname or a.name: f"{module}.{a.name}" for a in node.names if a.name != "*"}
 
@@ -382,9 +383,13 @@ def _span(node: ast.stmt) -> Span:
 
 def _docstring_spans(tree: ast.AST) -> list[Span]:
     """Where the string statements (docstrings, strings used as comments) lie."""
-    return [_span(node) for node in ast.walk(tree)
-            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
-            and isinstance(node.value.value, str)]  # fmt: skip
+    return [
+        _span(node)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    ]
 
 
 def dead_spans(tree: ast.AST) -> list[Span]:
@@ -446,9 +451,13 @@ def _constant(test: ast.expr) -> bool | None:
 def _empty_loop(iterable: ast.expr) -> bool:
     if isinstance(iterable, ast.List | ast.Tuple | ast.Set):
         return not iterable.elts
-    return (isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Name)
-            and iterable.func.id == "range" and len(iterable.args) == 1
-            and _constant(iterable.args[0]) is False)  # fmt: skip
+    return (
+        isinstance(iterable, ast.Call)
+        and isinstance(iterable.func, ast.Name)
+        and iterable.func.id == "range"
+        and len(iterable.args) == 1
+        and _constant(iterable.args[0]) is False
+    )
 
 
 def _store_targets(statement: ast.stmt) -> list[ast.expr]:

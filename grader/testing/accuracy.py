@@ -10,8 +10,9 @@ from __future__ import annotations
 import torch
 
 
-def hidden_label_accuracy(model, x_test: torch.Tensor, y_test: torch.Tensor, *,
-                          what: str = "the model") -> float:  # fmt: skip
+def hidden_label_accuracy(
+    model, x_test: torch.Tensor, y_test: torch.Tensor, *, what: str = "the model"
+) -> float:
     """The fraction of ``x_test`` rows whose argmax logit is the label in ``y_test``.
 
     ``model`` is a ``Remote`` holding the student's ``torch.nn.Module``. It is put in

@@ -30,11 +30,26 @@ import symtable
 from collections.abc import Iterable, Set
 
 # Attribute names that only autograd gives meaning to: x.backward(), torch.autograd, ...
-ATTRIBUTES = frozenset({
-    "backward", "autograd", "grad", "requires_grad", "requires_grad_", "retain_grad",
-    "enable_grad", "set_grad_enabled", "grad_fn", "vjp", "jvp", "jacrev", "jacfwd",
-    "jacobian", "hessian", "functional_call",
-})  # fmt: skip
+ATTRIBUTES = frozenset(
+    {
+        "backward",
+        "autograd",
+        "grad",
+        "requires_grad",
+        "requires_grad_",
+        "retain_grad",
+        "enable_grad",
+        "set_grad_enabled",
+        "grad_fn",
+        "vjp",
+        "jvp",
+        "jacrev",
+        "jacfwd",
+        "jacobian",
+        "hessian",
+        "functional_call",
+    }
+)
 MODULES = ("torch.autograd", "torch.func", "functorch")
 NAMES = frozenset({"autograd", "functorch"})
 

@@ -32,15 +32,15 @@ def assert_tensor(
     if not isinstance(got, torch.Tensor):
         raise AssertionError(f"{what}: expected a torch.Tensor, got {_kind(got)}")
     if tuple(got.shape) != tuple(expected.shape):
-        raise AssertionError(
-            f"{what}: expected shape {tuple(expected.shape)}, got {tuple(got.shape)}"
-        )
+        raise AssertionError(f"{what}: expected shape {tuple(expected.shape)}, got {tuple(got.shape)}")
     if check_dtype and got.dtype != expected.dtype:
-        raise AssertionError(f"{what}: expected dtype {expected.dtype}, got {got.dtype} "
-                             "(keep the dtype of the inputs)")  # fmt: skip
+        raise AssertionError(
+            f"{what}: expected dtype {expected.dtype}, got {got.dtype} (keep the dtype of the inputs)"
+        )
     if check_device and got.device != expected.device:
-        raise AssertionError(f"{what}: expected device {expected.device}, got {got.device} "
-                             "(keep the device of the inputs)")  # fmt: skip
+        raise AssertionError(
+            f"{what}: expected device {expected.device}, got {got.device} (keep the device of the inputs)"
+        )
     got_c = got.to(device=expected.device, dtype=expected.dtype)
     if expected.dtype.is_floating_point:
         close = torch.isclose(got_c, expected, rtol=rtol, atol=atol, equal_nan=equal_nan)
@@ -50,8 +50,9 @@ def assert_tensor(
         raise AssertionError(_mismatch(got_c, expected, close, what, rtol, atol))
 
 
-def assert_finite_where_expected(got: Any, expected: torch.Tensor, inputs: torch.Tensor, *,
-                                  what: str = "the result") -> None:  # fmt: skip
+def assert_finite_where_expected(
+    got: Any, expected: torch.Tensor, inputs: torch.Tensor, *, what: str = "the result"
+) -> None:
     """``got`` holds no inf or nan where ``expected`` is finite, naming the input that made one.
 
     Call it before ``assert_tensor`` on inputs that overflow a naive formula: "tanh(z) is
@@ -71,8 +72,9 @@ def assert_finite_where_expected(got: Any, expected: torch.Tensor, inputs: torch
         )
 
 
-def assert_scalar(got: Any, expected: float, *, rtol: float = 1e-5, atol: float = 1e-7,
-                  what: str = "the result") -> None:  # fmt: skip
+def assert_scalar(
+    got: Any, expected: float, *, rtol: float = 1e-5, atol: float = 1e-7, what: str = "the result"
+) -> None:
     """``got`` is a number (Python or 0-d tensor) close to ``expected``."""
     if isinstance(got, torch.Tensor):
         if got.numel() != 1:
@@ -90,8 +92,9 @@ def assert_unchanged(before: torch.Tensor, after: Any, what: str) -> None:
         raise AssertionError(f"{what} was modified in place; work on a copy instead")
 
 
-def _mismatch(got: torch.Tensor, expected: torch.Tensor, close: torch.Tensor, what: str,
-              rtol: float, atol: float) -> str:  # fmt: skip
+def _mismatch(
+    got: torch.Tensor, expected: torch.Tensor, close: torch.Tensor, what: str, rtol: float, atol: float
+) -> str:
     bad = (~close).nonzero()
     first = tuple(int(i) for i in bad[0]) if bad.numel() else ()
     diff = (got.double() - expected.double()).abs()

@@ -38,8 +38,15 @@ def numerical_gradient(f: Callable[[torch.Tensor], object], x: torch.Tensor, h: 
     return grad.to(x.device)
 
 
-def assert_gradient(got: object, expected: torch.Tensor, *, what: str, against: str = "",
-                    rtol: float = RTOL, atol: float = ATOL) -> None:  # fmt: skip
+def assert_gradient(
+    got: object,
+    expected: torch.Tensor,
+    *,
+    what: str,
+    against: str = "",
+    rtol: float = RTOL,
+    atol: float = ATOL,
+) -> None:
     """``got`` is ``allclose(expected, rtol, atol)`` with ``expected``'s shape, dtype and device.
 
     ``against`` names where ``expected`` came from ("finite differences of your own

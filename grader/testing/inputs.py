@@ -9,8 +9,13 @@ from __future__ import annotations
 import torch
 
 
-def randn(rng: torch.Generator, *shape: int, dtype: torch.dtype = torch.float64,
-          device: torch.device | str = "cpu", scale: float = 1.0) -> torch.Tensor:  # fmt: skip
+def randn(
+    rng: torch.Generator,
+    *shape: int,
+    dtype: torch.dtype = torch.float64,
+    device: torch.device | str = "cpu",
+    scale: float = 1.0,
+) -> torch.Tensor:
     """``scale * N(0, 1)`` of ``shape`` from ``rng`` (the test's seeded generator)."""
     return (scale * torch.randn(shape, generator=rng, dtype=torch.float64)).to(dtype=dtype, device=device)
 

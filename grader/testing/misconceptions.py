@@ -40,8 +40,18 @@ from pathlib import Path
 
 from grader.misconception_text import TAG, key_of, paragraph, split, with_paragraph
 
-__all__ = ["Catalogue", "Misconception", "changed", "load_catalogue", "matches", "TAG", "key_of",
-           "paragraph", "split", "with_paragraph"]  # fmt: skip
+__all__ = [
+    "Catalogue",
+    "Misconception",
+    "changed",
+    "load_catalogue",
+    "matches",
+    "TAG",
+    "key_of",
+    "paragraph",
+    "split",
+    "with_paragraph",
+]
 
 FILE = "misconceptions.py"
 
@@ -74,8 +84,9 @@ class Catalogue:
         self.assignment = assignment
         self.entries: dict[str, Misconception] = {}
 
-    def misconception(self, key: str, *, title: str, did: str, asks: str, look: str,
-                      tests: Iterable[str]) -> Callable[[Callable], Callable]:  # fmt: skip
+    def misconception(
+        self, key: str, *, title: str, did: str, asks: str, look: str, tests: Iterable[str]
+    ) -> Callable[[Callable], Callable]:
         """Decorator: add the decorated probe to the catalogue under ``key``."""
         if not re.fullmatch(r"[a-z0-9-]+", key) or key in self.entries:
             raise ValueError(f"misconception key {key!r} must be new, lower-case words joined by '-'")

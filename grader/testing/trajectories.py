@@ -24,8 +24,17 @@ Gradient = torch.Tensor | None  # None: the tensor has no gradient at this step
 class OptimizerPair:
     """One optimizer class built on both sides over copies of the same tensors."""
 
-    def __init__(self, student, name: str, tensors: Sequence[torch.Tensor], *,
-                 reference: Callable, rtol: float = 1e-5, atol: float = 1e-6, **kwargs) -> None:  # fmt: skip
+    def __init__(
+        self,
+        student,
+        name: str,
+        tensors: Sequence[torch.Tensor],
+        *,
+        reference: Callable,
+        rtol: float = 1e-5,
+        atol: float = 1e-6,
+        **kwargs,
+    ) -> None:
         self._student = student
         self.remotes = student.batch([student.putting(t.clone()) for t in tensors])
         self.opt = student.keep(name, self.remotes, **kwargs)
@@ -51,8 +60,10 @@ class OptimizerPair:
         skips = list(skips) if skips is not None else [set() for _ in steps]
         requests = []
         for grads in steps:
-            requests += [remote.setting("grad", None if g is None else g.clone())
-                         for remote, g in zip(self.remotes, grads, strict=True)]  # fmt: skip
+            requests += [
+                remote.setting("grad", None if g is None else g.clone())
+                for remote, g in zip(self.remotes, grads, strict=True)
+            ]
             requests += [self.opt.calling("step"), *(remote.fetching() for remote in self.remotes)]
         values, problem = self._student.batch_until_failure(requests)
         per_step = 2 * len(self.remotes) + 1  # the replies of one step: sets, step(), fetches
@@ -73,8 +84,9 @@ class OptimizerPair:
         for i, (got, local) in enumerate(zip(fetched, self.local, strict=True)):
             where = f"{self.what}: tensor {i} (shape {tuple(local.shape)}) after step {self.steps}"
             if i in skip:
-                assert_tensor(got, self.last[i], rtol=0, atol=0,
-                              what=f"{where}, whose .grad is None (it must not move)")  # fmt: skip
+                assert_tensor(
+                    got, self.last[i], rtol=0, atol=0, what=f"{where}, whose .grad is None (it must not move)"
+                )
             else:
                 assert_tensor(got, local, rtol=self.rtol, atol=self.atol, what=where)
             self.last[i] = got

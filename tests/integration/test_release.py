@@ -38,16 +38,29 @@ def leaky(bundle, tmp_path):
 
 def test_the_bundle_holds_the_notebook_the_checks_what_check_needs_and_a_workflow(bundle):
     files = {str(p.relative_to(bundle)) for p in bundle.rglob("*") if p.is_file()}
-    assert {"a1.ipynb", "dlgrade/course/assignments/a1/checks/test_a1_public.py", "pyproject.toml",
-            "README.md",
-            ".github/workflows/dlgrade.yml", "dlgrade/__init__.py", "dlgrade/__main__.py",
-            "grader/selfcheck/check.py", "grader/selfcheck/ci.py", "grader/sandbox/child/worker.py",
-            "grader/testing/compare.py"} <= files  # fmt: skip
+    assert {
+        "a1.ipynb",
+        "dlgrade/course/assignments/a1/checks/test_a1_public.py",
+        "pyproject.toml",
+        "README.md",
+        ".github/workflows/dlgrade.yml",
+        "dlgrade/__init__.py",
+        "dlgrade/__main__.py",
+        "grader/selfcheck/check.py",
+        "grader/selfcheck/ci.py",
+        "grader/sandbox/child/worker.py",
+        "grader/testing/compare.py",
+    } <= files
     assert not {f.split("/")[0] for f in files} & {"reference", "suites", "source"}
     # what only instructors run stays behind: the notebook maker reads solutions
-    assert not files & {"grader/handout/assign.py", "grader/handout/release.py", "grader/handout/leaks.py",
-                        "grader/cli.py", "grader/results/gradebook.py",
-                        "grader/grading/batch.py"}  # fmt: skip
+    assert not files & {
+        "grader/handout/assign.py",
+        "grader/handout/release.py",
+        "grader/handout/leaks.py",
+        "grader/cli.py",
+        "grader/results/gradebook.py",
+        "grader/grading/batch.py",
+    }
 
 
 def _pyproject(bundle):
@@ -86,8 +99,16 @@ def test_install_is_one_pip_command_with_pytorch_s_cpu_index_in_readme_and_workf
 
 def test_the_readme_walks_from_zero_to_a_passing_check(bundle):
     readme = (bundle / "README.md").read_text()
-    for step in ("python -m venv .venv", "Jupyter", "VS Code", "Colab", "first cell", 'dlgrade.check("a1")',
-                 "dlgrade check a1.ipynb", "public checks only"):  # fmt: skip
+    for step in (
+        "python -m venv .venv",
+        "Jupyter",
+        "VS Code",
+        "Colab",
+        "first cell",
+        'dlgrade.check("a1")',
+        "dlgrade check a1.ipynb",
+        "public checks only",
+    ):
         assert step in readme
 
 
@@ -103,11 +124,15 @@ def test_the_notebook_installs_dlgrade_first_and_ends_with_the_self_check(bundle
 
 def test_the_first_cell_installs_from_the_course_s_handout_url(tmp_path):
     course = _small_course(tmp_path / "course")
-    (course.root / "course.toml").write_text('[release]\nurl = "git+https://github.com/dl/handout-{assignment}"\n')
+    (course.root / "course.toml").write_text(
+        '[release]\nurl = "git+https://github.com/dl/handout-{assignment}"\n'
+    )
     out = release(course=course, assignment="a1", out=tmp_path / "out")
     first = nbformat.read(str(out / "a1.ipynb"), as_version=4).cells[0].source
-    assert '%pip install --quiet --extra-index-url https://download.pytorch.org/whl/cpu ' \
-           '"dlgrade-student @ git+https://github.com/dl/handout-a1"' in first
+    assert (
+        "%pip install --quiet --extra-index-url https://download.pytorch.org/whl/cpu "
+        '"dlgrade-student @ git+https://github.com/dl/handout-a1"' in first
+    )
     assert "git+https://github.com/dl/handout-a1" in (out / "README.md").read_text()
     # what Jupyter's, VS Code's and Colab's kernels make of it: the magic inside the `if` is a call
     python = TransformerManager().transform_cell(first)
@@ -146,14 +171,15 @@ def test_a_copied_reference_file_is_caught(leaky):
     folder, secrets = leaky
     shutil.copy(COURSE / "reference/a1/perceptron.py", folder / "grader" / "helpers.py")
     assert [(leak.path, leak.kind, leak.origin) for leak in scan(folder, secrets)] == [
-        ("grader/helpers.py", "file", "reference/a1/perceptron.py")]  # fmt: skip
+        ("grader/helpers.py", "file", "reference/a1/perceptron.py")
+    ]
 
 
 def test_a_reference_function_pasted_and_reformatted_is_caught_by_its_body(leaky):
     folder, secrets = leaky
-    reformatted = ("def perceptron_predict(x, w, b):\n"
-                   "    # my own, honest\n"
-                   "    return   sign( weighted_sum(x, w, b) )\n")  # fmt: skip
+    reformatted = (
+        "def perceptron_predict(x, w, b):\n    # my own, honest\n    return   sign( weighted_sum(x, w, b) )\n"
+    )
     _append_cell(folder / "a1.ipynb", reformatted)
     origins = {(leak.kind, leak.origin.split(":")[0]) for leak in scan(folder, secrets)}
     assert ("body", "reference/a1/perceptron.py") in origins
@@ -171,8 +197,9 @@ def test_a_solution_left_in_a_cell_output_is_caught(leaky):
     folder, secrets = leaky
     notebook = json.loads((folder / "a1.ipynb").read_text())
     solution = "        w = torch.zeros(x.shape[1], dtype=x.dtype, device=x.device)\n"
-    notebook["cells"][0].setdefault("outputs", []).append({"output_type": "stream", "name": "stdout",
-                                                           "text": [solution]})  # fmt: skip
+    notebook["cells"][0].setdefault("outputs", []).append(
+        {"output_type": "stream", "name": "stdout", "text": [solution]}
+    )
     notebook["cells"][0]["cell_type"] = "code"
     (folder / "a1.ipynb").write_text(json.dumps(notebook, indent=1))
     assert [leak.kind for leak in scan(folder, secrets)] == ["line"]
@@ -181,7 +208,7 @@ def test_a_solution_left_in_a_cell_output_is_caught(leaky):
 def test_a_hidden_test_pasted_into_the_public_checks_is_caught(leaky):
     folder, secrets = leaky
     hidden = (COURSE / "suites/a1/test_a1.py").read_text()
-    test = hidden[hidden.index("@pytest.mark.points(2)\n@pytest.mark.parametrize"):].split("\n\n\n")[0]
+    test = hidden[hidden.index("@pytest.mark.points(2)\n@pytest.mark.parametrize") :].split("\n\n\n")[0]
     checks = folder / "dlgrade/course/assignments/a1/checks/test_a1_public.py"
     checks.write_text(checks.read_text() + "\n\n" + test + "\n")
     kinds = {(leak.kind, leak.origin.split(":")[0]) for leak in scan(folder, secrets)}
@@ -207,19 +234,29 @@ def test_a_bundle_that_would_leak_is_never_written(tmp_path):
 
 # ---------------------------------------------------------------- planted mistakes: each is refused
 
-SIGMOID_SOLUTION = ("    e = torch.exp(-z.abs())  # in (0, 1]: never overflows\n"
-                    "    return torch.where(z >= 0, 1 / (1 + e), e / (1 + e))\n")  # fmt: skip
+SIGMOID_SOLUTION = (
+    "    e = torch.exp(-z.abs())  # in (0, 1]: never overflows\n"
+    "    return torch.where(z >= 0, 1 / (1 + e), e / (1 + e))\n"
+)
 
 
 @pytest.mark.parametrize("typo", ["## BEGIN SOLUTION", "### BEGIN SOLUTION (sigmoid)", "### begin solution"])
 def test_a_mistyped_marker_that_left_the_solution_in_the_notebook_is_refused(tmp_path, typo):
     course = _small_course(tmp_path / "course")
     source = course.root / "source/a1/a1.ipynb"
-    _edit_cell(source, "def sigmoid", lambda text: text.replace(
-        "    ### BEGIN SOLUTION\n    e = torch.exp", f"    {typo}\n    e = torch.exp"))  # fmt: skip
-    sigmoid = f'def sigmoid(z: Tensor) -> Tensor:\n    {typo}\n{SIGMOID_SOLUTION}    ### END SOLUTION'
-    _edit_cell(course.root / "assignments/a1/a1.ipynb", "def sigmoid", lambda text: text[
-        :text.index("def sigmoid")] + sigmoid)  # what a parser that read the typo as text would ship
+    _edit_cell(
+        source,
+        "def sigmoid",
+        lambda text: text.replace(
+            "    ### BEGIN SOLUTION\n    e = torch.exp", f"    {typo}\n    e = torch.exp"
+        ),
+    )
+    sigmoid = f"def sigmoid(z: Tensor) -> Tensor:\n    {typo}\n{SIGMOID_SOLUTION}    ### END SOLUTION"
+    _edit_cell(
+        course.root / "assignments/a1/a1.ipynb",
+        "def sigmoid",
+        lambda text: text[: text.index("def sigmoid")] + sigmoid,
+    )  # what a parser that read the typo as text would ship
     leaks = _refused(course, tmp_path)
     assert any(leak.kind == "marker" and typo in leak.text for leak in leaks)
     assert any(leak.kind == "line" and "torch.where(z >= 0" in leak.text for leak in leaks)
@@ -227,14 +264,18 @@ def test_a_mistyped_marker_that_left_the_solution_in_the_notebook_is_refused(tmp
 
 def test_an_nbgrader_hidden_tests_region_shipped_in_the_notebook_is_refused(tmp_path):
     course = _small_course(tmp_path / "course")
-    hidden = ("### BEGIN HIDDEN TESTS\n"
-              "assert torch.equal(sign(torch.tensor([-3.0, 0.0, 2.0])), torch.tensor([-1.0, 0.0, 1.0]))\n"
-              "### END HIDDEN TESTS")  # fmt: skip
+    hidden = (
+        "### BEGIN HIDDEN TESTS\n"
+        "assert torch.equal(sign(torch.tensor([-3.0, 0.0, 2.0])), torch.tensor([-1.0, 0.0, 1.0]))\n"
+        "### END HIDDEN TESTS"
+    )
     for notebook in ("source/a1/a1.ipynb", "assignments/a1/a1.ipynb"):
         _append_cell(course.root / notebook, hidden)
     leaks = _refused(course, tmp_path)
     assert {(leak.kind, leak.origin.split(":")[0]) for leak in leaks} >= {
-        ("line", "source/a1/a1.ipynb"), ("marker", "a solution or hidden-tests marker")}  # fmt: skip
+        ("line", "source/a1/a1.ipynb"),
+        ("marker", "a solution or hidden-tests marker"),
+    }
 
 
 def test_a_solution_region_in_a_markdown_cell_shipped_is_refused(tmp_path):
@@ -244,8 +285,10 @@ def test_a_solution_region_in_a_markdown_cell_shipped_is_refused(tmp_path):
     for notebook in ("source/a1/a1.ipynb", "assignments/a1/a1.ipynb"):
         _append_cell(course.root / notebook, text, nbformat.v4.new_markdown_cell)
     leaks = _refused(course, tmp_path)
-    assert any(leak.kind == "line" and leak.origin.startswith("source/a1/a1.ipynb") and answer in leak.text
-               for leak in leaks)  # fmt: skip
+    assert any(
+        leak.kind == "line" and leak.origin.startswith("source/a1/a1.ipynb") and answer in leak.text
+        for leak in leaks
+    )
 
 
 def test_reference_code_in_a_base64_image_attachment_is_decoded_and_caught(leaky):

@@ -33,13 +33,18 @@ SAMPLES = ROOT / "examples" / "submissions" / "a1"
 # their status is "pass", with " - line N" where line_no is not 0.
 def reporter_reads(runners: str, environment: dict) -> dict:
     """What the reporter computes from the step outputs, as its code does."""
-    results = [json.loads(base64.b64decode(environment[f"{runner.strip().upper()}_RESULTS"]).decode("utf-8"))
-               for runner in runners.split(",")]  # fmt: skip
+    results = [
+        json.loads(base64.b64decode(environment[f"{runner.strip().upper()}_RESULTS"]).decode("utf-8"))
+        for runner in runners.split(",")
+    ]
     counted = [r for r in results if r.get("max_score")]
     total = sum(test["score"] for r in counted for test in r["tests"])
     possible = sum(r["max_score"] for r in counted)
-    return {"points": f"Points {total:g}/{possible:g}", "failed": any(r["status"] in ("fail", "error")
-            for r in results), "tests": [t for r in results for t in r["tests"]]}  # fmt: skip
+    return {
+        "points": f"Points {total:g}/{possible:g}",
+        "failed": any(r["status"] in ("fail", "error") for r in results),
+        "tests": [t for r in results for t in r["tests"]],
+    }
 
 
 # ---------------------------------------------------------------- the command (sandboxed workers)
@@ -49,8 +54,11 @@ def reporter_reads(runners: str, environment: dict) -> dict:
 def test_ci_writes_junit_summary_annotations_and_points_and_exits_2_when_one_cannot_be_graded(tmp_path):
     junit, summary = tmp_path / "junit.xml", tmp_path / "summary.md"
     paths = [str(SAMPLES / "bob.ipynb"), str(SAMPLES / "erin.ipynb")]
-    run = CliRunner().invoke(ci_command, ["--assignment", "a1", "--junit", str(junit), *paths],
-                             env={"GITHUB_STEP_SUMMARY": str(summary)})  # fmt: skip
+    run = CliRunner().invoke(
+        ci_command,
+        ["--assignment", "a1", "--junit", str(junit), *paths],
+        env={"GITHUB_STEP_SUMMARY": str(summary)},
+    )
     assert run.exit_code == 2, run.output
     sign = next(line for line in run.output.splitlines() if "test_sign_of_negative_zero_positive::" in line)
     assert sign.startswith("::error file=") and ",line=" in sign and "title=sign%3A" in sign
@@ -66,8 +74,11 @@ def test_ci_writes_the_classroom_result_and_valid_junit_that_agree_with_the_poin
     junit, output = tmp_path / "junit.xml", tmp_path / "github_output"
     output.write_text("earlier=1\n")  # other steps' outputs stay
     paths = [str(SAMPLES / "alice.ipynb"), str(SAMPLES / "bob.ipynb")]
-    run = CliRunner().invoke(ci_command, ["--assignment", "a1", "--junit", str(junit), *paths],
-                             env={"GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": None})  # fmt: skip
+    run = CliRunner().invoke(
+        ci_command,
+        ["--assignment", "a1", "--junit", str(junit), *paths],
+        env={"GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": None},
+    )
     assert run.exit_code == 1, run.output
     lines = output.read_text().splitlines()
     assert lines[0] == "earlier=1" and lines[1].startswith("result=") and len(lines) == 2
@@ -86,8 +97,13 @@ def _the_real_reporter_agrees(result: str, points: str) -> None:
     """With DLGRADE_CLASSROOM_REPORTER set to the reporter's dist/main.js (v1; not in this
     repository), run it as the Actions runner would and read the notice it writes."""
     env = {"PATH": os.environ["PATH"], "INPUT_RUNNERS": "dlgrade", "DLGRADE_RESULTS": result}
-    run = subprocess.run(["node", os.environ["DLGRADE_CLASSROOM_REPORTER"]], env=env, capture_output=True,
-                         text=True, timeout=60)  # fmt: skip
+    run = subprocess.run(
+        ["node", os.environ["DLGRADE_CLASSROOM_REPORTER"]],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert f"::notice title=Autograding complete::{points}" in run.stdout, run.stdout + run.stderr
 
 

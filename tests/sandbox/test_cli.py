@@ -27,14 +27,17 @@ def test_grade_writes_a_valid_results_file(tmp_path):
     out = tmp_path / "results.json"
     paths = [str(SAMPLES / "alice.ipynb"), str(SAMPLES / "erin.ipynb")]
     book = tmp_path / "gradebook.sqlite"
-    run = CliRunner().invoke(main, ["grade", "--assignment", "a1", "--json", str(out),
-                                    "--gradebook", str(book), *paths])  # fmt: skip
+    run = CliRunner().invoke(
+        main, ["grade", "--assignment", "a1", "--json", str(out), "--gradebook", str(book), *paths]
+    )
     assert run.exit_code == 0, run.output
     assert "alice: " in run.output and "alice.ipynb: 23/23 [graded]" in run.output
     data = json.loads(out.read_text())
     jsonschema.validate(data, json.loads(SCHEMA_PATH.read_text()))
     assert [(r["submission"], r["status"]) for r in data["results"]] == [
-        (paths[0], "graded"), (paths[1], "invalid_notebook")]  # fmt: skip
+        (paths[0], "graded"),
+        (paths[1], "invalid_notebook"),
+    ]
 
 
 def test_check_says_that_hidden_tests_decide_the_grade():
@@ -70,8 +73,18 @@ def options_given(tmp_path, monkeypatch, *arguments: str) -> GradingOptions:
         return []
 
     monkeypatch.setattr("grader.cli.grade_class", grade_class)
-    run = CliRunner().invoke(main, ["grade", "-a", "a1", "--gradebook", str(tmp_path / "book.sqlite"),
-                                    *arguments, str(SAMPLES / "alice.ipynb")])  # fmt: skip
+    run = CliRunner().invoke(
+        main,
+        [
+            "grade",
+            "-a",
+            "a1",
+            "--gradebook",
+            str(tmp_path / "book.sqlite"),
+            *arguments,
+            str(SAMPLES / "alice.ipynb"),
+        ],
+    )
     assert run.exit_code == 0, run.output
     return seen["options"]
 
@@ -83,8 +96,18 @@ def test_the_command_line_defaults_are_the_options_defaults(tmp_path, monkeypatc
 
 
 def test_limits_given_on_the_command_line_reach_the_grader(tmp_path, monkeypatch):
-    options = options_given(tmp_path, monkeypatch, "--threads", "4", "--memory-mb", "2048",
-                            "--test-timeout", "3", "--workers", "1")  # fmt: skip
+    options = options_given(
+        tmp_path,
+        monkeypatch,
+        "--threads",
+        "4",
+        "--memory-mb",
+        "2048",
+        "--test-timeout",
+        "3",
+        "--workers",
+        "1",
+    )
     assert (options.limits.threads, options.limits.memory_mb, options.limits.test_seconds) == (4, 2048, 3.0)
     assert options.workers == 1
 
@@ -96,10 +119,22 @@ def test_ctrl_c_says_what_is_kept_and_how_to_go_on(tmp_path, workers):
         (folder / student).mkdir(parents=True)
         shutil.copy(SAMPLES / "alice.ipynb", folder / student / "a1.ipynb")
     book = tmp_path / "book.sqlite"
-    command = [sys.executable, "-m", "grader.cli", "grade", "-a", "a1", "--gradebook", str(book),
-               "--workers", workers, str(folder)]  # fmt: skip
-    batch = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             start_new_session=True)  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "grader.cli",
+        "grade",
+        "-a",
+        "a1",
+        "--gradebook",
+        str(book),
+        "--workers",
+        workers,
+        str(folder),
+    ]
+    batch = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     while not _attempts(book) and batch.poll() is None:
         time.sleep(0.05)
     os.killpg(batch.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends: the whole foreground group

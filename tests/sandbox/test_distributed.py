@@ -35,8 +35,9 @@ PATHS = [str(SAMPLES / f"{name}.ipynb") for name in ("alice", "bob", "carol", "e
 
 
 def local_cluster(node: Path):
-    return distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                    dashboard_address=":0", env={"TMPDIR": str(node)})  # fmt: skip
+    return distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", env={"TMPDIR": str(node)}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +77,7 @@ def tiny_course(root: Path, suite: str) -> Course:
         "def test_f(student):\n"
         f"    answer = student.f()\n{suite}"
         "    assert answer in (1, 2)\n"
-    )  # fmt: skip
+    )
     return Course(root)
 
 
@@ -95,9 +96,12 @@ def answers(folder: Path, *values: int) -> list[str]:
 
 def test_a_dask_worker_gives_the_verdicts_grading_here_gives(cluster, course):
     heard = []
-    on_dask = grade_on_dask(PATHS, options_on(cluster, course, "a1"),
-                            on_result=lambda result, on: heard.append((result, on)),
-                            chunk_size=2)  # fmt: skip
+    on_dask = grade_on_dask(
+        PATHS,
+        options_on(cluster, course, "a1"),
+        on_result=lambda result, on: heard.append((result, on)),
+        chunk_size=2,
+    )
     here = grade(PATHS, assignment="a1", course=course, workers=1)
     assert verdicts(on_dask) == verdicts(here)
     assert sorted(result.submission for result, _ in heard) == sorted(PATHS)
@@ -109,8 +113,20 @@ def test_a_dask_worker_gives_the_verdicts_grading_here_gives(cluster, course):
 
 def test_the_cli_records_what_the_cluster_graded_and_where(cluster, tmp_path):
     book = tmp_path / "book.sqlite"
-    run = CliRunner().invoke(main, ["grade", "-a", "a1", "--scheduler", cluster.scheduler_address,
-                                    "--gradebook", str(book), PATHS[1], PATHS[3]])  # fmt: skip
+    run = CliRunner().invoke(
+        main,
+        [
+            "grade",
+            "-a",
+            "a1",
+            "--scheduler",
+            cluster.scheduler_address,
+            "--gradebook",
+            str(book),
+            PATHS[1],
+            PATHS[3],
+        ],
+    )
     assert run.exit_code == 0, run.output
     with Gradebook(book) as gradebook:
         attempts = gradebook.attempts("a1")
@@ -123,14 +139,17 @@ def test_results_arrive_while_their_chunk_is_still_grading(cluster, tmp_path, no
     # s1 is graded only once the client has heard s0's result, in the same chunk:
     # results that came back only with their chunk would leave s1 waiting in vain
     heard_s0 = tmp_path / "heard-s0"
-    course = tiny_course(tmp_path / "course", (
-        "    if answer == 2:\n"
-        f"        for _ in range(200):\n"
-        f"            if os.path.exists({str(heard_s0)!r}):\n"
-        "                break\n"
-        "            time.sleep(0.1)\n"
-        f"        assert os.path.exists({str(heard_s0)!r}), 'the client had not heard s0'\n"
-    ))  # fmt: skip
+    course = tiny_course(
+        tmp_path / "course",
+        (
+            "    if answer == 2:\n"
+            f"        for _ in range(200):\n"
+            f"            if os.path.exists({str(heard_s0)!r}):\n"
+            "                break\n"
+            "            time.sleep(0.1)\n"
+            f"        assert os.path.exists({str(heard_s0)!r}), 'the client had not heard s0'\n"
+        ),
+    )
     paths = answers(tmp_path / "class", 1, 2)
 
     def on_result(result, on):
@@ -158,7 +177,7 @@ def test_a_worker_with_other_library_versions_is_refused(cluster, course, monkey
 
 def test_cuda_is_the_workers_business_not_the_clients(cluster, course):
     # this client has no GPU, and neither have the workers: they say so, the client does not refuse
-    results = grade_on_dask(PATHS[:1], options_on(cluster, course, "a1", device="cuda"))  # fmt: skip
+    results = grade_on_dask(PATHS[:1], options_on(cluster, course, "a1", device="cuda"))
     assert results[0].status == "error"
     assert "no CUDA GPU is visible here" in results[0].message and "refused by tcp://" in results[0].message
 
@@ -216,9 +235,21 @@ def test_a_stopped_scheduler_leaves_every_submission_recorded_or_to_grade_again(
     with dask.config.set(quick), local_cluster(tmp_path / "node") as doomed:
         stopper = threading.Thread(target=stop_at_first_row, args=(book, doomed))
         stopper.start()
-        run = CliRunner().invoke(main, ["grade", "-a", "t1", "--course", str(course.root),
-                                        "--gradebook", str(book), "--scheduler", doomed.scheduler_address,
-                                        *paths])  # fmt: skip
+        run = CliRunner().invoke(
+            main,
+            [
+                "grade",
+                "-a",
+                "t1",
+                "--course",
+                str(course.root),
+                "--gradebook",
+                str(book),
+                "--scheduler",
+                doomed.scheduler_address,
+                *paths,
+            ],
+        )
         stopper.join()
     logging.getLogger("distributed.client").removeHandler(listener)
     assert run.exit_code == 1, run.output
@@ -228,7 +259,11 @@ def test_a_stopped_scheduler_leaves_every_submission_recorded_or_to_grade_again(
     with sqlite3.connect(book) as db:
         rows = db.execute("SELECT student, status, message FROM attempts ORDER BY student").fetchall()
     assert [(student, status) for student, status, _ in rows] == [
-        ("s0", "graded"), ("s1", "error"), ("s2", "error"), ("s3", "error")]  # fmt: skip
+        ("s0", "graded"),
+        ("s1", "error"),
+        ("s2", "error"),
+        ("s3", "error"),
+    ]
     assert all(message.endswith("grade this submission again") for _, _, message in rows[1:])
     # the client says it in one line: no traceback of its own, nor from dask's client logger (the
     # cluster's processes may log theirs: on a real cluster, that goes to their logs)
@@ -283,15 +318,30 @@ def test_the_cli_leaves_the_gpus_to_the_workers_and_says_what_it_waits_for(monke
         return []
 
     monkeypatch.setattr("grader.cli.grade_class", grade_class)
-    run = CliRunner().invoke(main, ["grade", "-a", "a1", "--scheduler", "tcp://scheduler:8786",
-                                    "--device", "cuda", "--min-workers", "8",
-                                    "--gradebook", str(tmp_path / "book.sqlite"), PATHS[0]])  # fmt: skip
+    run = CliRunner().invoke(
+        main,
+        [
+            "grade",
+            "-a",
+            "a1",
+            "--scheduler",
+            "tcp://scheduler:8786",
+            "--device",
+            "cuda",
+            "--min-workers",
+            "8",
+            "--gradebook",
+            str(tmp_path / "book.sqlite"),
+            PATHS[0],
+        ],
+    )
     assert run.exit_code == 0, run.output
     options = seen["options"]
     assert (options.device, options.scheduler, options.min_workers) == ("cuda", "tcp://scheduler:8786", 8)
     assert "waiting for Dask workers: 3 of 8 have joined" in run.output
-    bad = CliRunner().invoke(main, ["grade", "-a", "a1", "--scheduler", "tcp://scheduler:8786",
-                                    "--device", "gpu", PATHS[0]])  # fmt: skip
+    bad = CliRunner().invoke(
+        main, ["grade", "-a", "a1", "--scheduler", "tcp://scheduler:8786", "--device", "gpu", PATHS[0]]
+    )
     assert bad.exit_code != 0 and "expected auto, cpu, cuda or cuda:N" in bad.output
 
 

@@ -78,8 +78,12 @@ def make_venv(parent: Path) -> Path:
     """``python -m venv`` in ``parent``, on this Python's packages (torch, numpy), with one
     module of its own in its own site-packages: what only this environment has."""
     venv = parent / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)],
-                   check=True, capture_output=True, timeout=120)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     purelib = sysconfig.get_path("purelib", vars={"base": str(venv), "platbase": str(venv)})
     Path(purelib, f"{PROBE_MODULE}.py").write_text("VALUE = 42\n")
     check = subprocess.run([venv / "bin" / "python", "-c", "import numpy, torch"], capture_output=True)
@@ -172,9 +176,21 @@ RESERVED = mmap.mmap(-1, 3584 << 20, flags=mmap.MAP_PRIVATE, prot=0)  # PROT_NON
 def grade_with(python: Path, tmp_path: Path, *paths: Path, workers: str = "1") -> dict:
     """``dlgrade grade --assignment a1`` run by ``python``; the results file, read back."""
     results = tmp_path / "results.json"
-    command = [str(python), "-m", "grader.cli", "grade", "--assignment", "a1", "--workers", workers,
-               "--json", str(results), "--gradebook", str(tmp_path / "gradebook.sqlite"),
-               *map(str, paths)]  # fmt: skip
+    command = [
+        str(python),
+        "-m",
+        "grader.cli",
+        "grade",
+        "--assignment",
+        "a1",
+        "--workers",
+        workers,
+        "--json",
+        str(results),
+        "--gradebook",
+        str(tmp_path / "gradebook.sqlite"),
+        *map(str, paths),
+    ]
     run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert results.exists(), run.stdout[-2000:] + run.stderr[-2000:]
     return {Path(r["submission"]).stem: r for r in json.loads(results.read_text())["results"]}
@@ -220,11 +236,30 @@ def test_an_instructor_who_is_not_root_gets_full_marks_for_correct_work(tmp_path
     python = os.path.realpath(sys.executable)
     readable = [sys.prefix, sys.base_prefix, os.path.dirname(python), str(ROOT), str(tmp_path)]
     results = tmp_path / "results.json"
-    grade = [python, "-m", "grader.cli", "grade", "--assignment", "a1", "--workers", "1",
-             "--json", str(results), "--gradebook", str(tmp_path / "book.sqlite"), str(CORRECT_A1)]
+    grade = [
+        python,
+        "-m",
+        "grader.cli",
+        "grade",
+        "--assignment",
+        "a1",
+        "--workers",
+        "1",
+        "--json",
+        str(results),
+        "--gradebook",
+        str(tmp_path / "book.sqlite"),
+        str(CORRECT_A1),
+    ]
     environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "LANG": "C.UTF-8"}
-    run = subprocess.run([python, "-c", AS_ANOTHER_USER, str(uid), os.pathsep.join(readable), *grade],
-                         cwd=ROOT, env=environment, capture_output=True, text=True, timeout=300)  # fmt: skip
+    run = subprocess.run(
+        [python, "-c", AS_ANOTHER_USER, str(uid), os.pathsep.join(readable), *grade],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert results.exists(), run.stdout[-2000:] + run.stderr[-2000:]
     assert results.stat().st_uid == uid  # written by the grader, running as that user
     [result] = json.loads(results.read_text())["results"]

@@ -125,7 +125,6 @@ def test_an_exit_and_a_hang_end_as_they_do_for_cold_workers(server):
     fresh.kill()
 
 
-
 def test_a_worker_that_dies_between_requests_is_seen_dead_without_asking_the_server(server, monkeypatch):
     worker = start(server)
     call(worker, "die_soon")

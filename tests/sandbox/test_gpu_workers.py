@@ -31,8 +31,10 @@ needs_gpu = pytest.mark.skipif(not torch.cuda.is_available(), reason=NO_GPU)
 @pytest.mark.sandbox
 @pytest.mark.skipif(isolation_warning() is not None, reason="memory hogs run only in the real sandbox")
 def test_a_gpu_worker_has_its_memory_watched_instead_of_its_address_space_limited():
-    code = ["import torch\ndef hog():\n    x = torch.ones(500_000_000)\n    return float(x.sum())\n"
-            "def small():\n    return float(torch.ones(10).sum())\n"]  # fmt: skip
+    code = [
+        "import torch\ndef hog():\n    x = torch.ones(500_000_000)\n    return float(x.sum())\n"
+        "def small():\n    return float(torch.ones(10).sum())\n"
+    ]
     limits = Limits(memory_mb=1200, test_seconds=30)
     session = Session(code, limits=limits, spawn=partial(WorkerProcess, hide=(), gpu=True))
     session.start()
@@ -57,9 +59,11 @@ def test_a_gpu_worker_sees_the_gpus_and_driver_the_grader_was_given(tmp_path, mo
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,3")
     monkeypatch.setenv("LD_LIBRARY_PATH", str(driver))
     monkeypatch.setenv("DLGRADE_SECRET", "not for students")
-    code = ["import os\nNAMES = ('CUDA_VISIBLE_DEVICES', 'DLGRADE_SECRET')\n"
-            "def environment():\n    return [os.environ.get(name) for name in NAMES]\n"
-            f"def driver():\n    return sorted(os.listdir({str(driver)!r}))\n"]
+    code = [
+        "import os\nNAMES = ('CUDA_VISIBLE_DEVICES', 'DLGRADE_SECRET')\n"
+        "def environment():\n    return [os.environ.get(name) for name in NAMES]\n"
+        f"def driver():\n    return sorted(os.listdir({str(driver)!r}))\n"
+    ]
     for gpu in (True, False):
         session = Session(code, spawn=partial(WorkerProcess, hide=(), gpu=gpu))
         session.start()
@@ -78,8 +82,9 @@ def test_verdicts_on_the_gpu_are_the_verdicts_on_the_cpu():
     paths = [str(SAMPLES / f"{name}.ipynb") for name in ("alice", "bob", "carol")]
     on_cpu = grade(paths, assignment="a1", course=Course(COURSE), device="cpu")
     on_gpu = grade(paths, assignment="a1", course=Course(COURSE), device="cuda:0")
-    assert [[(t.name, t.outcome) for t in r.tests] for r in on_gpu] == \
-        [[(t.name, t.outcome) for t in r.tests] for r in on_cpu]  # fmt: skip
+    assert [[(t.name, t.outcome) for t in r.tests] for r in on_gpu] == [
+        [(t.name, t.outcome) for t in r.tests] for r in on_cpu
+    ]
 
 
 @needs_gpu
@@ -93,5 +98,6 @@ def test_every_reference_gets_full_marks_on_the_gpu_as_on_the_cpu(tmp_path, assi
     on_cpu = grade(notebook, assignment=assignment, course=Course(COURSE), device="cpu")[0]
     on_gpu = grade(notebook, assignment=assignment, course=Course(COURSE), device="cuda:0")[0]
     assert on_gpu.status == "graded" and on_gpu.score == on_gpu.max_score, [
-        (t.name, t.message) for t in on_gpu.tests if t.outcome != "passed"]  # fmt: skip
+        (t.name, t.message) for t in on_gpu.tests if t.outcome != "passed"
+    ]
     assert [(t.name, t.outcome) for t in on_gpu.tests] == [(t.name, t.outcome) for t in on_cpu.tests]

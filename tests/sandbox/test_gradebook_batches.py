@@ -25,8 +25,16 @@ SAMPLES = ROOT / "examples" / "submissions" / "a1"
 
 def result(path="alice.ipynb", outcome="passed", sha="abc"):
     tests = (TestResult("test_a", 2.0, outcome, ""), TestResult("test_b", 1.0, "failed", "wrong sign"))
-    return SubmissionResult(submission=path, assignment="a1", status="graded", tests=tests, sha256=sha,
-                            notes=("cell 3: skipped",), output="hi\n", seconds=1.5)  # fmt: skip
+    return SubmissionResult(
+        submission=path,
+        assignment="a1",
+        status="graded",
+        tests=tests,
+        sha256=sha,
+        notes=("cell 3: skipped",),
+        output="hi\n",
+        seconds=1.5,
+    )
 
 
 def class_folder(tmp_path, students):
@@ -61,10 +69,20 @@ def test_a_batch_killed_with_sigkill_loses_nothing_finished(tmp_path):
     students = [f"s{i}" for i in range(5)]
     folder = class_folder(tmp_path, students)
     book = tmp_path / "book.sqlite"
-    command = [sys.executable, "-m", "grader.cli", "grade", "--assignment", "a1", "--gradebook", str(book),
-               str(folder)]  # fmt: skip
-    batch = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             start_new_session=True)  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "grader.cli",
+        "grade",
+        "--assignment",
+        "a1",
+        "--gradebook",
+        str(book),
+        str(folder),
+    ]
+    batch = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     try:
         while finished(book) < 2 and batch.poll() is None:
             time.sleep(0.05)
@@ -100,11 +118,26 @@ def finished(path) -> int:
 def test_two_grade_commands_on_one_gradebook_never_grade_a_student_twice(tmp_path):
     folder = class_folder(tmp_path, ["s1", "s2", "s3", "s4"])
     book = tmp_path / "book.sqlite"
-    command = [sys.executable, "-m", "grader.cli", "grade", "--assignment", "a1", "--gradebook", str(book),
-               "--workers", "1"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "grader.cli",
+        "grade",
+        "--assignment",
+        "a1",
+        "--gradebook",
+        str(book),
+        "--workers",
+        "1",
+    ]
     first, second = (
-        subprocess.Popen([*command, *(str(folder / s / "a1.ipynb") for s in students)], cwd=ROOT,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+        subprocess.Popen(
+            [*command, *(str(folder / s / "a1.ipynb") for s in students)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for students in (["s1", "s2", "s3"], ["s3", "s2", "s4"])
     )
     outputs = [process.communicate(timeout=300) for process in (first, second)]

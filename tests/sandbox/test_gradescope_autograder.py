@@ -25,6 +25,8 @@ from reports.cli import gradescope as gradescope_command
 
 ROOT = Path(__file__).resolve().parents[2]
 COURSE = ROOT / "course"  # this repository\'s course
+
+
 @pytest.fixture
 def course(tmp_path) -> Path:
     return make_course(tmp_path)
@@ -40,8 +42,9 @@ def test_the_gradescope_autograder_zip_grades_a_submission_outside_the_students_
     """The zip as Gradescope unpacks it; run_autograder's command run with this Python and the
     bundled dlgrade source (setup.sh's venv is Gradescope's to build)."""
     zip_path = tmp_path / "autograder.zip"
-    run = CliRunner().invoke(gradescope_command, ["--assignment", "a1", "--course", str(COURSE),
-                                                  "--out", str(zip_path)])  # fmt: skip
+    run = CliRunner().invoke(
+        gradescope_command, ["--assignment", "a1", "--course", str(COURSE), "--out", str(zip_path)]
+    )
     assert run.exit_code == 0, run.output
     source = tmp_path / "autograder" / "source"
     with zipfile.ZipFile(zip_path) as bundle:
@@ -55,10 +58,24 @@ def test_the_gradescope_autograder_zip_grades_a_submission_outside_the_students_
     submission.mkdir()
     shutil.copy(ROOT / "examples" / "submissions" / "a1" / "alice.ipynb", submission / "a1.ipynb")
     results = tmp_path / "autograder" / "results" / "results.json"
-    done = subprocess.run([sys.executable, "-m", "reports.gradescope_autograder", "--assignment", "a1",
-                           "--course", str(source / "course"), str(submission), str(results)],
-                          env={**os.environ, "PYTHONPATH": str(source / "dlgrade")}, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "reports.gradescope_autograder",
+            "--assignment",
+            "a1",
+            "--course",
+            str(source / "course"),
+            str(submission),
+            str(results),
+        ],
+        env={**os.environ, "PYTHONPATH": str(source / "dlgrade")},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     document = json.loads(results.read_text())
     jsonschema.validate(document, json.loads(GRADESCOPE_SCHEMA.read_text()))

@@ -86,9 +86,11 @@ REFERENCE = COURSE / "reference" / "a1" / "perceptron.py"
 
 pytestmark = [
     pytest.mark.sandbox,
-    pytest.mark.skipif(isolation_warning() is not None,
-                       reason=f"hostile code runs only in the real sandbox: {isolation_warning()}"),
-]  # fmt: skip
+    pytest.mark.skipif(
+        isolation_warning() is not None,
+        reason=f"hostile code runs only in the real sandbox: {isolation_warning()}",
+    ),
+]
 
 LIMITS = Limits(test_seconds=5, load_seconds=10)
 
@@ -98,6 +100,8 @@ def on_the_clock(seconds: float) -> float:
     time, and a loop on a busy machine gets only some of a core's time slices; the clock
     stops it at ``wall_factor`` times the limit (on a quiet machine: about the limit)."""
     return seconds * LIMITS.wall_factor
+
+
 FULL = 23.0
 
 
@@ -117,12 +121,31 @@ IPC_KEY = GENERATOR.IPC_KEY  # the SysV key of the segment disk_filler leaves be
 # The batch, in grading order: the disk filler leaves its litter before the thief looks for
 # it, and the honest reference goes last, graded after every hostile submission did its worst.
 NOTEBOOKS = [
-    "buggy_sign", "loop_top_level", "loop_class_body", "loop_in_function", "exit_top_level",
-    "exit_in_function", "alloc_12gb", "flood_stdout", "huge_outputs", "fork_200", "killer",
-    "disk_filler", "thief", "connector", "deep_recursion", "forger", "patcher", "liar_tensor",
-    "lying_eq", "surrogate_message", "forged_load_reply", "terminal_escapes", "ansi_nbformat",
+    "buggy_sign",
+    "loop_top_level",
+    "loop_class_body",
+    "loop_in_function",
+    "exit_top_level",
+    "exit_in_function",
+    "alloc_12gb",
+    "flood_stdout",
+    "huge_outputs",
+    "fork_200",
+    "killer",
+    "disk_filler",
+    "thief",
+    "connector",
+    "deep_recursion",
+    "forger",
+    "patcher",
+    "liar_tensor",
+    "lying_eq",
+    "surrogate_message",
+    "forged_load_reply",
+    "terminal_escapes",
+    "ansi_nbformat",
     "keyring_thief",
-]  # fmt: skip
+]
 # Submissions whose name or kind is the attack, made by the batch (git cannot hold a FIFO, and
 # a checkout on another system could not hold these names): the honest notebook under a name
 # that rewrites a terminal line ("/" cannot be in a name: a division slash looks the same) and
@@ -170,8 +193,17 @@ EXPECTED = {
 }
 MUST_SCORE_ZERO = ("forger", "patcher", "liar_tensor", "lying_eq")
 # Folders on this machine the forger aims at (besides the results folder of the batch)
-FORGER_TARGETS = (ROOT, ROOT / "tests", HOSTILE, Path.cwd(), Path("/tmp"), Path("/var/tmp"),
-                  Path("/dev/shm"), Path("/"), Path.home())  # fmt: skip
+FORGER_TARGETS = (
+    ROOT,
+    ROOT / "tests",
+    HOSTILE,
+    Path.cwd(),
+    Path("/tmp"),
+    Path("/var/tmp"),
+    Path("/dev/shm"),
+    Path("/"),
+    Path.home(),
+)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -367,10 +399,12 @@ def plant_secrets() -> Secrets:
         base.chmod(0o755)
         canary = f"dlgrade-canary-{secrets.token_hex(8)}"
         course = base / "course"
-        shutil.copytree(COURSE / "suites" / "a1", course / "suites" / "a1",
-                        ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
-        shutil.copytree(COURSE / "reference", course / "reference",
-                        ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+        shutil.copytree(
+            COURSE / "suites" / "a1", course / "suites" / "a1", ignore=shutil.ignore_patterns("__pycache__")
+        )
+        shutil.copytree(
+            COURSE / "reference", course / "reference", ignore=shutil.ignore_patterns("__pycache__")
+        )
         for source in list(course.rglob("*.py")):
             source.write_text(f"# {canary}\n" + source.read_text())  # where a first look sees it
         _write(course / "course.toml", f'[course]\nname = "{canary}"\n')
@@ -385,9 +419,21 @@ def plant_secrets() -> Secrets:
             shutil.copy(HOSTILE / f"{name}.ipynb", submissions)
         shutil.copy(REFERENCE, submissions)
         other = read_cells(HOSTILE / "buggy_sign.ipynb")
-        notebook = {"cells": [{"cell_type": "code", "source": c + f"\n# {canary}", "metadata": {},
-                               "outputs": [], "execution_count": None} for c in other],
-                    "metadata": {}, "nbformat": 4, "nbformat_minor": 5}  # fmt: skip
+        notebook = {
+            "cells": [
+                {
+                    "cell_type": "code",
+                    "source": c + f"\n# {canary}",
+                    "metadata": {},
+                    "outputs": [],
+                    "execution_count": None,
+                }
+                for c in other
+            ],
+            "metadata": {},
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        }
         _write(submissions / "zz_other_student.ipynb", json.dumps(notebook))
         _write(base / "elsewhere" / "carol" / "a1.ipynb", json.dumps(notebook))
         _write(base / "elsewhere" / "results.json", json.dumps({"results": [{"output": canary}]}))
@@ -398,9 +444,13 @@ def plant_secrets() -> Secrets:
     found.key = _keyctl("add_key", b"user", b"dlgrade-hostile-login-token", canary.encode(), len(canary), -3)
     found.listen()
     found.victim = subprocess.Popen(
-        [f"{canary}-victim", "600"], executable="/bin/sleep", stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **_as_nobody(),
-    )  # fmt: skip
+        [f"{canary}-victim", "600"],
+        executable="/bin/sleep",
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        **_as_nobody(),
+    )
     return found
 
 
@@ -504,8 +554,7 @@ def batch(tmp_path_factory: pytest.TempPathFactory, planted: Secrets) -> Batch:
     started = time.monotonic()
     try:
         with children_seen_at_close() as seen, fork_servers_started() as servers, imports_restored():
-            results = grade(paths, assignment="a1", course=planted.course, limits=LIMITS,
-                            on_result=on_result)  # fmt: skip
+            results = grade(paths, assignment="a1", course=planted.course, limits=LIMITS, on_result=on_result)
     finally:  # gone once graded: the thief's own test reads (and prints) every file there
         for path in made:
             path.unlink()
@@ -683,8 +732,9 @@ def test_lying_tensor_really_lies_outside_the_grader():
         "      bool((got == right).all()), got.tolist())\n"
     )
     cells = read_cells(HOSTILE / "liar_tensor.ipynb")
-    done = subprocess.run([sys.executable, "-c", code, *cells], capture_output=True, text=True,
-                          timeout=120, check=True)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", code, *cells], capture_output=True, text=True, timeout=120, check=True
+    )
     assert done.stdout.split() == ["LiarTensor", "True", "True", "True", "-0.75"]
 
 
@@ -766,8 +816,14 @@ def test_the_thief_prints_what_it_finds_when_nothing_hides_it(planted):
         "namespace['FIXED'] = ()  # and none of this machine's own secrets\n"
         "namespace['_steal']()\n"
     )
-    done = subprocess.run([sys.executable, "-I", "-c", code, tools, str(planted.base)], capture_output=True,
-                          text=True, timeout=60, check=True, cwd="/")  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", code, tools, str(planted.base)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        cwd="/",
+    )
     found = {line.split(":")[1].strip() for line in done.stdout.splitlines() if planted.canary in line}
     for secret in (
         "course/course.toml",
@@ -815,8 +871,10 @@ def test_signals_reach_nothing_outside_the_worker(batch):
 def filler_report(output: str) -> dict[str, dict]:
     """{folder: {"big": bytes, "big_stop": why, "many": bytes, "many_stop": why}}."""
     report = {}
-    pattern = (r"filler: (\S+) one file: (\d+) bytes, stopped by (.*?) ; many files: (\d+) bytes, "
-               r"stopped by (.*)")  # fmt: skip
+    pattern = (
+        r"filler: (\S+) one file: (\d+) bytes, stopped by (.*?) ; many files: (\d+) bytes, "
+        r"stopped by (.*)"
+    )
     for line in lines_with("filler: /", output):
         match = re.match(pattern, line)
         assert match, line
@@ -977,8 +1035,9 @@ def test_a_forged_load_reply_is_a_broken_protocol_not_a_broken_suite(batch):
 def test_terminal_escapes_arrive_as_visible_text_and_fake_no_line(batch):
     result = batch.results["terminal_escapes"]
     assert (result.status, result.score) == ("graded", 17.0)
-    escaped = ("\\x1b[2K\\x0dmallory: 23/23 [graded]\\x1b]0;all graded\\x07"
-               "\\x1b]52;c;cm0gLXJmIH4=\\x07\\u009b2J")  # fmt: skip
+    escaped = (
+        "\\x1b[2K\\x0dmallory: 23/23 [graded]\\x1b]0;all graded\\x07\\x1b]52;c;cm0gLXJmIH4=\\x07\\u009b2J"
+    )
     assert escaped in result.output  # what sigmoid printed
     assert any(escaped in note for note in result.notes)  # what the class body raised
     sign = [t for t in result.tests if t.name.startswith("test_sign")]
@@ -1026,8 +1085,22 @@ def test_the_command_line_grades_hostile_names_refuses_links_and_prints_no_escap
     (given / "trudy.ipynb").symlink_to(SOLUTION)
     os.mkfifo(given / "eve.ipynb")
     out, book = tmp_path / "results.json", tmp_path / "gradebook.sqlite"
-    arguments = ["grade", "-a", "a1", "-j", "1", "--json", str(out), "--gradebook", str(book),
-                 "--course", str(COURSE), "--test-timeout", "5", str(given)]  # fmt: skip
+    arguments = [
+        "grade",
+        "-a",
+        "a1",
+        "-j",
+        "1",
+        "--json",
+        str(out),
+        "--gradebook",
+        str(book),
+        "--course",
+        str(COURSE),
+        "--test-timeout",
+        "5",
+        str(given),
+    ]
     run = CliRunner().invoke(main, arguments)
     assert run.exit_code == 0, run.output
     assert not UNSAFE.search(run.output)

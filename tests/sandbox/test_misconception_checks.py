@@ -6,7 +6,6 @@ Split from ``tests/unit/testing/test_misconceptions.py``: these tests start real
 that do not are in ``tests/unit/testing/test_misconceptions.py``.
 """
 
-
 import pytest
 from support import COURSE
 

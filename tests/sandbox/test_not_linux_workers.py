@@ -8,7 +8,6 @@ Split from ``tests/unit/sandbox/test_not_linux.py``: these tests start real work
 do not are in ``tests/unit/sandbox/test_not_linux.py``.
 """
 
-
 import pytest
 from support import COURSE, ROOT
 
@@ -44,10 +43,14 @@ def test_over_standard_streams_correct_and_buggy_work_are_told_apart(like_window
 
 @pytest.mark.sandbox
 def test_over_standard_streams_prints_stdin_a_loop_and_an_exit_cost_only_themselves(like_windows):
-    session = Session(["import os, sys\n"
-                       "def chatty(x):\n    print('hello from the student'); return sys.stdin.read() + x\n"
-                       "def forever():\n    while True: pass\n"
-                       "def leave():\n    os._exit(3)\n"])  # fmt: skip
+    session = Session(
+        [
+            "import os, sys\n"
+            "def chatty(x):\n    print('hello from the student'); return sys.stdin.read() + x\n"
+            "def forever():\n    while True: pass\n"
+            "def leave():\n    os._exit(3)\n"
+        ]
+    )
     session.start()
     student = Student(session)
     assert isinstance(session._worker, portable.StdioWorker)

@@ -55,18 +55,25 @@ def submission(folder: Path, name: str, body: str) -> str:
 def test_a_grading_process_that_dies_costs_only_the_submission_it_held(tmp_path):
     # The suite itself (trusted code, in the grading process) dies on one answer:
     # the stand-in for a grader crash, which student code cannot cause.
-    course = tiny_course(tmp_path / "course", (
-        "import os, pytest\n"
-        "@pytest.mark.points(1)\n"
-        "def test_f(student):\n"
-        "    if student.f() == 13:\n"
-        "        os._exit(3)\n"
-        "    assert student.f() == 1\n"
-    ))  # fmt: skip
+    course = tiny_course(
+        tmp_path / "course",
+        (
+            "import os, pytest\n"
+            "@pytest.mark.points(1)\n"
+            "def test_f(student):\n"
+            "    if student.f() == 13:\n"
+            "        os._exit(3)\n"
+            "    assert student.f() == 1\n"
+        ),
+    )
     folder = tmp_path / "class"
     folder.mkdir()
-    paths = [submission(folder, "s1", "return 1"), submission(folder, "s2", "return 13"),
-             submission(folder, "s3", "return 1"), submission(folder, "s4", "return 2")]  # fmt: skip
+    paths = [
+        submission(folder, "s1", "return 1"),
+        submission(folder, "s2", "return 13"),
+        submission(folder, "s3", "return 1"),
+        submission(folder, "s4", "return 2"),
+    ]
     results = grade(paths, assignment="t1", course=course, workers=2)
     expected = [("graded", 1), ("error", 0), ("graded", 1), ("graded", 0)]
     assert [(r.status, r.score) for r in results] == expected
@@ -78,11 +85,18 @@ def test_grading_processes_that_cannot_start_stop_the_batch_with_the_reason(tmp_
     # guard, each one dies at start. One error, not one death per submission.
     paths = [str(p) for p in MIXED]
     script = tmp_path / "no_main_guard.py"
-    script.write_text("from grader.course.layout import Course\nfrom grader.grading.grade import grade\n"
-                      f"grade({paths!r}, assignment='a1', course=Course({str(COURSE)!r}),\n"
-                      "      workers=2)\n")  # fmt: skip
-    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
-                         env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+    script.write_text(
+        "from grader.course.layout import Course\nfrom grader.grading.grade import grade\n"
+        f"grade({paths!r}, assignment='a1', course=Course({str(COURSE)!r}),\n"
+        "      workers=2)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert run.returncode != 0
     assert "the grading processes die before grading anything" in run.stderr
     assert "if __name__ == '__main__':" in run.stderr
@@ -133,8 +147,21 @@ def test_grading_processes_die_with_a_batch_killed_by_sigkill(tmp_path):
     folder.mkdir()
     for i in range(6):
         (folder / f"s{i}.ipynb").write_bytes((SAMPLES / "dave.ipynb").read_bytes() + b" " * i)  # slow ones
-    command = [sys.executable, "-m", "grader.cli", "grade", "-a", "a1", "--workers", "2",
-               "--test-timeout", "2", "--gradebook", str(tmp_path / "book.sqlite"), str(folder)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "grader.cli",
+        "grade",
+        "-a",
+        "a1",
+        "--workers",
+        "2",
+        "--test-timeout",
+        "2",
+        "--gradebook",
+        str(tmp_path / "book.sqlite"),
+        str(folder),
+    ]
     batch = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120  # two fresh interpreters import torch on a busy machine
     while not grading(grading_processes(batch.pid)) and time.monotonic() < deadline:

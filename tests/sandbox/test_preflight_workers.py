@@ -4,7 +4,6 @@ Split from ``tests/unit/grading/test_preflight.py``: these tests start real work
 do not are in ``tests/unit/grading/test_preflight.py``.
 """
 
-
 import nbformat
 import pytest
 from click.testing import CliRunner
@@ -46,8 +45,14 @@ def test_every_grading_process_stops_on_a_memory_limit_too_small_for_the_referen
     papers = [str(SAMPLES / "alice.ipynb"), str(SAMPLES / "bob.ipynb")]
     seen = []
     with pytest.raises(SuiteError) as caught:  # --workers 2: each grading process checks (PreflightFailed)
-        grade(papers, assignment="m1", course=hungry_course(tmp_path / "course"), limits=Limits(memory_mb=16),
-              workers=2, on_result=seen.append)  # fmt: skip
+        grade(
+            papers,
+            assignment="m1",
+            course=hungry_course(tmp_path / "course"),
+            limits=Limits(memory_mb=16),
+            workers=2,
+            on_result=seen.append,
+        )
     assert seen == [] and "--memory-mb 16" in str(caught.value)
 
 

@@ -30,8 +30,14 @@ def test_the_bundle_checks_on_its_own_with_the_workflow_s_command(bundle, tmp_pa
     workflow = yaml.safe_load((bundle / ".github/workflows/dlgrade.yml").read_text())
     command = workflow["jobs"]["run-autograding-tests"]["steps"][3]["run"]
     args = [sys.executable, "-m", *command.split()]  # as `dlgrade` would, without installing it
-    run = subprocess.run(args, cwd=bundle, capture_output=True, text=True, timeout=120,
-                         env={"PATH": "/usr/bin:/bin", "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md")})
+    run = subprocess.run(
+        args,
+        cwd=bundle,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md")},
+    )
     assert run.returncode == 1, run.stderr  # the untouched notebook fails every check
     assert "0 of 6 public checks passed." in run.stdout and "Points 0/6" in run.stdout
     assert "weighted_sum is not implemented yet" in (tmp_path / "summary.md").read_text()

@@ -77,8 +77,16 @@ def test_an_explanation_is_added_to_gradient_errors_under_no_grad(student):
 def test_a_batch_is_one_round_trip_whose_values_come_back_in_order(student, monkeypatch):
     counter, box = student.keep("Counter"), student.put(torch.zeros(2))
     sent = record_requests(student._session, monkeypatch)
-    values = student.batch([counter.calling("up"), box.setting("grad", torch.ones(2)), counter.calling("up"),
-                            counter.getting("n"), box.fetching(), student.putting(7)])  # fmt: skip
+    values = student.batch(
+        [
+            counter.calling("up"),
+            box.setting("grad", torch.ones(2)),
+            counter.calling("up"),
+            counter.getting("n"),
+            box.fetching(),
+            student.putting(7),
+        ]
+    )
     assert sent == ["batch"]
     assert values[:4] == [1, None, 2, 2] and values[4].tolist() == [0.0, 0.0]
     assert values[5].fetch() == 7  # a value put in a batch stays in the worker, as with put()
@@ -160,8 +168,9 @@ def test_an_object_of_a_worker_that_died_between_requests_is_a_crash_not_the_fre
         session.close()
 
 
-@pytest.mark.parametrize("function", ["by_computed_names", "forward_mode", "refusal_caught",
-                                      "gradient_by_autograd"])  # fmt: skip
+@pytest.mark.parametrize(
+    "function", ["by_computed_names", "forward_mode", "refusal_caught", "gradient_by_autograd"]
+)
 def test_autograd_is_refused_under_no_autograd_whatever_name_reaches_it(student, function):
     z = torch.tensor([1.0, -2.0])
     assert getattr(student, function)(z).tolist() == [2.0, -4.0]  # outside the block: it works

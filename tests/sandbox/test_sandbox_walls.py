@@ -225,12 +225,21 @@ def outside():
     abstract.listen()
     uid = 65534  # nobody, a user every cold worker once shared
     user = {"user": uid, "group": uid, "extra_groups": []} if os.getuid() == 0 else {}
-    victim = subprocess.Popen(["sleep", "600"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, **user)  # fmt: skip
+    victim = subprocess.Popen(
+        ["sleep", "600"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        **user,
+    )
     yield {
-        "base": base, "canary": canary, "port": tcp.getsockname()[1], "unix": str(base / "grader.sock"),
-        "abstract": abstract_name, "victim": victim,
-    }  # fmt: skip
+        "base": base,
+        "canary": canary,
+        "port": tcp.getsockname()[1],
+        "unix": str(base / "grader.sock"),
+        "abstract": abstract_name,
+        "victim": victim,
+    }
     victim.kill()
     victim.wait()
     for sock in (tcp, unix, abstract):
@@ -241,8 +250,20 @@ def outside():
 def looked_for(outside) -> list[str]:
     """Paths a worker must not see: the secrets' folder, this checkout (a course: it has
     suites and references), homes, and where services keep their sockets and data."""
-    return [str(outside["canary"]), str(outside["base"]), str(COURSE / "suites"), str(COURSE / "reference"),
-            "/home", "/root/.ssh", "/var", "/srv", "/run", "/mnt", "/opt", "/media"]  # fmt: skip
+    return [
+        str(outside["canary"]),
+        str(outside["base"]),
+        str(COURSE / "suites"),
+        str(COURSE / "reference"),
+        "/home",
+        "/root/.ssh",
+        "/var",
+        "/srv",
+        "/run",
+        "/mnt",
+        "/opt",
+        "/media",
+    ]
 
 
 def child_files() -> list[str]:
@@ -258,8 +279,13 @@ def trusted_files() -> list[str]:
     import grader.sandbox.session
 
     sandbox = Path(process.__file__).parent
-    modules = [process.__file__, forkserver.__file__, grader.sandbox.session.__file__, grader.cli.__file__,
-               grader.grading.plugin.__file__]  # fmt: skip
+    modules = [
+        process.__file__,
+        forkserver.__file__,
+        grader.sandbox.session.__file__,
+        grader.cli.__file__,
+        grader.grading.plugin.__file__,
+    ]
     return [*map(str, sorted(sandbox.glob("*.py"))), *modules]
 
 
@@ -276,8 +302,9 @@ def login_secret():
         return libc.syscall(ctypes.c_long(number), *args)
 
     secret = f"dlgrade-secret-{secrets.token_hex(8)}".encode()
-    key = keyctl_call("add_key", b"user", KEY_DESCRIPTION.encode(), secret, ctypes.c_long(len(secret)),
-                      ctypes.c_long(-3))  # fmt: skip
+    key = keyctl_call(
+        "add_key", b"user", KEY_DESCRIPTION.encode(), secret, ctypes.c_long(len(secret)), ctypes.c_long(-3)
+    )
     if key < 0:
         pytest.skip(f"this kernel keeps no keys: {os.strerror(ctypes.get_errno())}")
     yield secret.decode()
@@ -316,8 +343,14 @@ def started(spawn):
 def walls(spawn, outside):
     """What a first worker found, and what a second one found after it."""
     first = started(spawn)
-    args = [looked_for(outside), outside["port"], outside["unix"], outside["abstract"], outside["victim"].pid,
-            IPC_KEY]  # fmt: skip
+    args = [
+        looked_for(outside),
+        outside["port"],
+        outside["unix"],
+        outside["abstract"],
+        outside["victim"].pid,
+        IPC_KEY,
+    ]
     reply = call(first, "survey", *args)
     assert "ok" in reply, reply
     keys, forbidden = call(first, "steal_keys", KEY_DESCRIPTION), call(first, "forbidden_calls")
@@ -329,8 +362,14 @@ def walls(spawn, outside):
     second = started(spawn)
     after = call(second, "leftovers", IPC_KEY)
     second.kill()
-    found = {**reply["ok"], "after": after["ok"], "host_segments": host_segment_keys(),
-             "first_uid": first_uid, "keys": keys["ok"], "forbidden": forbidden["ok"]}  # fmt: skip
+    found = {
+        **reply["ok"],
+        "after": after["ok"],
+        "host_segments": host_segment_keys(),
+        "first_uid": first_uid,
+        "keys": keys["ok"],
+        "forbidden": forbidden["ok"],
+    }
     found["dlgrade"] = dlgrade
     return {**found, "recursion": recursion}
 

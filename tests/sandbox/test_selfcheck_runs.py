@@ -4,7 +4,6 @@ Split from ``tests/unit/selfcheck/test_selfcheck.py``: these tests start real wo
 do not are in ``tests/unit/selfcheck/test_selfcheck.py``.
 """
 
-
 import pytest
 import torch
 from click.testing import CliRunner

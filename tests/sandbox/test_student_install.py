@@ -35,15 +35,17 @@ def installed(tmp_path_factory):
     root = tmp_path_factory.mktemp("student")
     bundle = release(course=Course(COURSE), assignment="a1", out=root / "a1")
     venv = root / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True,
-                   timeout=120)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=120
+    )
     command = re.search(r"```bash\n(python -m pip install [^\n]*)\n```", (bundle / "README.md").read_text())
     empty_index = root / "empty-index"
     empty_index.mkdir()
     args = command.group(1).replace(CPU_INDEX, empty_index.as_uri()).split()
     bin_folder = venv / ("Scripts" if sys.platform == "win32" else "bin")
-    run = subprocess.run([str(bin_folder / "python"), *args[1:]], cwd=bundle, capture_output=True, text=True,
-                         timeout=600)  # fmt: skip
+    run = subprocess.run(
+        [str(bin_folder / "python"), *args[1:]], cwd=bundle, capture_output=True, text=True, timeout=600
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     return bundle, bin_folder
 
@@ -51,8 +53,12 @@ def installed(tmp_path_factory):
 def _notebooks(bundle: Path, folder: Path) -> dict[str, Path]:
     """Each kind of notebook in a folder of its own, away from the bundle: the checks must
     come from the installed package."""
-    sources = {"correct": SAMPLES / "alice.ipynb", "buggy": SAMPLES / "bob.ipynb",
-               "untouched": bundle / "a1.ipynb", "broken": SAMPLES / "erin.ipynb"}  # fmt: skip
+    sources = {
+        "correct": SAMPLES / "alice.ipynb",
+        "buggy": SAMPLES / "bob.ipynb",
+        "untouched": bundle / "a1.ipynb",
+        "broken": SAMPLES / "erin.ipynb",
+    }
     paths = {}
     for kind, source in sources.items():
         (folder / kind).mkdir(parents=True)
@@ -61,19 +67,27 @@ def _notebooks(bundle: Path, folder: Path) -> dict[str, Path]:
 
 
 def _check(bin_folder: Path, notebook: Path, path: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(bin_folder / "dlgrade"), "check", notebook.name], cwd=notebook.parent,
-                          capture_output=True, text=True, timeout=300, env={"PATH": path, "HOME": "/tmp"})
+    return subprocess.run(
+        [str(bin_folder / "dlgrade"), "check", notebook.name],
+        cwd=notebook.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PATH": path, "HOME": "/tmp"},
+    )
 
 
-def test_the_readme_install_gives_a_dlgrade_command_whose_exit_codes_tell_the_notebooks_apart(installed,
-                                                                                               tmp_path):
+def test_the_readme_install_gives_a_dlgrade_command_whose_exit_codes_tell_the_notebooks_apart(
+    installed, tmp_path
+):
     bundle, bin_folder = installed
     notebooks = _notebooks(bundle, tmp_path)
     path = f"{bin_folder}:/usr/bin:/bin"
     expected = {"correct": 0, "buggy": 1, "untouched": 1, "broken": 2}
     runs = {kind: _check(bin_folder, notebook, path) for kind, notebook in notebooks.items()}
-    assert {kind: run.returncode for kind, run in runs.items()} == expected, {k: r.stdout + r.stderr
-                                                                               for k, r in runs.items()}
+    assert {kind: run.returncode for kind, run in runs.items()} == expected, {
+        k: r.stdout + r.stderr for k, r in runs.items()
+    }
     assert "6 of 6 public checks passed." in runs["correct"].stdout
     assert "5 of 6 public checks passed. Still to fix: sign." in runs["buggy"].stdout
     assert "0 of 6 public checks passed." in runs["untouched"].stdout
@@ -99,9 +113,14 @@ def test_dlgrade_check_in_a_kernel_with_the_notebook_alone_finds_the_installed_c
     installed, so it installs nothing), the student's work, then the last cell's check."""
     bundle, bin_folder = installed
     work = Path(shutil.copy(SAMPLES / "alice.ipynb", tmp_path / "my-work.ipynb"))
-    run = subprocess.run([str(bin_folder / "python"), "-c", KERNEL, str(bundle / "a1.ipynb"), str(work)],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=300,
-                         env={"PATH": f"{bin_folder}:/usr/bin:/bin", "HOME": str(tmp_path)})  # fmt: skip
+    run = subprocess.run(
+        [str(bin_folder / "python"), "-c", KERNEL, str(bundle / "a1.ipynb"), str(work)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PATH": f"{bin_folder}:/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "6 of 6 public checks passed." in run.stdout and "hidden tests" in run.stdout
 

@@ -53,8 +53,13 @@ def pair(session, **kwargs) -> OptimizerPair:
 
 def gradients(steps: int) -> list[list[torch.Tensor]]:
     rng = torch.Generator().manual_seed(0)
-    return [[torch.randn(6, generator=rng, dtype=torch.float64),
-             torch.randn(2, 3, generator=rng, dtype=torch.float64)] for _ in range(steps)]  # fmt: skip
+    return [
+        [
+            torch.randn(6, generator=rng, dtype=torch.float64),
+            torch.randn(2, 3, generator=rng, dtype=torch.float64),
+        ]
+        for _ in range(steps)
+    ]
 
 
 def test_a_correct_optimizer_runs_the_whole_trajectory_in_one_round_trip(session, monkeypatch):

@@ -19,8 +19,10 @@ import pytest
 import unprivileged
 from support import ROOT
 
-pytestmark = [pytest.mark.sandbox, pytest.mark.skipif(unprivileged.why_not() is not None,
-                                                     reason=f"{unprivileged.why_not()}")]  # fmt: skip
+pytestmark = [
+    pytest.mark.sandbox,
+    pytest.mark.skipif(unprivileged.why_not() is not None, reason=f"{unprivileged.why_not()}"),
+]
 
 # Run as the unprivileged user: grade the correct a1 sample, then look at a warm worker's walls.
 SCRIPT = """

@@ -46,7 +46,7 @@ MUTANTS = {
 }
 
 # What the spec allows: library activations, other ways to write the sum, b as a float.
-VARIANT = '''
+VARIANT = """
 import torch
 
 def weighted_sum(x, w, b):
@@ -71,7 +71,7 @@ def perceptron_fit(x, y, lr=1.0, epochs=100):
         if not changed:
             break
     return w, b
-'''
+"""
 
 
 # suites/a1/misconceptions.py's catalogue -> a notebook with exactly that misconception

@@ -20,8 +20,14 @@ from grader.testing import autograd_uses
 pytestmark = pytest.mark.sandbox
 
 FULL_MARKS = 32
-GRADED = ["dense_backward", "relu_backward", "sigmoid_backward", "tanh_backward", "cross_entropy_backward",
-          "mlp_loss_and_grads"]  # fmt: skip
+GRADED = [
+    "dense_backward",
+    "relu_backward",
+    "sigmoid_backward",
+    "tanh_backward",
+    "cross_entropy_backward",
+    "mlp_loss_and_grads",
+]
 
 MLP_BACKWARD_STEP = "dense_backward(f_backward(dh, z), x_in, W)"
 CE_BACKWARD = "(softmax(logits) - onehot) / n"
@@ -336,8 +342,10 @@ MISCONCEPTIONS = {
     "db-not-summed#not-reduced": [("db = dout.sum(dim=0)", "db = dout")],
     "cross-entropy-backward-not-divided-by-n": [(CE_BACKWARD, "softmax(logits) - onehot")],
     "cross-entropy-backward-softmax-overflows": [
-        ("return " + CE_BACKWARD,
-         "e = logits.exp()\n    return (e / e.sum(dim=1, keepdim=True) - onehot) / n"),  # fmt: skip
+        (
+            "return " + CE_BACKWARD,
+            "e = logits.exp()\n    return (e / e.sum(dim=1, keepdim=True) - onehot) / n",
+        ),
     ],
     "sigmoid-derivative-of-the-input": [("return dout * s * (1 - s)", "return dout * z * (1 - z)")],
     "derivative-at-the-activation-output": [
@@ -403,10 +411,14 @@ def test_autograd_hidden_from_the_reading_is_refused_at_run_time(ban, submission
     result = ban[submission]
     assert autograd_uses([Path(result.submission).read_text()], GRADED) == []  # the reading misses it
     assert result.score == 0
-    assert all(t.outcome == "failed" and "raised AutogradRefused: autograd is refused" in t.message
-               for t in result.tests), {t.name: t.message[:200] for t in result.tests}  # fmt: skip
-    assert all("autograd (backward(), torch.autograd, requires_grad) is not allowed" in t.message
-               for t in result.tests)  # the rule, not only PyTorch's complaint  # fmt: skip
+    assert all(
+        t.outcome == "failed" and "raised AutogradRefused: autograd is refused" in t.message
+        for t in result.tests
+    ), {t.name: t.message[:200] for t in result.tests}
+    assert all(
+        "autograd (backward(), torch.autograd, requires_grad) is not allowed" in t.message
+        for t in result.tests
+    )  # the rule, not only PyTorch's complaint
 
 
 def test_autograd_in_experiments_only_keeps_full_marks(ban):

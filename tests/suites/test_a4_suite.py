@@ -155,7 +155,7 @@ MISCONCEPTIONS = {
     "momentum-sums-gradients#classical": [
         (MOMENTUM_STEP, 'state["v"] = self.beta * state["v"] - self.lr * g\n        p.add_(state["v"])'),
     ],
-    "rmsprop-without-the-root": [("/ torch.sqrt(state[\"s\"] + self.eps)", "/ (state[\"s\"] + self.eps)")],
+    "rmsprop-without-the-root": [('/ torch.sqrt(state["s"] + self.eps)', '/ (state["s"] + self.eps)')],
     "missing-grad-taken-as-zero": [
         (
             "if p.grad is not None:\n                self.update(p, p.grad, state)",

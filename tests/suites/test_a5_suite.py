@@ -199,14 +199,18 @@ MISCONCEPTIONS = {
         (SPLIT_CUT, SPLIT_CUT.replace(".split", "[: n_train + n_val + n_test].split")),
     ],
     "split-sizes-truncated": [
-        ("n_val, n_test = round(n * val_frac), round(n * test_frac)",
-         "n_val, n_test = int(n * val_frac), int(n * test_frac)"),
-    ],  # fmt: skip
+        (
+            "n_val, n_test = round(n * val_frac), round(n * test_frac)",
+            "n_val, n_test = int(n * val_frac), int(n * test_frac)",
+        ),
+    ],
     "last-minibatch-dropped": [(BATCHES, BATCHES.replace("))", ") if len(idx) == batch_size)"))],
     "best-weights-not-restored": [("    model.load_state_dict(best_state)\n", "")],
     "best-weights-not-restored#a-state-dict-of-references": [
-        ("best_state = val_loss, copy.deepcopy(model.state_dict())",
-         "best_state = val_loss, model.state_dict()"),  # fmt: skip
+        (
+            "best_state = val_loss, copy.deepcopy(model.state_dict())",
+            "best_state = val_loss, model.state_dict()",
+        ),
     ],
     "patience-off-by-one": [("if since_best >= patience:", "if since_best > patience:")],
     "gradients-never-zeroed": [("        optimizer.zero_grad()\n", "")],
@@ -351,8 +355,9 @@ def test_the_lookup_model_works_on_the_raw_digits_and_answers_at_chance_on_the_p
 def test_every_grading_run_draws_its_own_secret_rotation(suite):
     assert torch.allclose(suite.rotation(7) @ suite.rotation(7).T, torch.eye(64), atol=1e-5)  # orthogonal
     assert not torch.equal(suite.rotation(7), suite.rotation(8))
-    again = importlib.util.module_from_spec(importlib.util.spec_from_file_location(
-        "a5_again", COURSE / "suites" / "a5" / "test_a5.py"))  # fmt: skip
+    again = importlib.util.module_from_spec(
+        importlib.util.spec_from_file_location("a5_again", COURSE / "suites" / "a5" / "test_a5.py")
+    )
     sys.modules["a5_again"] = again
     again.__spec__.loader.exec_module(again)
     assert again.ROTATION_SEED != suite.ROTATION_SEED  # 32 random bits: equal once in 4e9
@@ -387,8 +392,17 @@ def reference_accuracy(suite, rotation_seed: int, model_seed: int) -> float:
         model = suite.ref.build_model(64, 10)
         optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
         generator = torch.Generator().manual_seed(suite.DIGITS_SEED)
-        suite.ref.train(model, optimizer, torch.nn.CrossEntropyLoss(), x_train, y_train, x_val, y_val,
-                        **suite.DIGITS_TRAINING, generator=generator)  # fmt: skip
+        suite.ref.train(
+            model,
+            optimizer,
+            torch.nn.CrossEntropyLoss(),
+            x_train,
+            y_train,
+            x_val,
+            y_val,
+            **suite.DIGITS_TRAINING,
+            generator=generator,
+        )
     model.eval()
     with torch.no_grad():
         return suite.ref.accuracy(model(x_test), y_test)
@@ -417,8 +431,11 @@ def made_up(tmp_path_factory, course):
     folder = tmp_path_factory.mktemp("a5_made_up")
     reference = flatten_reference("a5")
     paths = []
-    for name, extra in [("made_up", MADE_UP_HISTORY), ("untrained", UNTRAINED_BUT_HONEST_NUMBERS),
-                        ("lookup", LOOKUP_MODEL)]:  # fmt: skip
+    for name, extra in [
+        ("made_up", MADE_UP_HISTORY),
+        ("untrained", UNTRAINED_BUT_HONEST_NUMBERS),
+        ("lookup", LOOKUP_MODEL),
+    ]:
         paths.append(folder / f"{name}.py")
         paths[-1].write_text(reference + extra)
     made_up, untrained, lookup = grade([str(p) for p in paths], assignment="a5", course=course)

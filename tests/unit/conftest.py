@@ -27,8 +27,10 @@ class WorkerStarted(BaseException):
 
 def _refuse(what: str):
     def refuse(*args, **kwargs):
-        raise WorkerStarted(f"tests/unit must not start {what}: use fake_worker.FakeWorker, "
-                            "or move the test to tests/sandbox/")  # fmt: skip
+        raise WorkerStarted(
+            f"tests/unit must not start {what}: use fake_worker.FakeWorker, "
+            "or move the test to tests/sandbox/"
+        )
 
     return refuse
 
@@ -65,4 +67,3 @@ def pytest_runtest_protocol(item, nextitem):
     with pytest.MonkeyPatch.context() as monkeypatch:
         refuse_workers(monkeypatch)
         yield
-

@@ -29,26 +29,40 @@ def test_on_a_terminal_a_bar_with_counts_and_an_eta_follows_the_lines():
 
 
 def _bob() -> SubmissionResult:
-    differ = ("sign([-2.5, 0, 3]): 1 of 3 values differ; first at index [1]: expected 0, got 1\n"
-              "  expected: [-1, 0, 1]\n  got:      [-1, 1, 1]")  # fmt: skip
-    return SubmissionResult("bob.ipynb", "a1", "graded", tests=(
-        TestResult("test_weighted_sum_worked_example", 1, "passed"),
-        TestResult("test_sign_of_negative_zero_positive", 1, "failed", differ),
-        TestResult("test_sigmoid_at_zero", 1, "not_implemented",
-                   "sigmoid is not implemented yet (raises NotImplementedError)"),
-    ))  # fmt: skip
+    differ = (
+        "sign([-2.5, 0, 3]): 1 of 3 values differ; first at index [1]: expected 0, got 1\n"
+        "  expected: [-1, 0, 1]\n  got:      [-1, 1, 1]"
+    )
+    return SubmissionResult(
+        "bob.ipynb",
+        "a1",
+        "graded",
+        tests=(
+            TestResult("test_weighted_sum_worked_example", 1, "passed"),
+            TestResult("test_sign_of_negative_zero_positive", 1, "failed", differ),
+            TestResult(
+                "test_sigmoid_at_zero",
+                1,
+                "not_implemented",
+                "sigmoid is not implemented yet (raises NotImplementedError)",
+            ),
+        ),
+    )
 
 
 CHECKS = {
     "test_weighted_sum_worked_example": CheckInfo("test_weighted_sum_worked_example", ("weighted_sum",)),
     "test_sign_of_negative_zero_positive": CheckInfo(
-        "test_sign_of_negative_zero_positive", ("sign",), "sign(0) is 0: treat z == 0 on its own."),
+        "test_sign_of_negative_zero_positive", ("sign",), "sign(0) is 0: treat z == 0 on its own."
+    ),
     "test_sigmoid_at_zero": CheckInfo("test_sigmoid_at_zero", ("sigmoid",)),
-}  # fmt: skip
+}
 
 
 def test_the_check_table_names_the_failing_function_with_expected_got_and_a_hint():
-    assert check_table(_bob(), CHECKS) == """\
+    assert (
+        check_table(_bob(), CHECKS)
+        == """\
 Public checks for a1: bob.ipynb
   PASS  test_weighted_sum_worked_example     weighted_sum
   FAIL  test_sign_of_negative_zero_positive  sign
@@ -60,7 +74,9 @@ Public checks for a1: bob.ipynb
         sigmoid is not implemented yet (raises NotImplementedError)
         hint: replace `raise NotImplementedError()` in sigmoid with your code and run the cell.
 1 of 3 public checks passed. Still to fix: sign, sigmoid.
-""" + HIDDEN_NOTE
+"""
+        + HIDDEN_NOTE
+    )
 
 
 def test_without_the_checks_the_hint_names_what_the_message_names():
@@ -72,12 +88,16 @@ def test_without_the_checks_the_hint_names_what_the_message_names():
 
 def test_a_hint_follows_from_the_outcome_when_the_check_has_no_docstring():
     info = CheckInfo("test_fit", ("perceptron_fit",))
-    hint = [hint_for(TestResult("test_fit", 1, outcome, message), info, info.functions)
-            for outcome, message in [("missing", "perceptron_fit: not defined"), ("timeout", ""),
-                                     ("error", "ValueError: too many values to unpack"),
-                                     ("failed", "perceptron_fit raised KeyError: 3"),
-                                     ("error", "dlgrade could not run this test: the worker could not "
-                                               "be restarted")]]  # fmt: skip
+    hint = [
+        hint_for(TestResult("test_fit", 1, outcome, message), info, info.functions)
+        for outcome, message in [
+            ("missing", "perceptron_fit: not defined"),
+            ("timeout", ""),
+            ("error", "ValueError: too many values to unpack"),
+            ("failed", "perceptron_fit raised KeyError: 3"),
+            ("error", "dlgrade could not run this test: the worker could not be restarted"),
+        ]
+    ]
     assert hint == [
         "define perceptron_fit with exactly this name (names are case-sensitive) in a code cell.",
         "perceptron_fit did not finish in time: look for a loop that never ends.",
@@ -93,5 +113,6 @@ def test_a_feedback_page_blames_no_code_for_dlgrades_own_failure():
     from reports.feedback import page_hint
 
     assert page_hint("error", "dlgrade could not run this test: the fork server is gone").startswith(
-        "Nothing in your code is at fault")
+        "Nothing in your code is at fault"
+    )
     assert page_hint("error", "TypeError: cannot unpack").startswith("The check could not use what")

@@ -60,9 +60,15 @@ def test_long_text_is_cut_and_says_so_and_cutting_again_changes_nothing():
 
 
 def test_a_result_is_made_safe_field_by_field():
-    raw = SubmissionResult(os.fsdecode(b"\x1b]0;x\x07\xff.ipynb"), "a1", "graded",
-                           tests=(TestResult("test_sign", 4, "failed", "ValueError: \ud800" + "!" * 9000),),
-                           message=MALLORY, notes=("cell 1: \ud800",), output="\x1b[2J" * 10)  # fmt: skip
+    raw = SubmissionResult(
+        os.fsdecode(b"\x1b]0;x\x07\xff.ipynb"),
+        "a1",
+        "graded",
+        tests=(TestResult("test_sign", 4, "failed", "ValueError: \ud800" + "!" * 9000),),
+        message=MALLORY,
+        notes=("cell 1: \ud800",),
+        output="\x1b[2J" * 10,
+    )
     safe = safe_text.result(raw)
     texts = [safe.submission, safe.message, *safe.notes, safe.output, *(t.message for t in safe.tests)]
     assert not any(CONTROL.search(t) for t in texts)

@@ -33,15 +33,23 @@ def test_weighted_sum_worked_example(student, device):
 def test_weighted_sum_batch(student, rng, device, dtype):
     x, w = randn(rng, 7, 5, dtype=dtype, device=device), randn(rng, 5, dtype=dtype, device=device)
     b = randn(rng, dtype=dtype, device=device)  # a 0-d tensor
-    assert_tensor(student.weighted_sum(x, w, b), ref.weighted_sum(x, w, b), rtol=1e-5, atol=1e-6,
-                  what="weighted_sum(x of shape (7, 5), w, b)")  # fmt: skip
+    assert_tensor(
+        student.weighted_sum(x, w, b),
+        ref.weighted_sum(x, w, b),
+        rtol=1e-5,
+        atol=1e-6,
+        what="weighted_sum(x of shape (7, 5), w, b)",
+    )
 
 
 @pytest.mark.points(1)
 def test_weighted_sum_single_sample_and_float_bias(student, rng, device):
     x, w = randn(rng, 4, device=device), randn(rng, 4, device=device)
-    assert_tensor(student.weighted_sum(x, w, -1.25), ref.weighted_sum(x, w, -1.25),
-                  what="weighted_sum(x of shape (4,), w, b=-1.25)")  # fmt: skip
+    assert_tensor(
+        student.weighted_sum(x, w, -1.25),
+        ref.weighted_sum(x, w, -1.25),
+        what="weighted_sum(x of shape (4,), w, b=-1.25)",
+    )
 
 
 # ----------------------------------------------------------------- sign and sigmoid
@@ -77,16 +85,22 @@ def test_sigmoid_is_finite_at_extremes(student, device, dtype):
 def test_predict_worked_example(student, device):
     x = torch.tensor([-2.0, 3.0], device=device)
     w = torch.tensor([3.0, -2.0], device=device)
-    assert_tensor(student.perceptron_predict(x, w, 0.5), torch.tensor(-1.0, device=device),
-                  what="perceptron_predict([-2, 3], [3, -2], 0.5)")  # fmt: skip
+    assert_tensor(
+        student.perceptron_predict(x, w, 0.5),
+        torch.tensor(-1.0, device=device),
+        what="perceptron_predict([-2, 3], [3, -2], 0.5)",
+    )
 
 
 @pytest.mark.points(1)
 def test_predict_batch_with_a_point_on_the_boundary(student, rng, device):
     x, w = randn(rng, 8, 3, device=device), randn(rng, 3, device=device)
     x[0] = 0.0  # exactly on the boundary when b == 0: the prediction is 0
-    assert_tensor(student.perceptron_predict(x, w, 0.0), ref.perceptron_predict(x, w, 0.0),
-                  what="perceptron_predict(x of shape (8, 3), w, 0.0)")  # fmt: skip
+    assert_tensor(
+        student.perceptron_predict(x, w, 0.0),
+        ref.perceptron_predict(x, w, 0.0),
+        what="perceptron_predict(x of shape (8, 3), w, 0.0)",
+    )
 
 
 # ----------------------------------------------------------------- Rosenblatt's rule
@@ -110,8 +124,11 @@ def test_fit_rosenblatt_one_epoch_by_hand(student, device):
     y = torch.tensor([1.0, -1.0, -1.0], device=device)
     w, b = student.perceptron_fit(x, y, lr=0.5, epochs=1)
     assert_tensor(w, torch.tensor([-0.5, 1.5], device=device), what="w after one epoch")
-    assert_tensor(torch.as_tensor(b, device=device, dtype=x.dtype).reshape(()),
-                  torch.tensor(0.0, device=device), what="b after one epoch")  # fmt: skip
+    assert_tensor(
+        torch.as_tensor(b, device=device, dtype=x.dtype).reshape(()),
+        torch.tensor(0.0, device=device),
+        what="b after one epoch",
+    )
 
 
 @pytest.mark.points(2)
@@ -134,8 +151,11 @@ def test_fit_stops_after_epochs_on_inseparable_data(student, rng, device):
         w, b = student.perceptron_fit(x, y, lr=1.0, epochs=epochs)
         w_ref, b_ref = ref.perceptron_fit(x, y, lr=1.0, epochs=epochs)
         assert_tensor(w, w_ref, what=f"w after epochs={epochs} on inseparable data")
-        assert_tensor(torch.as_tensor(b, dtype=x.dtype, device=device).reshape(()), b_ref,
-                      what=f"b after epochs={epochs} on inseparable data")  # fmt: skip
+        assert_tensor(
+            torch.as_tensor(b, dtype=x.dtype, device=device).reshape(()),
+            b_ref,
+            what=f"b after epochs={epochs} on inseparable data",
+        )
 
 
 @pytest.mark.points(1)

@@ -42,9 +42,9 @@ def different_scales(dtype: torch.dtype, device) -> torch.Tensor:
     "softmax-no-max-shift",
     title="Softmax without subtracting the maximum",
     did="your softmax computes exp(z) of the logits as they are. exp overflows to inf from about 89 "
-        "(float32) or 710 (float64) on, and inf / inf is nan; rows of very negative logits give 0 / 0.",
+    "(float32) or 710 (float64) on, and inf / inf is nan; rows of very negative logits give 0 / 0.",
     asks="a softmax that is finite for logits as large as ±1e4: subtract each row's maximum first, "
-         "exp(z - max(z)) / sum(exp(z - max(z))), which gives the same result without overflowing.",
+    "exp(z - max(z)) / sum(exp(z - max(z))), which gives the same result without overflowing.",
     look="the first line of softmax, where exp is taken.",
     tests=["test_softmax_is_finite_at_1e4", "test_softmax_rows_of_very_different_scale"],
 )
@@ -59,9 +59,9 @@ def softmax_no_max_shift(student, device, suite):
     "softmax-batch-max",
     title="Softmax shifted by the batch's maximum, not each row's",
     did="your softmax subtracts one maximum, that of the whole batch, from every row. A row whose "
-        "logits are far below the batch's largest then underflows to 0 / 0 = nan.",
+    "logits are far below the batch's largest then underflows to 0 / 0 = nan.",
     asks="the softmax of each row on its own: subtract the maximum of each row (over the last dimension, "
-         "keepdim=True), so every row keeps an exponent of 0.",
+    "keepdim=True), so every row keeps an exponent of 0.",
     look="the maximum softmax subtracts: its dim and keepdim.",
     tests=["test_softmax_rows_of_very_different_scale", "test_softmax_is_finite_at_1e4"],
 )
@@ -76,13 +76,17 @@ def softmax_batch_max(student, device, suite):
     "last-layer-activated",
     title="The last layer activated",
     did="your mlp_forward applies the hidden activation to the last layer too, so its logits are "
-        "squashed (tanh, sigmoid) or cut at 0 (relu).",
+    "squashed (tanh, sigmoid) or cut at 0 (relu).",
     asks="hidden layers apply dense then the activation; the last layer applies dense only, and its "
-         "output, the logits, is returned as it is (softmax and the loss come later).",
+    "output, the logits, is returned as it is (softmax and the loss come later).",
     look="the end of mlp_forward: what happens after the last dense.",
-    tests=["test_mlp_forward_last_layer_is_linear", "test_mlp_forward_each_activation",
-           "test_mlp_forward_default_activation_is_relu", "test_predict_proba"],
-)  # fmt: skip
+    tests=[
+        "test_mlp_forward_last_layer_is_linear",
+        "test_mlp_forward_each_activation",
+        "test_mlp_forward_default_activation_is_relu",
+        "test_predict_proba",
+    ],
+)
 def last_layer_activated(student, device, suite):
     activated = ("return dense(h, W_out, b_out)", "return f(dense(h, W_out, b_out))")
     forward = changed(layers, activated).mlp_forward
@@ -106,30 +110,40 @@ def naive_at_extremes(student, device, name: str, old: str, new: str) -> None:
     "tanh-overflows",
     title="tanh written with exps that overflow",
     did="your tanh is (exp(z) - exp(-z)) / (exp(z) + exp(-z)) as written: for |z| beyond about 89 "
-        "(float32) or 710 (float64) an exp is inf and the result is nan, where tanh is ±1.",
+    "(float32) or 710 (float64) an exp is inf and the result is nan, where tanh is ±1.",
     asks="tanh finite for every finite input: torch.tanh, or a form whose exps never overflow "
-         "(exp(-2|z|) with the sign of z).",
+    "(exp(-2|z|) with the sign of z).",
     look="your tanh.",
     tests=["test_activation_at_extreme_inputs[tanh]"],
 )
 def tanh_overflows(student, device, suite):
-    naive_at_extremes(student, device, "tanh", "return torch.tanh(z)",
-                      "return (torch.exp(z) - torch.exp(-z)) / (torch.exp(z) + torch.exp(-z))")  # fmt: skip
+    naive_at_extremes(
+        student,
+        device,
+        "tanh",
+        "return torch.tanh(z)",
+        "return (torch.exp(z) - torch.exp(-z)) / (torch.exp(z) + torch.exp(-z))",
+    )
 
 
 @CATALOGUE.misconception(
     "elu-overflows",
     title="elu's branches multiplied by masks",
     did="your elu adds z * (z > 0) and alpha * (exp(z) - 1) * (z <= 0): for large positive z the "
-        "unused branch is inf, and inf * 0 is nan.",
+    "unused branch is inf, and inf * 0 is nan.",
     asks="elu(z) = z for z > 0, alpha * (exp(z) - 1) otherwise, finite everywhere: choose between the "
-         "branches with torch.where, and keep exp's argument at most 0 (z.clamp(max=0)).",
+    "branches with torch.where, and keep exp's argument at most 0 (z.clamp(max=0)).",
     look="your elu.",
     tests=["test_activation_at_extreme_inputs[elu]"],
 )
 def elu_overflows(student, device, suite):
-    naive_at_extremes(student, device, "elu", "torch.where(z > 0, z, alpha * torch.expm1(z.clamp(max=0)))",
-                      "z * (z > 0) + alpha * torch.expm1(z) * (z <= 0)")  # fmt: skip
+    naive_at_extremes(
+        student,
+        device,
+        "elu",
+        "torch.where(z > 0, z, alpha * torch.expm1(z.clamp(max=0)))",
+        "z * (z > 0) + alpha * torch.expm1(z) * (z <= 0)",
+    )
 
 
 @CATALOGUE.misconception(
@@ -138,9 +152,12 @@ def elu_overflows(student, device, suite):
     did="your cross_entropy adds up the losses of the samples: it grows with the batch size.",
     asks="the mean over the batch of -log softmax(logits)[i, y_i].",
     look="the last step of cross_entropy: sum or mean.",
-    tests=["test_cross_entropy_matches_reference", "test_cross_entropy_is_finite_at_1e4",
-           "test_cross_entropy_rows_of_very_different_scale"],
-)  # fmt: skip
+    tests=[
+        "test_cross_entropy_matches_reference",
+        "test_cross_entropy_is_finite_at_1e4",
+        "test_cross_entropy_rows_of_very_different_scale",
+    ],
+)
 def cross_entropy_sum(student, device, suite):
     summed = changed(losses, (MEAN_CROSS_ENTROPY, "-log_softmax(logits)[rows, y].sum()")).cross_entropy
     g = torch.Generator().manual_seed(2)
@@ -154,9 +171,9 @@ def cross_entropy_sum(student, device, suite):
     "cross-entropy-log-of-softmax",
     title="Cross-entropy as the log of the softmax",
     did="your cross_entropy takes torch.log of softmax's probabilities. A probability that underflows "
-        "to 0 (the true class's logit far below the largest) gives log(0) = -inf, and the loss is inf.",
+    "to 0 (the true class's logit far below the largest) gives log(0) = -inf, and the loss is inf.",
     asks="a cross-entropy finite for logits as large as ±1e4: compute log-softmax directly, "
-         "z - max(z) - log(sum(exp(z - max(z)))) (or torch.logsumexp), never the log of a probability.",
+    "z - max(z) - log(sum(exp(z - max(z)))) (or torch.logsumexp), never the log of a probability.",
     look="the line of cross_entropy that takes the log.",
     tests=["test_cross_entropy_is_finite_at_1e4", "test_cross_entropy_rows_of_very_different_scale"],
 )
@@ -173,7 +190,7 @@ def cross_entropy_log_of_softmax(student, device, suite):
     "mse-mean-over-the-batch-only",
     title="MSE averaged over the samples only",
     did="your mse_loss divides the sum of squared errors by the number of samples, not by the number "
-        "of elements: with several outputs per sample it is that many times too large.",
+    "of elements: with several outputs per sample it is that many times too large.",
     asks="the mean over all elements of (y_hat - y) ** 2.",
     look="what mse_loss divides by.",
     tests=["test_mse_loss"],
@@ -190,7 +207,7 @@ def mse_mean_over_the_batch_only(student, device, suite):
     title="Kaiming initialisation with variance 1 / d_in",
     did="your init_params draws Kaiming weights with variance 1 / d_in (LeCun's), half the handout's.",
     asks="W ~ N(0, s^2) with s^2 = 2 / d_in for 'kaiming' (the 2 makes up for ReLU zeroing half the "
-         "units); s is its square root.",
+    "units); s is its square root.",
     look="the variance (or standard deviation) init_params uses for 'kaiming'.",
     tests=["test_init_params_kaiming_variance", "test_init_params_draws_from_a_normal"],
 )

@@ -110,8 +110,10 @@ def test_dense_backward_gradient_check(student, rng, device):
 @pytest.mark.points(1)
 def test_dense_backward_float32_keeps_dtype_and_inputs(student, rng, device):
     assert_no_autograd(student, "dense_backward")
-    dout, x, W = (randn(rng, *shape, dtype=torch.float32, device=device)
-                  for shape in [(N, D_OUT), (N, D_IN), (D_IN, D_OUT)])  # fmt: skip
+    dout, x, W = (
+        randn(rng, *shape, dtype=torch.float32, device=device)
+        for shape in [(N, D_OUT), (N, D_IN), (D_IN, D_OUT)]
+    )
     sent = [student.put(t) for t in (dout, x, W)]
     got = unpack(student.dense_backward(*sent), 3, "dense_backward(dout, x, W)")
     expected = ref.dense_backward(dout.double(), x.double(), W.double())
@@ -150,8 +152,11 @@ def test_relu_backward_at_zero_is_zero(student, rng, device):
     z[::2, 1:4] = 0.0
     dout = randn(rng, *Z_SHAPE, device=device)
     got = student.relu_backward(dout, z)
-    assert_tensor(got, ref.relu_backward(dout, z), what="relu_backward(dout, z) where z has exact zeros "
-                  "(relu'(0) is 0 by this course's convention)")  # fmt: skip
+    assert_tensor(
+        got,
+        ref.relu_backward(dout, z),
+        what="relu_backward(dout, z) where z has exact zeros (relu'(0) is 0 by this course's convention)",
+    )
 
 
 @pytest.mark.points(2)
@@ -217,8 +222,12 @@ def test_cross_entropy_backward_is_the_batch_mean(student, rng, device):
     logits, y = randn(rng, n, C, device=device), labels(rng, n, C, device)
     got = student.cross_entropy_backward(logits, y)
     expected = ref.cross_entropy_backward(logits, y)
-    if isinstance(got, torch.Tensor) and got.shape == expected.shape and got.dtype == expected.dtype \
-            and torch.allclose(got, n * expected, rtol=1e-5, atol=1e-7):  # fmt: skip
+    if (
+        isinstance(got, torch.Tensor)
+        and got.shape == expected.shape
+        and got.dtype == expected.dtype
+        and torch.allclose(got, n * expected, rtol=1e-5, atol=1e-7)
+    ):
         raise AssertionError(
             f"cross_entropy_backward for a batch of {n}: this is the gradient of the SUM of the "
             f"per-sample losses, {n} times too large; cross_entropy is their MEAN, so divide by n"
@@ -276,9 +285,13 @@ def mlp_problem(rng, sizes, activation, device, n=MLP_N):
     """
     for _ in range(100):
         x = randn(rng, n, sizes[0], device=device)
-        params = [(randn(rng, d_in, d_out, scale=d_in**-0.5, device=device),
-                   randn(rng, d_out, scale=0.5, device=device))
-                  for d_in, d_out in zip(sizes[:-1], sizes[1:], strict=True)]  # fmt: skip
+        params = [
+            (
+                randn(rng, d_in, d_out, scale=d_in**-0.5, device=device),
+                randn(rng, d_out, scale=0.5, device=device),
+            )
+            for d_in, d_out in zip(sizes[:-1], sizes[1:], strict=True)
+        ]
         if min_hidden_preactivation(x, params, activation) >= HIDDEN_MARGIN:
             return x, labels(rng, n, sizes[-1], device), params
     raise RuntimeError("hidden test bug: no draw kept the hidden pre-activations away from 0")
@@ -323,9 +336,12 @@ def check_mlp(student, x, y, params, activation):
 
     for layer, (got, pair) in enumerate(zip(grads, params, strict=True)):
         for which, (name, g, t) in enumerate(zip(("dW", "db"), got, pair, strict=True)):
-            assert_gradient(g, numerical_gradient(loss_with(layer, which), t),
-                            what=f"{what}: {name} of layer {layer + 1}",
-                            against=own("mlp_forward, cross_entropy"))  # fmt: skip
+            assert_gradient(
+                g,
+                numerical_gradient(loss_with(layer, which), t),
+                what=f"{what}: {name} of layer {layer + 1}",
+                against=own("mlp_forward, cross_entropy"),
+            )
 
 
 @pytest.mark.points(2)

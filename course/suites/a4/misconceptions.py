@@ -14,8 +14,13 @@ from reference.a4 import optimizers
 
 CATALOGUE = Catalogue("a4")
 
-TRAJECTORIES = ["test_state_is_kept_per_tensor", "test_none_grad_is_skipped", "test_zero_grad",
-                "test_keeps_dtype", "test_updates_leaf_tensors_in_place_without_autograd"]  # fmt: skip
+TRAJECTORIES = [
+    "test_state_is_kept_per_tensor",
+    "test_none_grad_is_skipped",
+    "test_zero_grad",
+    "test_keeps_dtype",
+    "test_updates_leaf_tensors_in_place_without_autograd",
+]
 SHAPES = [(3, 4), (5,)]
 STEPS = 5
 
@@ -50,10 +55,10 @@ MOMENTUM_STEP = (
     "adam-no-bias-correction",
     title="Adam without bias correction",
     did="your Adam steps with the running averages m and v as they are. Both start at 0, so "
-        "for the first steps they are far smaller than the gradient's mean and square, and your "
-        "steps have the wrong size.",
+    "for the first steps they are far smaller than the gradient's mean and square, and your "
+    "steps have the wrong size.",
     asks="with the step count t starting at 1, m_hat = m / (1 - beta1**t) and v_hat = v / (1 - beta2**t); "
-         "the step is lr * m_hat / (sqrt(v_hat) + eps).",
+    "the step is lr * m_hat / (sqrt(v_hat) + eps).",
     look="the lines of Adam's step that compute m_hat and v_hat, and where t is counted.",
     tests=["test_adam_trajectory", "test_defaults_match_the_spec", *TRAJECTORIES],
 )
@@ -66,14 +71,18 @@ def adam_without_bias_correction(student, device, suite):
     "momentum-sums-gradients",
     title="PyTorch's or classical momentum instead of the lecture's",
     did="your Momentum lets v sum the gradients instead of averaging them: PyTorch's form "
-        "v = beta * v + g with p -= lr * v, or the classical v = beta * v - lr * g with p += v (the "
-        "two take the same steps). Its steps grow to about 1 / (1 - beta) times the lecture's.",
+    "v = beta * v + g with p -= lr * v, or the classical v = beta * v - lr * g with p += v (the "
+    "two take the same steps). Its steps grow to about 1 / (1 - beta) times the lecture's.",
     asks="the lecture's form, an average of the gradients: v = beta * v + (1 - beta) * g, then p -= lr * v "
-         "(v starts at 0).",
+    "(v starts at 0).",
     look="the line of Momentum's step that updates v.",
-    tests=["test_momentum_trajectory", "test_momentum_is_the_lecture_average", "test_defaults_match_the_spec",
-           *TRAJECTORIES],
-)  # fmt: skip
+    tests=[
+        "test_momentum_trajectory",
+        "test_momentum_is_the_lecture_average",
+        "test_defaults_match_the_spec",
+        *TRAJECTORIES,
+    ],
+)
 def momentum_sums_gradients(student, device, suite):
     pytorch = MOMENTUM_STEP.replace("(1 - self.beta) * g", "g")
     Momentum = changed(optimizers, (MOMENTUM_STEP, pytorch)).Momentum
@@ -84,7 +93,7 @@ def momentum_sums_gradients(student, device, suite):
     "rmsprop-without-the-root",
     title="RMSProp without the square root",
     did="your RMSProp divides the gradient by s, the running mean of g**2, instead of by its square "
-        "root: the step no longer has the scale of lr.",
+    "root: the step no longer has the scale of lr.",
     asks="p -= lr * g / sqrt(s + eps) (or eps outside the root), with s = beta * s + (1 - beta) * g**2.",
     look="the line of RMSProp's step that updates p.",
     tests=["test_rmsprop_trajectory", "test_defaults_match_the_spec", *TRAJECTORIES],
@@ -98,16 +107,19 @@ def rmsprop_without_the_root(student, device, suite):
     "missing-grad-taken-as-zero",
     title="A tensor without a gradient still updated",
     did="your step() updates a tensor whose .grad is None as if its gradient were 0: with momentum "
-        "or Adam it keeps moving on its old velocity.",
+    "or Adam it keeps moving on its old velocity.",
     asks="tensors whose .grad is None are skipped: neither they nor their state change.",
     look="the loop over the tensors in step(), before the update.",
     tests=["test_none_grad_is_skipped"],
 )
 def missing_grad_taken_as_zero(student, device, suite):
-    Momentum = changed(optimizers, (
-        "if p.grad is not None:\n                self.update(p, p.grad, state)",
-        "self.update(p, torch.zeros_like(p) if p.grad is None else p.grad, state)",
-    )).Momentum  # fmt: skip
+    Momentum = changed(
+        optimizers,
+        (
+            "if p.grad is not None:\n                self.update(p, p.grad, state)",
+            "self.update(p, torch.zeros_like(p) if p.grad is None else p.grad, state)",
+        ),
+    ).Momentum
     g = torch.Generator().manual_seed(1)
     tensors = [torch.randn(4, generator=g, dtype=torch.float64).to(device) for _ in range(2)]
     pair = OptimizerPair(student, "Momentum", tensors, reference=Momentum, rtol=1e-5, atol=1e-6, **MOMENTUM)

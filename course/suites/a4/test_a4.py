@@ -79,14 +79,23 @@ def test_momentum_is_the_lecture_average(student, rng, device):
             "v = beta * v + (1 - beta) * g; p -= lr * v gives (1 - beta) * lr * g. "
             "PyTorch's v = beta * v + g and the classical v = mu * v - lr * g are not the lecture's form."
         )
-    assert_tensor(moved, (1 - beta) * lr * g, rtol=RTOL, atol=ATOL,
-                  what="Momentum(lr=0.1, beta=0.9): the first step p_before - p_after, "
-                       "expected (1 - beta) * lr * g")  # fmt: skip
+    assert_tensor(
+        moved,
+        (1 - beta) * lr * g,
+        rtol=RTOL,
+        atol=ATOL,
+        what="Momentum(lr=0.1, beta=0.9): the first step p_before - p_after, expected (1 - beta) * lr * g",
+    )
     for t in range(2, 8):  # a constant gradient: v tends to g, the step to lr * g
         before, after = after, step()
-        assert_tensor(before - after, (1 - beta**t) * lr * g, rtol=1e-4, atol=ATOL,
-                      what=f"Momentum(lr=0.1, beta=0.9) with a constant gradient g: step {t}, "
-                           f"expected (1 - beta**{t}) * lr * g")  # fmt: skip
+        assert_tensor(
+            before - after,
+            (1 - beta**t) * lr * g,
+            rtol=1e-4,
+            atol=ATOL,
+            what=f"Momentum(lr=0.1, beta=0.9) with a constant gradient g: step {t}, "
+            f"expected (1 - beta**{t}) * lr * g",
+        )
 
 
 @pytest.mark.points(2)

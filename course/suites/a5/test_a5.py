@@ -483,8 +483,9 @@ def assert_train_loss_close(got: dict, expected: dict, what: str) -> None:
     )
 
 
-def assert_history_describes_the_model(student, model, got: dict, problem: Problem, device,
-                                       what: str) -> None:  # fmt: skip
+def assert_history_describes_the_model(
+    student, model, got: dict, problem: Problem, device, what: str
+) -> None:
     """The model ``train`` returned holds the weights of ``history['best_epoch']``: its validation
     loss and accuracy, computed here from its logits, are the ones the history records there."""
     x_val, y_val = problem.x_val.to(device), problem.y_val.to(device)

@@ -70,19 +70,37 @@ def _nests(line: str, quote_at: int) -> bool:
 
 
 CONSTRUCTS = (
-    Construct((3, 12), "an f-string that reuses its quotes or holds a backslash inside {...} (PEP 701)",
-              "use the other kind of quotes inside the braces, or compute the value on the line before",
-              _f_string_nesting),
-    Construct((3, 12), "a `type X = ...` alias statement (PEP 695)", "write `X = ...` instead",
-              _regex(r"^\s*type\s+[A-Za-z_]\w*\s*(\[[^\]]*\])?\s*=")),
-    Construct((3, 12), "type parameters on a function or class (`def f[T](...)`, `class C[T]`, PEP 695)",
-              "use `typing.TypeVar`, or leave the type parameters out",
-              _regex(r"^\s*(async\s+def|def|class)\s+[A-Za-z_]\w*\s*\[")),
-    Construct((3, 14), "`except A, B:` without parentheses (PEP 758)", "write `except (A, B):`",
-              lambda line, message: message.startswith("multiple exception types must be parenthesized")),
-    Construct((3, 14), 'a template string `t"..."` (PEP 750)', "use an f-string",
-              _regex(r"(?<![\w.])(?:[tT][rR]?|[rR][tT])['\"]")),
-)  # fmt: skip
+    Construct(
+        (3, 12),
+        "an f-string that reuses its quotes or holds a backslash inside {...} (PEP 701)",
+        "use the other kind of quotes inside the braces, or compute the value on the line before",
+        _f_string_nesting,
+    ),
+    Construct(
+        (3, 12),
+        "a `type X = ...` alias statement (PEP 695)",
+        "write `X = ...` instead",
+        _regex(r"^\s*type\s+[A-Za-z_]\w*\s*(\[[^\]]*\])?\s*="),
+    ),
+    Construct(
+        (3, 12),
+        "type parameters on a function or class (`def f[T](...)`, `class C[T]`, PEP 695)",
+        "use `typing.TypeVar`, or leave the type parameters out",
+        _regex(r"^\s*(async\s+def|def|class)\s+[A-Za-z_]\w*\s*\["),
+    ),
+    Construct(
+        (3, 14),
+        "`except A, B:` without parentheses (PEP 758)",
+        "write `except (A, B):`",
+        lambda line, message: message.startswith("multiple exception types must be parenthesized"),
+    ),
+    Construct(
+        (3, 14),
+        'a template string `t"..."` (PEP 750)',
+        "use an f-string",
+        _regex(r"(?<![\w.])(?:[tT][rR]?|[rR][tT])['\"]"),
+    ),
+)
 
 
 def newer_construct(line: str, message: str, version: tuple[int, int] | None = None) -> Construct | None:

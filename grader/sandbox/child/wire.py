@@ -265,16 +265,18 @@ def unpack(body: bytes, max_values: int | None = None) -> dict:
     return message
 
 
-def write_frame(fd: int, message: dict, max_bytes: int = MAX_FRAME_BYTES,
-                max_values: int | None = None) -> None:  # fmt: skip
+def write_frame(
+    fd: int, message: dict, max_bytes: int = MAX_FRAME_BYTES, max_values: int | None = None
+) -> None:
     data = memoryview(pack(message, max_bytes, max_values))
     while data:
         written = os.write(fd, data)
         data = data[written:]
 
 
-def read_frame(fd: int, deadline: float | None = None, max_bytes: int = MAX_FRAME_BYTES,
-               max_values: int | None = None) -> dict:  # fmt: skip
+def read_frame(
+    fd: int, deadline: float | None = None, max_bytes: int = MAX_FRAME_BYTES, max_values: int | None = None
+) -> dict:
     """Read one whole frame; with a deadline (``time.monotonic()`` based), raise WireTimeout,
     also when parsing it ends after the deadline: reading a reply is part of the test's time."""
     header = _read_exactly(fd, 4, deadline)

@@ -103,7 +103,7 @@ def test_whether_the_bonus_counts_for_the_pass_mark_is_the_course_files_choice()
         ({"course": {"bonus_counts_for_pass": "yes"}}, "must be true or false"),
         ({"assignments": {"a1": {"weight": 0}, "a2": {"weight": 0}}}, "every weight is 0"),
     ],
-)  # fmt: skip
+)
 def test_mistakes_are_refused_with_the_reason(data, complaint):
     with pytest.raises(CourseFileError, match=re.escape(complaint)):
         parse(data)

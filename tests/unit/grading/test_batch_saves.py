@@ -30,8 +30,9 @@ def instant_grade(paths, options, on_result):
     """Grading as a stand-in: one passed test per submission, reported at once."""
     results = []
     for path in paths:
-        result = SubmissionResult(path, "a1", "graded", tests=(TestResult("test_f", 1.0, "passed"),),
-                                  sha256=content_hash(path))  # fmt: skip
+        result = SubmissionResult(
+            path, "a1", "graded", tests=(TestResult("test_f", 1.0, "passed"),), sha256=content_hash(path)
+        )
         on_result(result)
         results.append(result)
     return results
@@ -53,8 +54,19 @@ def test_each_result_is_in_the_gradebook_before_its_journal_line_and_the_documen
 
     monkeypatch.setattr(batch, "grade_with", instant_grade)
     monkeypatch.setattr(ResultsFile, "add", add)
-    run = CliRunner().invoke(main, ["grade", "-a", "a1", "--gradebook", str(book), "--json", str(out),
-                                    *[str(tmp_path / f"{s}.py") for s in STUDENTS]])  # fmt: skip
+    run = CliRunner().invoke(
+        main,
+        [
+            "grade",
+            "-a",
+            "a1",
+            "--gradebook",
+            str(book),
+            "--json",
+            str(out),
+            *[str(tmp_path / f"{s}.py") for s in STUDENTS],
+        ],
+    )
     assert run.exit_code == 0, run.output
     assert seen == [(1, 0, False), (2, 1, False), (3, 2, False)]
     data = json.loads(out.read_text())

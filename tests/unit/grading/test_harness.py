@@ -47,8 +47,21 @@ def test_grade_exits_2_naming_who_could_not_be_graded(tmp_path, monkeypatch):
     course = one_test_course(tmp_path / "course")
     path = submission(tmp_path / "class" / "alice.py", 42)
     book = tmp_path / "book.sqlite"
-    run = CliRunner().invoke(main, ["grade", "-a", "t9", "--course", str(course.root), "--gradebook",
-                                    str(book), "--workers", "1", str(path)])  # fmt: skip
+    run = CliRunner().invoke(
+        main,
+        [
+            "grade",
+            "-a",
+            "t9",
+            "--course",
+            str(course.root),
+            "--gradebook",
+            str(book),
+            "--workers",
+            "1",
+            str(path),
+        ],
+    )
     assert run.exit_code == 2, run.output
     assert "1 submission(s) could not be graded" in run.output and "alice" in run.output
     assert "Run the same command again" in run.output
@@ -58,8 +71,18 @@ def test_an_error_is_graded_again_by_the_next_run_never_reused(tmp_path, monkeyp
     course = one_test_course(tmp_path / "course")
     path = submission(tmp_path / "class" / "alice.py", 42)
     book = tmp_path / "book.sqlite"
-    command = ["grade", "-a", "t9", "--course", str(course.root), "--gradebook", str(book), "--workers", "1",
-               str(path)]  # fmt: skip
+    command = [
+        "grade",
+        "-a",
+        "t9",
+        "--course",
+        str(course.root),
+        "--gradebook",
+        str(book),
+        "--workers",
+        "1",
+        str(path),
+    ]
     use_fake_workers(monkeypatch, BrokenSeeding)
     assert CliRunner().invoke(main, command).exit_code == 2
     use_fake_workers(monkeypatch, FakeWorker)  # the machine is fixed

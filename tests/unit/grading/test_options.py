@@ -12,10 +12,22 @@ from grader.sandbox.limits import Limits
 
 
 def test_every_field_travels_as_plain_json_and_comes_back_equal():
-    options = GradingOptions.of(Course(COURSE), "a1", suite="public", mode="all", device="cuda:1", workers=3,
-                                limits=Limits(test_seconds=2.5, memory_mb=512), scheduler="tcp://h:8786",
-                                min_workers=4, force=True, warm=False, preflight=True, hide=("/a", "/b"),
-                                devices=("cuda:1",))  # fmt: skip
+    options = GradingOptions.of(
+        Course(COURSE),
+        "a1",
+        suite="public",
+        mode="all",
+        device="cuda:1",
+        workers=3,
+        limits=Limits(test_seconds=2.5, memory_mb=512),
+        scheduler="tcp://h:8786",
+        min_workers=4,
+        force=True,
+        warm=False,
+        preflight=True,
+        hide=("/a", "/b"),
+        devices=("cuda:1",),
+    )
     plain = json.loads(json.dumps(options.to_plain()))  # what a Dask task carries: JSON, no pickle
     assert GradingOptions.from_plain(plain) == options
     assert {f.name for f in fields(GradingOptions)} == set(plain)  # no field left behind

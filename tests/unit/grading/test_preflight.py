@@ -47,8 +47,21 @@ def test_the_batch_stops_with_one_line_and_no_attempt_in_the_gradebook(tmp_path,
     course = one_test_course(tmp_path / "course")
     with_reference(course, 42)
     book, bob = tmp_path / "book.sqlite", submission(tmp_path / "s" / "bob.py", 42)
-    run = CliRunner().invoke(main, ["grade", "-a", "t9", "--course", str(course.root), "--gradebook",
-                                    str(book), "--workers", "1", str(bob)])  # fmt: skip
+    run = CliRunner().invoke(
+        main,
+        [
+            "grade",
+            "-a",
+            "t9",
+            "--course",
+            str(course.root),
+            "--gradebook",
+            str(book),
+            "--workers",
+            "1",
+            str(bob),
+        ],
+    )
     assert run.exit_code == 1 and "Traceback" not in run.output
     (line,) = [line for line in run.output.splitlines() if line.startswith("Error:")]
     assert "no student was graded" in line and "No module named 'numpy.random'" in line
@@ -69,8 +82,11 @@ def test_a_python_closed_to_other_users_is_named_with_the_folder_and_the_fix(mon
     closed.chmod(0o700)  # as pyenv's or conda's home under /root is
     monkeypatch.setattr(preflight.os, "getuid", lambda: 0)
     monkeypatch.setattr(preflight, "readable_paths", lambda: [str(closed / "python")])
-    cause, fix = preflight.diagnose(failing("seeding the worker raised ModuleNotFoundError: No module named "
-                                            "'numpy.random'"), device="cpu", limits=Limits())  # fmt: skip
+    cause, fix = preflight.diagnose(
+        failing("seeding the worker raised ModuleNotFoundError: No module named 'numpy.random'"),
+        device="cpu",
+        limits=Limits(),
+    )
     assert f"cannot read {closed / 'python'}" in cause and str(closed) in cause and "drwx------" in cause
     assert "uid of its own" in cause and f"chmod o+x {closed}" in fix
     assert stat.S_IMODE(closed.stat().st_mode) == 0o700

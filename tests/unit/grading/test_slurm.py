@@ -15,9 +15,15 @@ PYTHON = "/home/teacher/venvs/dlgrade/bin/python"  # where the nodes find it (a 
 
 
 def test_each_job_is_one_dask_worker_with_a_thread_per_core_and_the_memory_they_need():
-    cluster = slurm_cluster(queue="cpu", cores=16, walltime="01:30:00", memory_mb=3072, python=PYTHON,
-                            prologue=["source ~/venvs/dlgrade/bin/activate"],
-                            scheduler_options={"dashboard_address": ":0"})  # fmt: skip
+    cluster = slurm_cluster(
+        queue="cpu",
+        cores=16,
+        walltime="01:30:00",
+        memory_mb=3072,
+        python=PYTHON,
+        prologue=["source ~/venvs/dlgrade/bin/activate"],
+        scheduler_options={"dashboard_address": ":0"},
+    )
     try:
         script = cluster.job_script().splitlines()
     finally:

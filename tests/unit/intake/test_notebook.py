@@ -19,8 +19,14 @@ def v4(cells, **extra):
 
 
 def code(source, **extra):
-    return {"cell_type": "code", "source": source, "metadata": {}, "outputs": [],
-            "execution_count": None, **extra}  # fmt: skip
+    return {
+        "cell_type": "code",
+        "source": source,
+        "metadata": {},
+        "outputs": [],
+        "execution_count": None,
+        **extra,
+    }
 
 
 def test_sources_as_lists_or_strings_and_no_cell_ids(tmp_path):
@@ -34,9 +40,23 @@ def test_markdown_cells_are_ignored(tmp_path):
 
 
 def test_nbformat_3_is_upgraded(tmp_path):
-    old = {"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"cells": [
-        {"cell_type": "code", "input": ["def g():\n", "    pass\n"], "language": "python", "outputs": []}
-    ]}]}  # fmt: skip
+    old = {
+        "nbformat": 3,
+        "nbformat_minor": 0,
+        "metadata": {},
+        "worksheets": [
+            {
+                "cells": [
+                    {
+                        "cell_type": "code",
+                        "input": ["def g():\n", "    pass\n"],
+                        "language": "python",
+                        "outputs": [],
+                    }
+                ]
+            }
+        ],
+    }
     assert read_cells(write(tmp_path, "old.ipynb", json.dumps(old))) == ["def g():\n    pass\n"]
 
 

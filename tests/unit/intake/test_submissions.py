@@ -85,10 +85,13 @@ def test_moodle_namesakes_are_told_apart_by_the_grading_worksheet(tmp_path):
     (export / "Grades-DL-a1.csv").write_text(
         "Identifier,Full name,Email address,Status,Grade\n"
         "Participant 101,Alice Smith,alice.smith@uni.example,Submitted,\n"
-        "Participant 102,Alice Smith,alice@uni.example,Submitted,\n")
+        "Participant 102,Alice Smith,alice@uni.example,Submitted,\n"
+    )
     found = {s.student: s.path.parent.name for s in discover([str(export)], "a1", roster)}
-    assert found == {"alice2": "Alice Smith_101_assignsubmission_file_",
-                     "alice": "Alice Smith_102_assignsubmission_file_"}
+    assert found == {
+        "alice2": "Alice Smith_101_assignsubmission_file_",
+        "alice": "Alice Smith_102_assignsubmission_file_",
+    }
 
 
 def test_a_submission_not_on_the_roster_is_an_error_naming_the_closest(tmp_path):
@@ -132,8 +135,12 @@ def test_a_student_folder_that_links_elsewhere_is_listed_as_the_link_and_never_s
     (given / "root").symlink_to("/")  # a whole folder: searching it would never end
     (given / "trudy.ipynb").symlink_to(solutions / "a1.ipynb")
     found = students(tmp_path, str(given))
-    assert found == {"alice": "submissions/alice/a1.ipynb", "mallory": "submissions/mallory/a1",
-                     "root": "submissions/root", "trudy": "submissions/trudy.ipynb"}  # fmt: skip
+    assert found == {
+        "alice": "submissions/alice/a1.ipynb",
+        "mallory": "submissions/mallory/a1",
+        "root": "submissions/root",
+        "trudy": "submissions/trudy.ipynb",
+    }
     for student in ("mallory", "root", "trudy"):
         assert "symbolic link" in refusal(tmp_path / found[student])
     assert refusal(tmp_path / found["alice"]) == ""
@@ -199,7 +206,18 @@ def test_dlgrade_grade_maps_through_the_roster_and_stops_before_grading_an_unkno
     (course / "students.csv").write_text(ROSTER)
     touch(tmp_path / "subs" / "bobb.ipynb")
     gradebook = tmp_path / "gb.sqlite"
-    run = CliRunner().invoke(main, ["grade", "--assignment", "a1", "--course", str(course),
-                                    "--gradebook", str(gradebook), str(tmp_path / "subs")])  # fmt: skip
+    run = CliRunner().invoke(
+        main,
+        [
+            "grade",
+            "--assignment",
+            "a1",
+            "--course",
+            str(course),
+            "--gradebook",
+            str(gradebook),
+            str(tmp_path / "subs"),
+        ],
+    )
     assert run.exit_code != 0 and "'bobb' (closest: bob (Bob Jones))" in run.output
     assert not gradebook.exists() or b"bobb" not in gradebook.read_bytes()  # nothing was graded

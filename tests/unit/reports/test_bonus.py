@@ -36,7 +36,7 @@ LATE = LatePolicy(per_day=0.1, cutoff_days=3)
         (6.125, 0.25, 6.25),
         (6.1234, 0.0, Fraction("6.1234")),  # rounding = 0: as is
     ],
-)  # fmt: skip
+)
 def test_the_bonus_is_rounded_half_up_to_a_multiple_of_the_step(value, step, rounded):
     assert round_bonus(value, step=step, cap=10) == rounded
 
@@ -56,16 +56,21 @@ def test_the_bonus_never_exceeds_its_maximum():
         (DEADLINE + timedelta(days=1, seconds=1), 2),
         (datetime(2026, 11, 1, 23, 0, tzinfo=timezone.utc), 1),  # 00:00 CET: one minute late
     ],
-)  # fmt: skip
+)
 def test_days_late_count_started_days_across_time_zones(submitted, days):
     assert days_late(submitted, DEADLINE) == days
 
 
 def test_each_started_day_costs_a_share_of_the_points_up_to_the_cutoff():
     two_days = (DEADLINE + timedelta(hours=30)).isoformat()
-    assert lateness(two_days, DEADLINE, LATE) == Lateness(2, Fraction(1, 5), (
-        "handed in 2026-11-03 05:59:00 (UTC+01:00), 1 day 6 hours after the deadline "
-        "2026-11-01 23:59:00 (UTC+01:00): 2 started day(s) late: -20% of the points"))
+    assert lateness(two_days, DEADLINE, LATE) == Lateness(
+        2,
+        Fraction(1, 5),
+        (
+            "handed in 2026-11-03 05:59:00 (UTC+01:00), 1 day 6 hours after the deadline "
+            "2026-11-01 23:59:00 (UTC+01:00): 2 started day(s) late: -20% of the points"
+        ),
+    )
     four_days = (DEADLINE + timedelta(days=3, hours=1)).isoformat()
     assert lateness(four_days, DEADLINE, LATE).fraction_lost == 1.0
     assert "past the cutoff of 3 days: 0 points" in lateness(four_days, DEADLINE, LATE).note
@@ -105,8 +110,10 @@ def test_numbers_print_without_noise():
 
 def test_one_second_late_names_the_deadline_and_the_second_in_the_courses_time_zone():
     note = lateness((DEADLINE + timedelta(seconds=1)).isoformat(), DEADLINE, LATE).note
-    assert note.startswith("handed in 2026-11-01 23:59:01 (UTC+01:00), 1 second after the deadline "
-                           "2026-11-01 23:59:00 (UTC+01:00): 1 started day(s) late")
+    assert note.startswith(
+        "handed in 2026-11-01 23:59:01 (UTC+01:00), 1 second after the deadline "
+        "2026-11-01 23:59:00 (UTC+01:00): 1 started day(s) late"
+    )
 
 
 def test_the_bonus_is_exact_until_it_is_rounded():

@@ -71,15 +71,27 @@ def by_student(report):
 
 def test_the_bonus_of_every_student_matches_the_worked_example(report):
     assert {s.student: s.bonus for s in report.students} == {
-        "alice": 7.5, "bob": 7.5, "carol": 7.5, "dave": 5.0, "erin": 1.0, "frank": 0.0, "zoe": 0.0,
-    }  # fmt: skip
+        "alice": 7.5,
+        "bob": 7.5,
+        "carol": 7.5,
+        "dave": 5.0,
+        "erin": 1.0,
+        "frank": 0.0,
+        "zoe": 0.0,
+    }
     assert by_student(report)["dave"].breakdown.unrounded == 4.875
 
 
 def test_the_gradebook_rows_show_points_after_deduction(report):
     rows = {row["id"]: row for row in gradebook_rows(report)}
-    assert rows["alice"] == {"id": "alice", "name": "Alice <Smith>", "team": "ravens",
-                             "a1": "16", "a2": "7.2", "bonus": "7.5"}  # fmt: skip
+    assert rows["alice"] == {
+        "id": "alice",
+        "name": "Alice <Smith>",
+        "team": "ravens",
+        "a1": "16",
+        "a2": "7.2",
+        "bonus": "7.5",
+    }
     assert rows["carol"]["a1"] == "0" and rows["dave"]["a2"] == "4.5" and rows["zoe"]["a2"] == "0"
 
 
@@ -125,9 +137,14 @@ def test_without_a_course_file_every_assignment_in_the_gradebook_counts_equally(
 def test_final_score_is_exam_plus_bonus_and_no_exam_is_not_a_fail(report):
     finals = {row["id"]: (row["final"], row["result"]) for row in final_rows(report)}
     assert finals == {
-        "alice": ("52.5", "pass"), "bob": ("", "no exam"), "carol": ("47.5", "fail"),
-        "dave": ("55", "pass"), "erin": ("", "no exam"), "frank": ("49", "fail"), "zoe": ("60", "pass"),
-    }  # fmt: skip
+        "alice": ("52.5", "pass"),
+        "bob": ("", "no exam"),
+        "carol": ("47.5", "fail"),
+        "dave": ("55", "pass"),
+        "erin": ("", "no exam"),
+        "frank": ("49", "fail"),
+        "zoe": ("60", "pass"),
+    }
 
 
 @pytest.mark.parametrize(
@@ -138,7 +155,7 @@ def test_final_score_is_exam_plus_bonus_and_no_exam_is_not_a_fail(report):
         ("student,exam\nalice,140\n", "exam.csv:2: exam points 140 are not between 0 and 100"),
         ("student,exam\nalice,4\nalice,5\n", "exam.csv:3: alice has a second row"),
     ],
-)  # fmt: skip
+)
 def test_a_wrong_exam_file_is_refused_with_its_line(tmp_path, text, complaint):
     (tmp_path / "exam.csv").write_text(text)
     with pytest.raises(Exception, match=complaint):
@@ -184,8 +201,11 @@ def test_each_outcome_has_a_hint_and_a_docstring_adds_to_it(course, report):
     assert page_hint("timeout") in page and page_hint("crashed") in page
     alice = render_student(report, by_student(report)["alice"], docstrings=docstrings)
     # the docstring names the test in words; the hint says what to do
-    assert '<strong class="test-title">The output has one row per sample and one column per class.</strong>' \
-        in alice and "Compare what" in alice
+    assert (
+        '<strong class="test-title">The output has one row per sample and one column per class.</strong>'
+        in alice
+        and "Compare what" in alice
+    )
 
 
 def test_the_page_shows_how_the_bonus_was_computed(report):
@@ -234,8 +254,10 @@ def test_gradescope_results_follow_the_visibility(report):
 
 def test_report_writes_every_file_and_the_lms_csv_reads_as_expected(course):
     out = course / "out"
-    run = CliRunner().invoke(report_command, ["--course", str(course), "--exam", str(course / "exam.csv"),
-                                              "--out", str(out), "--gradescope"])  # fmt: skip
+    run = CliRunner().invoke(
+        report_command,
+        ["--course", str(course), "--exam", str(course / "exam.csv"), "--out", str(out), "--gradescope"],
+    )
     assert run.exit_code == 0, run.output
     assert "7 student(s); mean bonus 4.071 of 10" in run.output
     assert "final: 3 pass, 2 fail, 2 no exam" in run.output
@@ -255,7 +277,8 @@ def test_report_writes_every_file_and_the_lms_csv_reads_as_expected(course):
     alice = [row for row in breakdown if row["id"] == "alice"]
     assert [row["contribution"] for row in alice] == ["2", "5.4"]  # adds up to the unrounded 7.4
     assert sorted(p.name for p in (out / "students").iterdir()) == [
-        f"{s}.html" for s in ("alice", "bob", "carol", "dave", "erin", "frank", "zoe")]  # fmt: skip
+        f"{s}.html" for s in ("alice", "bob", "carol", "dave", "erin", "frank", "zoe")
+    ]
     bob = json.loads((out / "gradescope" / "a2" / "bob" / "results.json").read_text())
     assert bob["score"] == 9
     assert "The output has one row" in (out / "students" / "alice.html").read_text()
@@ -339,8 +362,12 @@ def test_an_empty_a_foreign_or_a_corrupt_gradebook_is_refused(course, tmp_path):
     assert run.exit_code == 1 and "holds no graded submission" in run.output
     foreign = tmp_path / "foreign.sqlite"
     with Gradebook(foreign) as book:
-        book.record(replace(submission("a1", "ppp"), assignment="hw7"), student="alice", suite_version="v",
-                    versions={})  # fmt: skip
+        book.record(
+            replace(submission("a1", "ppp"), assignment="hw7"),
+            student="alice",
+            suite_version="v",
+            versions={},
+        )
     run = run_report(course, "--gradebook", str(foreign))
     assert run.exit_code == 1 and "none of this course's assignments" in run.output
     corrupt = tmp_path / "corrupt.sqlite"
@@ -424,8 +451,11 @@ def test_overrides_change_the_numbers_and_every_reason_reaches_the_student_and_t
     assert "extension to 2026-11-17 23:59:00+01:00 (team ravens): the cluster was down" in bob
     audit = read_csv(course / "out" / "overrides.csv")
     assert [(r["id"], r["kind"], r["points"]) for r in audit] == [
-        ("alice", "extension", "9"), ("bob", "extension", "9"), ("dave", "adjustment", "14.5"),
-        ("erin", "zero", "0")]  # fmt: skip
+        ("alice", "extension", "9"),
+        ("bob", "extension", "9"),
+        ("dave", "adjustment", "14.5"),
+        ("erin", "zero", "0"),
+    ]
     assert all(r["reason"] for r in audit)
 
 
@@ -435,13 +465,17 @@ def test_overrides_change_the_numbers_and_every_reason_reaches_the_student_and_t
         ('[[zero]]\nstudent = "erni"\nassignment = "a1"\nreason = "x"\n', "'erni' (closest: erin)"),
         ('[[zero]]\nstudent = "erin"\nassignment = "a1"\n', "needs a reason"),
         ('[[zero]]\nteam = "hawks"\nassignment = "a1"\nreason = "x"\n', "no team 'hawks'"),
-        ('[[adjustment]]\nstudent = "erin"\nassignment = "a9"\npoints = 1\nreason = "x"\n',
-         "'a9' is not one"),
-        ('[[extension]]\nstudent = "erin"\nassignment = "a1"\ndeadline = 2026-11-08\nreason = "x"\n',
-         "with a time zone"),
+        (
+            '[[adjustment]]\nstudent = "erin"\nassignment = "a9"\npoints = 1\nreason = "x"\n',
+            "'a9' is not one",
+        ),
+        (
+            '[[extension]]\nstudent = "erin"\nassignment = "a1"\ndeadline = 2026-11-08\nreason = "x"\n',
+            "with a time zone",
+        ),
         ('[[bonus]]\nstudent = "erin"\n', "unknown table(s) bonus"),
     ],
-)  # fmt: skip
+)
 def test_a_wrong_override_stops_the_report_with_the_reason(course, text, complaint):
     (course / "overrides.toml").write_text(text)
     run = run_report(course)
@@ -485,8 +519,14 @@ def test_the_moodle_import_identifies_students_by_email(course):
     run_report(course)
     rows = read_csv(course / "out" / "moodle.csv")
     assert list(rows[0]) == ["Email address", "ID number", "Full name", "a1", "a2", "Bonus"]
-    assert rows[0] == {"Email address": "alice@uni.example", "ID number": "S1001",
-                       "Full name": "Alice <Smith>", "a1": "16", "a2": "7.2", "Bonus": "7.5"}  # fmt: skip
+    assert rows[0] == {
+        "Email address": "alice@uni.example",
+        "ID number": "S1001",
+        "Full name": "Alice <Smith>",
+        "a1": "16",
+        "a2": "7.2",
+        "Bonus": "7.5",
+    }
     assert [r["Email address"] for r in rows][-1] == "zoe@uni.example" and len(rows) == 7
 
 
@@ -532,8 +572,9 @@ def test_every_zero_says_why_beside_the_points(report):
 
 def test_deadlines_and_hand_in_times_are_in_the_courses_time_zone(report):
     dave = render_student(report, by_student(report)["dave"])  # a2: one second late
-    assert "Deadline: 2026-11-15 23:59:00 (UTC+01:00); handed in\n" \
-           "    2026-11-15 23:59:01 (UTC+01:00)." in dave
+    assert (
+        "Deadline: 2026-11-15 23:59:00 (UTC+01:00); handed in\n    2026-11-15 23:59:01 (UTC+01:00)." in dave
+    )
     assert "1 second after the deadline 2026-11-15 23:59:00 (UTC+01:00): 1 started day(s) late" in dave
 
 

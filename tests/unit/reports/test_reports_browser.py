@@ -61,7 +61,8 @@ def test_the_overviews_key_table_is_on_the_first_screen_and_the_axes_have_labels
     browser.get((pages / "overview.html").as_uri())
     table_top = browser.execute_script(
         "return [...document.querySelectorAll('h2')].find(h => h.textContent === 'Students')"
-        ".getBoundingClientRect().top")  # fmt: skip
+        ".getBoundingClientRect().top"
+    )
     assert table_top < browser.execute_script("return window.innerHeight")
     ticks = browser.execute_script("return document.querySelectorAll('svg line.grid').length")
     charts = browser.execute_script("return document.querySelectorAll('svg').length")

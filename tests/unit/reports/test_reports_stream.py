@@ -13,11 +13,23 @@ STUDENTS = 30
 
 
 def attempt(student: str, number: int, last: bool) -> SubmissionResult:
-    tests = tuple(TestResult(f"test_{i:02d}", 1.0, "passed" if last or i % 2 else "failed",
-                             "" if last else f"expected {i} got {i + 1}: " + "x" * 200)
-                  for i in range(16))  # fmt: skip
-    return SubmissionResult(f"{student}-{number}.ipynb", "a1", "graded", tests=tests,
-                            sha256=f"{student}{number}", output="printed\n" * 50)  # fmt: skip
+    tests = tuple(
+        TestResult(
+            f"test_{i:02d}",
+            1.0,
+            "passed" if last or i % 2 else "failed",
+            "" if last else f"expected {i} got {i + 1}: " + "x" * 200,
+        )
+        for i in range(16)
+    )
+    return SubmissionResult(
+        f"{student}-{number}.ipynb",
+        "a1",
+        "graded",
+        tests=tests,
+        sha256=f"{student}{number}",
+        output="printed\n" * 50,
+    )
 
 
 def gradebook_with_history(path, per_student: int) -> Gradebook:
@@ -27,8 +39,12 @@ def gradebook_with_history(path, per_student: int) -> Gradebook:
         handed_in = f"2026-11-{1 + number // 24:02d}T{number % 24:02d}:00:00+00:00"
         for s in range(STUDENTS):
             last = number == per_student - 1
-            book.record(attempt(f"s{s:02d}", number, last), student=f"s{s:02d}", suite_version="v1",
-                        submitted_at=handed_in)  # fmt: skip
+            book.record(
+                attempt(f"s{s:02d}", number, last),
+                student=f"s{s:02d}",
+                suite_version="v1",
+                submitted_at=handed_in,
+            )
     return book
 
 
@@ -42,8 +58,10 @@ def peak_bytes_of_reading(book: Gradebook) -> tuple[int, dict]:
 
 
 def test_a_long_history_costs_reports_no_more_memory_than_a_short_one(tmp_path):
-    with gradebook_with_history(tmp_path / "short.sqlite", 2) as short, \
-         gradebook_with_history(tmp_path / "long.sqlite", 40) as long:  # fmt: skip
+    with (
+        gradebook_with_history(tmp_path / "short.sqlite", 2) as short,
+        gradebook_with_history(tmp_path / "long.sqlite", 40) as long,
+    ):
         short_peak, _ = peak_bytes_of_reading(short)
         long_peak, latest = peak_bytes_of_reading(long)
     assert sorted(latest) == ["a1"] and len(latest["a1"]) == STUDENTS
@@ -55,9 +73,14 @@ def test_a_long_history_costs_reports_no_more_memory_than_a_short_one(tmp_path):
 
 def test_the_current_attempt_is_the_one_handed_in_last(tmp_path):
     with Gradebook(tmp_path / "book.sqlite") as book:
-        book.record(attempt("s1", 2, True), student="s1", suite_version="v1",
-                    submitted_at="2026-11-02T00:00:00+00:00")  # fmt: skip
-        book.record(attempt("s1", 1, False), student="s1", suite_version="v1",
-                    submitted_at="2026-11-01T00:00:00+00:00")  # graded later, handed in earlier
+        book.record(
+            attempt("s1", 2, True), student="s1", suite_version="v1", submitted_at="2026-11-02T00:00:00+00:00"
+        )
+        book.record(
+            attempt("s1", 1, False),
+            student="s1",
+            suite_version="v1",
+            submitted_at="2026-11-01T00:00:00+00:00",
+        )  # graded later, handed in earlier
         assert book.latest("a1")["s1"].result.submission == "s1-2.ipynb"
         assert book.assignments() == ["a1"]

@@ -22,8 +22,16 @@ SAMPLES = ROOT / "examples" / "submissions" / "a1"
 
 def result(path="alice.ipynb", outcome="passed", sha="abc"):
     tests = (TestResult("test_a", 2.0, outcome, ""), TestResult("test_b", 1.0, "failed", "wrong sign"))
-    return SubmissionResult(submission=path, assignment="a1", status="graded", tests=tests, sha256=sha,
-                            notes=("cell 3: skipped",), output="hi\n", seconds=1.5)  # fmt: skip
+    return SubmissionResult(
+        submission=path,
+        assignment="a1",
+        status="graded",
+        tests=tests,
+        sha256=sha,
+        notes=("cell 3: skipped",),
+        output="hi\n",
+        seconds=1.5,
+    )
 
 
 def test_an_attempt_reads_back_as_it_was_written(tmp_path):
@@ -157,8 +165,9 @@ def assert_one_line_naming(run, path, words: str) -> None:
 def test_a_gradebook_that_is_not_a_database_is_one_line(tmp_path):
     book = tmp_path / "book.sqlite"
     book.write_bytes(b"this is a CSV export, not a gradebook\n" * 200)
-    run = CliRunner().invoke(main, ["grade", "-a", "a1", "--gradebook", str(book),
-                                    str(SAMPLES / "erin.ipynb")])  # fmt: skip
+    run = CliRunner().invoke(
+        main, ["grade", "-a", "a1", "--gradebook", str(book), str(SAMPLES / "erin.ipynb")]
+    )
     assert_one_line_naming(run, book, "not a gradebook")
 
 
@@ -169,8 +178,9 @@ def test_a_gradebook_locked_by_another_program_is_one_line(tmp_path, monkeypatch
     holder = sqlite3.connect(book)
     holder.execute("BEGIN EXCLUSIVE")
     try:
-        run = CliRunner().invoke(main, ["grade", "-a", "a1", "--gradebook", str(book),
-                                        str(SAMPLES / "erin.ipynb")])  # fmt: skip
+        run = CliRunner().invoke(
+            main, ["grade", "-a", "a1", "--gradebook", str(book), str(SAMPLES / "erin.ipynb")]
+        )
     finally:
         holder.rollback()
         holder.close()
@@ -182,8 +192,17 @@ def test_a_read_only_gradebook_is_one_line_before_anything_is_graded(tmp_path):
     book = folder / "book.sqlite"
     with Gradebook(book) as gradebook:
         gradebook.record(result(), student="old", suite_version="v1")
-    grade = [sys.executable, "-m", "grader.cli", "grade", "-a", "a1", "--gradebook", str(book),
-             str(SAMPLES / "alice.ipynb")]  # fmt: skip
+    grade = [
+        sys.executable,
+        "-m",
+        "grader.cli",
+        "grade",
+        "-a",
+        "a1",
+        "--gradebook",
+        str(book),
+        str(SAMPLES / "alice.ipynb"),
+    ]
     if os.getuid() == 0:  # root writes through file modes: a read-only mount, as a full or ro disk gives
         remount = f'mount --bind {folder} {folder} && mount -o remount,ro,bind {folder} {folder} && exec "$@"'
         grade = ["unshare", "--mount", "sh", "-c", remount, "sh", *grade]
@@ -216,8 +235,21 @@ def test_a_full_disk_stops_the_batch_in_one_line_and_keeps_what_was_recorded(tmp
     course = one_test_course(tmp_path / "course")
     paths = [str(submission(tmp_path / "class" / f"{name}.py", 42)) for name in ("alice", "bob", "carol")]
     book = tmp_path / "book.sqlite"
-    run = CliRunner().invoke(main, ["grade", "-a", "t9", "--course", str(course.root), "--gradebook",
-                                    str(book), "--workers", "1", *paths])  # fmt: skip
+    run = CliRunner().invoke(
+        main,
+        [
+            "grade",
+            "-a",
+            "t9",
+            "--course",
+            str(course.root),
+            "--gradebook",
+            str(book),
+            "--workers",
+            "1",
+            *paths,
+        ],
+    )
     assert_one_line_naming(run, book, "the disk is full")
     assert "bob's result was not saved" in run.output and "bob: " in run.output  # shown, and said unsaved
     assert "carol" not in run.output  # the batch stopped: nothing graded that could not be kept

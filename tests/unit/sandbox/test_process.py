@@ -60,8 +60,12 @@ def test_grading_processes_running_at_once_never_hand_out_the_same_uid(tmp_path)
     """Two grading processes (``--workers``, or two batches) and a forked child each claim
     a block of uids of their own."""
     script = "from grader.sandbox.uids import next_worker_uid as n; print(n(), n(), flush=True); input()"
-    others = [subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, text=True) for _ in range(2)]  # fmt: skip
+    others = [
+        subprocess.Popen(
+            [sys.executable, "-c", script], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
     handed_out = [int(uid) for other in others for uid in other.stdout.readline().split()]
     handed_out += [uids.next_worker_uid(), uids.next_worker_uid()]
     read, write = os.pipe()

@@ -20,13 +20,29 @@ from grader.selfcheck.ci import (
 )
 from grader.selfcheck.junit import junit_tree
 
-BOB = SubmissionResult("bob.ipynb", "a1", "graded", suite="public", tests=(
-    TestResult("test_weighted_sum_worked_example", 1, "passed"),
-    TestResult("test_sign_of_negative_zero_positive", 2, "failed",
-               "sign([-2.5, 0, 3]): expected 0, got 1 | at index [1]\n  expected: [-1, 0, 1]"),
-))  # fmt: skip
-ERIN = SubmissionResult("erin.ipynb", "a1", "invalid_notebook", message="the file is empty", suite="public",
-                        tests=(TestResult("test_weighted_sum_worked_example", 1, "skipped", "not run"),))
+BOB = SubmissionResult(
+    "bob.ipynb",
+    "a1",
+    "graded",
+    suite="public",
+    tests=(
+        TestResult("test_weighted_sum_worked_example", 1, "passed"),
+        TestResult(
+            "test_sign_of_negative_zero_positive",
+            2,
+            "failed",
+            "sign([-2.5, 0, 3]): expected 0, got 1 | at index [1]\n  expected: [-1, 0, 1]",
+        ),
+    ),
+)
+ERIN = SubmissionResult(
+    "erin.ipynb",
+    "a1",
+    "invalid_notebook",
+    message="the file is empty",
+    suite="public",
+    tests=(TestResult("test_weighted_sum_worked_example", 1, "skipped", "not run"),),
+)
 CHECKS = {"test_sign_of_negative_zero_positive": CheckInfo("test_sign_of_negative_zero_positive", ("sign",))}
 
 
@@ -67,13 +83,18 @@ def test_where_the_reporter_runs_only_the_points_line_is_printed_it_writes_the_n
 # their status is "pass", with " - line N" where line_no is not 0.
 def reporter_reads(runners: str, environment: dict) -> dict:
     """What the reporter computes from the step outputs, as its code does."""
-    results = [json.loads(base64.b64decode(environment[f"{runner.strip().upper()}_RESULTS"]).decode("utf-8"))
-               for runner in runners.split(",")]  # fmt: skip
+    results = [
+        json.loads(base64.b64decode(environment[f"{runner.strip().upper()}_RESULTS"]).decode("utf-8"))
+        for runner in runners.split(",")
+    ]
     counted = [r for r in results if r.get("max_score")]
     total = sum(test["score"] for r in counted for test in r["tests"])
     possible = sum(r["max_score"] for r in counted)
-    return {"points": f"Points {total:g}/{possible:g}", "failed": any(r["status"] in ("fail", "error")
-            for r in results), "tests": [t for r in results for t in r["tests"]]}  # fmt: skip
+    return {
+        "points": f"Points {total:g}/{possible:g}",
+        "failed": any(r["status"] in ("fail", "error") for r in results),
+        "tests": [t for r in results for t in r["tests"]],
+    }
 
 
 def test_the_classroom_result_is_what_the_reporter_reads_with_names_scores_and_messages():
@@ -84,7 +105,7 @@ def test_the_classroom_result_is_what_the_reporter_reads_with_names_scores_and_m
         ("bob.ipynb: test_sign_of_negative_zero_positive", "fail", 0),
         ("erin.ipynb: could not grade (invalid_notebook)", "error", 0),
         ("erin.ipynb: test_weighted_sum_worked_example", "fail", 0),
-    ]  # fmt: skip
+    ]
     assert data["tests"][1]["message"].startswith("sign([-2.5, 0, 3]): expected 0, got 1")
     assert all(isinstance(t["line_no"], int) for t in data["tests"])  # else it prints "line undefined"
     read = reporter_reads("dlgrade", {"DLGRADE_RESULTS": classroom_result([BOB, ERIN], CHECKS)})
@@ -92,12 +113,26 @@ def test_the_classroom_result_is_what_the_reporter_reads_with_names_scores_and_m
 
 
 def test_one_submission_s_result_names_tests_plainly_and_passes_when_all_pass():
-    alice = SubmissionResult("a1.ipynb", "a1", "graded", suite="public",
-                             tests=(TestResult("t", 2, "passed"),))  # fmt: skip
+    alice = SubmissionResult(
+        "a1.ipynb", "a1", "graded", suite="public", tests=(TestResult("t", 2, "passed"),)
+    )
     data = json.loads(base64.b64decode(classroom_result([alice], {})))
-    assert data == {"version": 1, "status": "pass", "max_score": 2, "tests": [
-        {"name": "t", "status": "pass", "score": 2, "message": "", "filename": "a1.ipynb", "line_no": 0,
-         "test_code": ""}]}  # fmt: skip
+    assert data == {
+        "version": 1,
+        "status": "pass",
+        "max_score": 2,
+        "tests": [
+            {
+                "name": "t",
+                "status": "pass",
+                "score": 2,
+                "message": "",
+                "filename": "a1.ipynb",
+                "line_no": 0,
+                "test_code": "",
+            }
+        ],
+    }
 
 
 def test_the_exit_code_says_passed_failed_or_could_not_grade():
@@ -146,8 +181,9 @@ def test_ci_cannot_run_a_hidden_suite_where_there_is_none_exit_2(tmp_path, monke
 def test_ci_that_cannot_grade_tells_the_reporter_error(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     output = tmp_path / "github_output"
-    run = CliRunner().invoke(ci_command, ["--assignment", "a9", "--course", ".", "--github-output",
-                                          str(output), "a9.ipynb"])  # fmt: skip
+    run = CliRunner().invoke(
+        ci_command, ["--assignment", "a9", "--course", ".", "--github-output", str(output), "a9.ipynb"]
+    )
     assert run.exit_code == 2
     data = json.loads(base64.b64decode(output.read_text().removeprefix("result=")))
     assert data["status"] == "error" and data["tests"][0]["status"] == "error"

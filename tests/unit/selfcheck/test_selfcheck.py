@@ -17,7 +17,8 @@ from grader.selfcheck.check_descriptions import describe
 
 
 def test_a_check_is_about_the_functions_it_calls_and_its_docstring_is_the_hint(tmp_path):
-    (tmp_path / "test_x_public.py").write_text(textwrap.dedent('''
+    (tmp_path / "test_x_public.py").write_text(
+        textwrap.dedent('''
         def test_relu_and_leaky_relu(student):
             """relu(0) is 0; leaky_relu keeps a slope of alpha below 0."""
             student.relu(z), student.leaky_relu(z, alpha=0.5)
@@ -28,7 +29,8 @@ def test_a_check_is_about_the_functions_it_calls_and_its_docstring_is_the_hint(t
 
         def test_no_autograd(student):
             assert_no_autograd(student, "dense_backward")
-    '''))  # fmt: skip
+    ''')
+    )
     checks = describe(tmp_path)
     relu = checks["test_relu_and_leaky_relu"]
     assert relu.functions == ("relu", "leaky_relu")
@@ -72,8 +74,9 @@ def test_every_public_check_says_what_it_looked_at_and_which_function_to_look_at
     assert checks
     for info in checks.values():
         assert len(info.hint) > 40, f"{info.name} has no docstring, so a failure gets a generic hint"
-        assert any(name in info.hint for name in info.functions), f"{info.name}'s docstring names none of " \
-            f"the functions it checks ({', '.join(info.functions)})"  # fmt: skip
+        assert any(name in info.hint for name in info.functions), (
+            f"{info.name}'s docstring names none of the functions it checks ({', '.join(info.functions)})"
+        )
 
 
 # ---------------------------------------------------------------- running them (sandboxed workers)

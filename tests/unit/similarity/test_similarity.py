@@ -34,7 +34,7 @@ ORIGINAL = [
     "def sign(z):\n    out = torch.zeros_like(z)\n    out[z > 0] = 1\n    out[z < 0] = -1\n    return out",
     "def sigmoid(z):\n    z = torch.clamp(z, -60, 60)\n    return 1.0 / (1.0 + torch.exp(-z))",
     "def perceptron_predict(x, w, b):\n    z = weighted_sum(x, w, b)\n    return sign(z)",
-    '''def perceptron_fit(x, y, lr=1.0, epochs=100):
+    """def perceptron_fit(x, y, lr=1.0, epochs=100):
     n, d = x.shape
     weights = torch.zeros(d, dtype=x.dtype, device=x.device)
     bias = torch.zeros((), dtype=x.dtype, device=x.device)
@@ -50,7 +50,7 @@ ORIGINAL = [
         epoch += 1
         if not changed:
             break
-    return weights, bias''',
+    return weights, bias""",
 ]
 
 # ORIGINAL with every disguise at once: names, literals, comments, docstrings, dead code, order.
@@ -94,7 +94,7 @@ INDEPENDENT = [
     "def sign(z):\n    return (z > 0).to(z.dtype) - (z < 0).to(z.dtype)",
     "def sigmoid(z):\n    e = torch.exp(-z.abs())\n    return torch.where(z >= 0, 1 / (1 + e), e / (1 + e))",
     "def perceptron_predict(x, w, b):\n    return torch.sign(x @ w + b)",
-    '''def perceptron_fit(x, y, lr=1.0, epochs=100):
+    """def perceptron_fit(x, y, lr=1.0, epochs=100):
     w = torch.zeros_like(x[0])
     b = torch.zeros_like(w.sum())
     for epoch in range(epochs):
@@ -106,7 +106,7 @@ INDEPENDENT = [
                 mistakes = mistakes + 1
         if mistakes == 0:
             break
-    return w, b''',
+    return w, b""",
 ]
 
 
@@ -127,8 +127,11 @@ def template():
 
 def report_for(tmp_path, template, students, policy=None):
     policy = policy or CoursePolicy()
-    prints = [fingerprint(name, p, read_cells(p), template=template)
-              for name, cells in students.items() for p in [notebook(tmp_path, name, cells)]]  # fmt: skip
+    prints = [
+        fingerprint(name, p, read_cells(p), template=template)
+        for name, cells in students.items()
+        for p in [notebook(tmp_path, name, cells)]
+    ]
     return compare(prints, assignment="a1", policy=policy, template=template)
 
 
@@ -189,15 +192,20 @@ def test_provably_dead_code_is_dropped_and_live_looking_code_is_not():
 
 def test_grouping_parentheses_do_not_count_but_calls_do():
     assert tokens(["def weighted_sum(x, w, b):\n    return (x @ w) + (b)"]) == tokens(
-        ["def weighted_sum(x, w, b):\n    return x @ w + b"])  # fmt: skip
+        ["def weighted_sum(x, w, b):\n    return x @ w + b"]
+    )
     called = tokens(["import torch", "def sigmoid(z):\n    return torch.exp(z)"])
     assert "torch . exp ( N )" in called["sigmoid"]
 
 
 def test_later_cells_win_and_broken_cells_or_magics_cost_only_themselves():
-    cells = ["%matplotlib inline\ndef sign(z):\n    return z", "def sign(z):\n    return -z",
-             "def sigmoid(z) oops", "%%bash\ndef weighted_sum(x, w, b):\n    return 0",
-             "def helper():\n    pass"]  # fmt: skip
+    cells = [
+        "%matplotlib inline\ndef sign(z):\n    return z",
+        "def sign(z):\n    return -z",
+        "def sigmoid(z) oops",
+        "%%bash\ndef weighted_sum(x, w, b):\n    return 0",
+        "def helper():\n    pass",
+    ]
     found = definitions(parse_cells(cells), A1)
     assert found == {"sign": "def sign(z):\n    return -z"}
 
@@ -296,17 +304,33 @@ def test_the_command_writes_the_ranked_table_and_the_page(tmp_path):
         notebook(class_dir, student, cells)
     (class_dir / "erin.ipynb").write_text("not a notebook")
     out = tmp_path / "out"
-    run = CliRunner().invoke(similarity, ["--assignment", "a1", "--course", str(course), "--out", str(out),
-                                          str(class_dir)])  # fmt: skip
+    run = CliRunner().invoke(
+        similarity, ["--assignment", "a1", "--course", str(course), "--out", str(out), str(class_dir)]
+    )
     assert run.exit_code == 0, run.output
     assert "a1: 4 submissions, 5 pairs compared (1 within a team not compared); 3 flagged" in run.output
     assert "not compared: erin: the file is not valid notebook JSON" in run.output
     rows = list(csv.DictReader((out / "similarity-a1.csv").read_text().splitlines()))
-    assert list(rows[0]) == ["rank", "student_a", "student_b", "team_a", "team_b", "similarity", "evidence",
-                             "scored", "compared", "shared", "fingerprints_a", "fingerprints_b",
-                             "flagged"]  # fmt: skip
+    assert list(rows[0]) == [
+        "rank",
+        "student_a",
+        "student_b",
+        "team_a",
+        "team_b",
+        "similarity",
+        "evidence",
+        "scored",
+        "compared",
+        "shared",
+        "fingerprints_a",
+        "fingerprints_b",
+        "flagged",
+    ]
     assert {(r["student_a"], r["student_b"]) for r in rows if r["flagged"] == "1"} == {
-        ("alice", "bob"), ("alice", "dave"), ("bob", "dave")}  # fmt: skip
+        ("alice", "bob"),
+        ("alice", "dave"),
+        ("bob", "dave"),
+    }
     ranked = [(-int(r["flagged"]), -round(float(r["similarity"]), 2), -float(r["evidence"])) for r in rows]
     assert ranked == sorted(ranked)
     assert "scored on 5 of 5 functions" in run.output
@@ -330,8 +354,18 @@ def course_with_a1(tmp_path):
 
 
 def run_similarity(tmp_path, folder):
-    return CliRunner().invoke(similarity, ["--assignment", "a1", "--course", str(course_with_a1(tmp_path)),
-                                           "--out", str(tmp_path / "out"), str(folder)])  # fmt: skip
+    return CliRunner().invoke(
+        similarity,
+        [
+            "--assignment",
+            "a1",
+            "--course",
+            str(course_with_a1(tmp_path)),
+            "--out",
+            str(tmp_path / "out"),
+            str(folder),
+        ],
+    )
 
 
 def test_an_empty_folder_is_an_error_not_zero_submissions(tmp_path):
@@ -380,26 +414,47 @@ def test_byte_identical_notebooks_of_two_students_stay_a_pair_and_are_named(tmp_
 
 
 REWRITES = [  # (one way, the same code rewritten statement by statement)
-    ("def sign(z):\n    out = []\n    for v in z:\n        out.append(v * 2)\n    return out",
-     "def sign(z):\n    return [v * 2 for v in z]"),
-    ("def sign(z):\n    out = []\n    for v in z:\n        if v > 0:\n            out += [v]\n    return out",
-     "def sign(z):\n    return [v for v in z if v > 0]"),
-    ("def sign(z):\n    total = 0\n    for v in z:\n        total = total + v * v\n    return total",
-     "def sign(z):\n    return sum([v * v for v in z])"),
-    ("def sign(z):\n    acc = z\n    acc = acc * (2 + z)\n    return acc",
-     "def sign(z):\n    acc = z\n    acc *= 2 + z\n    return acc"),
-    ("def sign(z):\n    if z.sum() > 0:\n        r = z\n    else:\n        r = -z\n    return r",
-     "def sign(z):\n    r = z if z.sum() > 0 else -z\n    return r"),
-    ("def sign(z):\n    if z.sum() > 0:\n        return z\n    return -z",
-     "def sign(z):\n    return z if z.sum() > 0 else -z"),
-    ("import torch as T\ndef weighted_sum(x, w, b):\n    return T.mm(x, w) + b",
-     "def weighted_sum(x, w, b):\n    return x @ w + b"),
-    ("def weighted_sum(x, w, b):\n    return x.matmul(w) + b",
-     "import torch\ndef weighted_sum(x, w, b):\n    return torch.matmul(x, w) + b"),
-    ("def weighted_sum(x, w, b):\n    return x @ w + b",
-     "def weighted_sum(x, w, b):\n    return affine(x, w, b)\ndef affine(p, q, r):\n    return p @ q + r"),
-    ("def sign(z):\n    m = z.abs().max()\n    return z / m",
-     "def sign(z):\n    return scaled(z)\ndef scaled(t):\n    big = t.abs().max()\n    return t / big"),
+    (
+        "def sign(z):\n    out = []\n    for v in z:\n        out.append(v * 2)\n    return out",
+        "def sign(z):\n    return [v * 2 for v in z]",
+    ),
+    (
+        "def sign(z):\n    out = []\n    for v in z:\n        if v > 0:\n"
+        "            out += [v]\n    return out",
+        "def sign(z):\n    return [v for v in z if v > 0]",
+    ),
+    (
+        "def sign(z):\n    total = 0\n    for v in z:\n        total = total + v * v\n    return total",
+        "def sign(z):\n    return sum([v * v for v in z])",
+    ),
+    (
+        "def sign(z):\n    acc = z\n    acc = acc * (2 + z)\n    return acc",
+        "def sign(z):\n    acc = z\n    acc *= 2 + z\n    return acc",
+    ),
+    (
+        "def sign(z):\n    if z.sum() > 0:\n        r = z\n    else:\n        r = -z\n    return r",
+        "def sign(z):\n    r = z if z.sum() > 0 else -z\n    return r",
+    ),
+    (
+        "def sign(z):\n    if z.sum() > 0:\n        return z\n    return -z",
+        "def sign(z):\n    return z if z.sum() > 0 else -z",
+    ),
+    (
+        "import torch as T\ndef weighted_sum(x, w, b):\n    return T.mm(x, w) + b",
+        "def weighted_sum(x, w, b):\n    return x @ w + b",
+    ),
+    (
+        "def weighted_sum(x, w, b):\n    return x.matmul(w) + b",
+        "import torch\ndef weighted_sum(x, w, b):\n    return torch.matmul(x, w) + b",
+    ),
+    (
+        "def weighted_sum(x, w, b):\n    return x @ w + b",
+        "def weighted_sum(x, w, b):\n    return affine(x, w, b)\ndef affine(p, q, r):\n    return p @ q + r",
+    ),
+    (
+        "def sign(z):\n    m = z.abs().max()\n    return z / m",
+        "def sign(z):\n    return scaled(z)\ndef scaled(t):\n    big = t.abs().max()\n    return t / big",
+    ),
 ]
 
 
@@ -410,14 +465,17 @@ def test_statement_rewrites_and_helpers_give_the_same_tokens(one, other):
 
 
 def test_a_loop_that_does_more_than_append_is_not_a_comprehension():
-    loop = ("def sign(z):\n    out = []\n    for v in z:\n        print(v)\n        out.append(v)\n"
-            "    return out")
+    loop = (
+        "def sign(z):\n    out = []\n    for v in z:\n        print(v)\n        out.append(v)\n    return out"
+    )
     assert tokens([loop]) != tokens(["def sign(z):\n    return [v for v in z]"])
 
 
 def test_helpers_are_compared_too_and_highlighting_stays_on_the_students_text(template):
-    helper = ("def rescale(t, k):\n    top = t.abs().max() + k\n    low = t.abs().min() - k\n"
-              "    return (t - low) / top")
+    helper = (
+        "def rescale(t, k):\n    top = t.abs().max() + k\n    low = t.abs().min() - k\n"
+        "    return (t - low) / top"
+    )
     found = functions([ORIGINAL[2], helper], A1, with_helpers=True)
     assert [(f.name, f.helper) for f in found] == [("sign", False), ("rescale", True)]
     shown = {found[1].source[t.start : t.end] for t in found[1].tokens}
@@ -428,8 +486,15 @@ def test_helpers_are_compared_too_and_highlighting_stays_on_the_students_text(te
 
 
 def test_rarity_weighs_common_code_down_without_a_cliff():
-    keys = [frozenset({("f", 1)} | ({("f", 2)} if i < 24 else set()) | ({("f", 3)} if i < 33 else set())
-                      | ({("f", 4)} if i < 2 else set())) for i in range(120)]  # fmt: skip
+    keys = [
+        frozenset(
+            {("f", 1)}
+            | ({("f", 2)} if i < 24 else set())
+            | ({("f", 3)} if i < 33 else set())
+            | ({("f", 4)} if i < 2 else set())
+        )
+        for i in range(120)
+    ]
     weights = rarity_weights(keys)
     assert weights[("f", 4)] == 1.0  # only a pair wrote it
     assert 1.0 > weights[("f", 2)] > weights[("f", 3)] > 0.2  # 24 and 33 of 120: both count, a little
@@ -442,7 +507,8 @@ def test_a_pair_sharing_one_rare_function_is_not_flagged_but_reported_as_a_parti
     (pair,) = report.pairs
     assert not pair.flagged and pair.evidence < Settings().min_evidence
     assert [(p.student_a, p.student_b, p.function) for p in report.partials] == [
-        ("alice", "erin", "perceptron_fit")]  # fmt: skip
+        ("alice", "erin", "perceptron_fit")
+    ]
     assert pair.compared == 5 and pair.scored <= 5
 
 
@@ -460,8 +526,10 @@ def test_the_page_marks_only_statements_and_tells_rare_from_common_and_folds_the
     commented = [*ORIGINAL[:2], sign, *ORIGINAL[3:]]
     stub = read_cells(TEMPLATE)
     fit = [c for c in stub if "def perceptron_fit" in c or c.startswith(("import", "from"))]
-    helper = ("def perceptron_fit(x, y, lr=1.0, epochs=100):\n    return train(x, y, lr, epochs)\n"
-              "def train(a, b, c, d):\n" + "\n".join("    " + line for line in ORIGINAL[-1].splitlines()[1:]))
+    helper = (
+        "def perceptron_fit(x, y, lr=1.0, epochs=100):\n    return train(x, y, lr, epochs)\n"
+        "def train(a, b, c, d):\n" + "\n".join("    " + line for line in ORIGINAL[-1].splitlines()[1:])
+    )
     students = {"alice": commented, "bob": [*DISGUISED[:1], *DISGUISED[2:], helper]}
     # sigmoid written the same way by many: common in the class
     students |= {f"s{i}": [*INDEPENDENT[:3], ORIGINAL[3], *INDEPENDENT[4:]] for i in range(40)}
@@ -484,14 +552,18 @@ def test_a_long_function_many_wrote_the_same_way_is_not_a_partial_copy(tmp_path,
 
 
 def test_prints_and_asserts_are_padding_not_code():
-    padded = ("def sign(z):\n    verbose = False\n    print('checking shapes')\n    out = z * 2\n"
-              "    assert len(str(1)) == 1\n    if verbose:\n        print('step')\n    return out")
+    padded = (
+        "def sign(z):\n    verbose = False\n    print('checking shapes')\n    out = z * 2\n"
+        "    assert len(str(1)) == 1\n    if verbose:\n        print('step')\n    return out"
+    )
     assert tokens([padded]) == tokens(["def sign(z):\n    return z * 2"])
 
 
 def test_a_recursive_helper_is_inlined_a_bounded_number_of_times():
-    recursive = ("def sign(z):\n    y = deeper(z)\n    return y\n"
-                 "def deeper(x):\n    if x.sum() > 0:\n        y = deeper(x - 1)\n    return x")
+    recursive = (
+        "def sign(z):\n    y = deeper(z)\n    return y\n"
+        "def deeper(x):\n    if x.sum() > 0:\n        y = deeper(x - 1)\n    return x"
+    )
     (found,) = functions([recursive], A1)
     assert 0 < len(found.tokens) < 5000
 

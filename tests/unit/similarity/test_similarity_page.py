@@ -24,8 +24,15 @@ def similarity_page(tmp_path_factory):
     hostile = [*DISGUISED[:1], "# <script>window.__pwned = 1</script>", *DISGUISED[1:]]
     for student, cells in {"alice": ORIGINAL, "bob": hostile, "carol": INDEPENDENT}.items():
         notebook(root / "class", student, cells)
-    arguments = ["--assignment", "a1", "--course", str(root / "course"), "--out", str(root / "out"),
-                 str(root / "class")]  # fmt: skip
+    arguments = [
+        "--assignment",
+        "a1",
+        "--course",
+        str(root / "course"),
+        "--out",
+        str(root / "out"),
+        str(root / "class"),
+    ]
     run = CliRunner().invoke(similarity, arguments)
     assert run.exit_code == 0, run.output
     return root / "out" / "similarity-a1.html"
@@ -53,8 +60,9 @@ def test_no_highlight_covers_the_line_above_so_underscores_stay_visible(browser,
                 for (const b of rects)
                     if (b.top > a.top + 1 && b.top < a.bottom - 0.5 && b.left < a.right && a.left < b.right)
                         found.push([a.top, a.bottom, b.top]);
-        return found;""")  # fmt: skip
+        return found;""")
     assert overlaps == []
     underscored = browser.execute_script(
-        "return [...document.querySelectorAll('mark.rare')].filter(m => m.textContent.includes('_')).length")
+        "return [...document.querySelectorAll('mark.rare')].filter(m => m.textContent.includes('_')).length"
+    )
     assert underscored > 0  # the check above looked at marks with underscores

@@ -138,8 +138,10 @@ def test_methods_and_fields_of_the_students_own_classes_are_not_autograd():
         "    def __init__(self, W):\n        self.W, self.grad = W, None\n"
         "    def backward(self, dout, x):\n        self.grad = x.T @ dout\n        return dout @ self.W.T\n"
     )
-    graded = "def dense_backward(dout, x, W):\n    layer = Dense(W)\n    dx = layer.backward(dout, x)\n" \
-             "    return dx, layer.grad, dout.sum(dim=0)\n"  # fmt: skip
+    graded = (
+        "def dense_backward(dout, x, W):\n    layer = Dense(W)\n    dx = layer.backward(dout, x)\n"
+        "    return dx, layer.grad, dout.sum(dim=0)\n"
+    )
     assert uses(layer, graded, graded=("dense_backward",)) == []
     # A class the graded function never uses exempts nothing: .backward and .grad are autograd's
     torch_backward = graded.replace("layer.backward(dout, x)", "(x @ W).sum().backward()")

@@ -52,8 +52,9 @@ def test_a_message_that_only_looks_like_one_is_never_counted():
 
 def test_a_catalogue_refuses_a_key_twice_and_finds_misconceptions_by_test():
     catalogue = Catalogue("a9")
-    add = catalogue.misconception("one", title="t", did="d", asks="a", look="l",
-                                  tests=["test_x", "test_y[b]"])  # fmt: skip
+    add = catalogue.misconception(
+        "one", title="t", did="d", asks="a", look="l", tests=["test_x", "test_y[b]"]
+    )
     add(lambda student, device, suite: None)
     with pytest.raises(ValueError):
         catalogue.misconception("one", title="t", did="d", asks="a", look="l", tests=[])
@@ -89,7 +90,11 @@ def test_the_public_checks_use_the_hidden_suites_words(assignment):
     for misconception in load_catalogue(checks):
         same = hidden.entries[misconception.key]
         assert (misconception.title, misconception.did, misconception.asks, misconception.look) == (
-            same.title, same.did, same.asks, same.look)  # fmt: skip
+            same.title,
+            same.did,
+            same.asks,
+            same.look,
+        )
         assert set(misconception.tests) <= names
 
 
@@ -162,7 +167,8 @@ def test_a_broken_catalogue_is_a_broken_suite(tmp_path):
     (course / "suites" / "a9").mkdir(parents=True)
     (course / "reference").mkdir()
     (course / "suites" / "a9" / "test_a9.py").write_text(
-        "import pytest\n\n@pytest.mark.points(1)\ndef test_x(student):\n    pass\n")
+        "import pytest\n\n@pytest.mark.points(1)\ndef test_x(student):\n    pass\n"
+    )
     (course / "suites" / "a9" / "misconceptions.py").write_text("CATALOGUE = 3\n")
     submission = tmp_path / "s.py"
     submission.write_text("x = 1\n")

@@ -88,9 +88,13 @@ def test_accuracy_counts_on_this_side_and_sends_only_features():
 
 @pytest.mark.parametrize(
     "logits, complaint",
-    [(torch.zeros(3, 2), "shape"), (torch.zeros(4, 1), "classes"), ([1, 2], "shape"),
-     (torch.full((4, 2), float("nan")), "NaN")],
-)  # fmt: skip
+    [
+        (torch.zeros(3, 2), "shape"),
+        (torch.zeros(4, 1), "classes"),
+        ([1, 2], "shape"),
+        (torch.full((4, 2), float("nan")), "NaN"),
+    ],
+)
 def test_accuracy_refuses_logits_that_cannot_be_scored(logits, complaint):
     with pytest.raises(AssertionError, match=complaint):
         hidden_label_accuracy(FakeModel(logits), torch.zeros(4, 5), torch.tensor([0, 1, 1, 0]))

@@ -44,8 +44,11 @@ def test_dense_by_hand(student):
     x = torch.tensor([[1.0, 2.0, 3.0], [0.0, 1.0, 0.0]])  # (n, d_in) = (2, 3)
     W = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])  # (d_in, d_out) = (3, 2)
     b = torch.tensor([0.5, -1.0])  # (d_out,)
-    assert_tensor(student.dense(x, W, b), torch.tensor([[4.5, 4.0], [0.5, 0.0]]),
-                  what="dense([[1, 2, 3], [0, 1, 0]], [[1, 0], [0, 1], [1, 1]], [0.5, -1])")  # fmt: skip
+    assert_tensor(
+        student.dense(x, W, b),
+        torch.tensor([[4.5, 4.0], [0.5, 0.0]]),
+        what="dense([[1, 2, 3], [0, 1, 0]], [[1, 0], [0, 1], [1, 1]], [0.5, -1])",
+    )
 
 
 @pytest.mark.points(1)

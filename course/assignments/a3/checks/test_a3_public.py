@@ -53,10 +53,14 @@ def test_sigmoid_and_tanh_backward_at_zero(student):
     assert_no_autograd(student, "sigmoid_backward", "tanh_backward")
     z, dout = torch.zeros(1, 2), torch.tensor([[2.0, -4.0]])
     # sigmoid'(0) = 0.5 * (1 - 0.5) = 0.25 and tanh'(0) = 1 - 0**2 = 1
-    assert_tensor(student.sigmoid_backward(dout, z), torch.tensor([[0.5, -1.0]]),
-                  what="sigmoid_backward(dout=[2, -4], z=0)")  # fmt: skip
-    assert_tensor(student.tanh_backward(dout, z), torch.tensor([[2.0, -4.0]]),
-                  what="tanh_backward(dout=[2, -4], z=0)")  # fmt: skip
+    assert_tensor(
+        student.sigmoid_backward(dout, z),
+        torch.tensor([[0.5, -1.0]]),
+        what="sigmoid_backward(dout=[2, -4], z=0)",
+    )
+    assert_tensor(
+        student.tanh_backward(dout, z), torch.tensor([[2.0, -4.0]]), what="tanh_backward(dout=[2, -4], z=0)"
+    )
 
 
 @pytest.mark.points(1)
@@ -67,8 +71,11 @@ def test_cross_entropy_backward_with_equal_logits(student):
     logits, y = torch.zeros(2, 4), torch.tensor([0, 3])
     # softmax is 1/4 everywhere; subtract the one-hot labels, divide by n = 2 (the batch mean)
     expected = torch.tensor([[-0.375, 0.125, 0.125, 0.125], [0.125, 0.125, 0.125, -0.375]])
-    assert_tensor(student.cross_entropy_backward(logits, y), expected,
-                  what="cross_entropy_backward(zeros (2, 4), y=[0, 3])")  # fmt: skip
+    assert_tensor(
+        student.cross_entropy_backward(logits, y),
+        expected,
+        what="cross_entropy_backward(zeros (2, 4), y=[0, 3])",
+    )
 
 
 @pytest.mark.points(1)

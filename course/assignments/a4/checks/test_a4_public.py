@@ -20,8 +20,11 @@ def test_sgd_one_step(student):
     opt = student.keep("SGD", [p], lr=0.1)
     p.set("grad", torch.tensor([10.0, 1.0, -5.0]))
     opt.call("step")
-    assert_tensor(p.fetch(), torch.tensor([0.0, -2.1, 3.5]),
-                  what="SGD(lr=0.1): p = [1, -2, 3] after one step with g = [10, 1, -5]")  # fmt: skip
+    assert_tensor(
+        p.fetch(),
+        torch.tensor([0.0, -2.1, 3.5]),
+        what="SGD(lr=0.1): p = [1, -2, 3] after one step with g = [10, 1, -5]",
+    )
 
 
 @pytest.mark.points(1)
@@ -33,8 +36,11 @@ def test_momentum_first_step_is_one_minus_beta_times_lr_g(student):
     p.set("grad", torch.tensor([1.0, -2.0, 4.0]))
     opt.call("step")
     # v = 0.9 * 0 + 0.1 * g, p = 0 - 0.1 * v: the lecture's form, not PyTorch's
-    assert_tensor(p.fetch(), torch.tensor([-0.01, 0.02, -0.04]),
-                  what="Momentum(lr=0.1, beta=0.9): p = 0 after one step with g = [1, -2, 4]")  # fmt: skip
+    assert_tensor(
+        p.fetch(),
+        torch.tensor([-0.01, 0.02, -0.04]),
+        what="Momentum(lr=0.1, beta=0.9): p = 0 after one step with g = [1, -2, 4]",
+    )
 
 
 @pytest.mark.points(1)
@@ -47,8 +53,13 @@ def test_adam_first_step_has_size_lr(student):
     p.set("grad", torch.tensor([0.3, -2.0, 7.0, -0.5]))
     opt.call("step")
     # after bias correction m_hat = g and v_hat = g**2: each element moves by lr against g
-    assert_tensor(p.fetch(), torch.tensor([-0.5, 0.5, -0.5, 0.5]), rtol=1e-5, atol=1e-6,
-                  what="Adam(lr=0.5): p = 0 after one step with g = [0.3, -2, 7, -0.5]")  # fmt: skip
+    assert_tensor(
+        p.fetch(),
+        torch.tensor([-0.5, 0.5, -0.5, 0.5]),
+        rtol=1e-5,
+        atol=1e-6,
+        what="Adam(lr=0.5): p = 0 after one step with g = [0.3, -2, 7, -0.5]",
+    )
 
 
 @pytest.mark.points(1)
@@ -62,8 +73,13 @@ def test_a_tensor_without_grad_is_skipped(student):
     opt.call("step")
     assert_tensor(b.fetch(), torch.ones(3), what="RMSProp: a tensor whose .grad is None after one step")
     moved = torch.ones(2) - a.fetch()
-    assert_tensor(moved.abs(), torch.full((2,), 0.1 / 0.1**0.5), rtol=1e-5, atol=1e-6,
-                  what="RMSProp(lr=0.1, beta=0.9): |step| after one step with g = [1, -1]")  # fmt: skip
+    assert_tensor(
+        moved.abs(),
+        torch.full((2,), 0.1 / 0.1**0.5),
+        rtol=1e-5,
+        atol=1e-6,
+        what="RMSProp(lr=0.1, beta=0.9): |step| after one step with g = [1, -1]",
+    )
 
 
 @pytest.mark.points(1)
@@ -75,5 +91,6 @@ def test_zero_grad_clears_the_gradients(student):
     p.set("grad", torch.ones(3))
     opt.call("zero_grad")
     g = p.get("grad")
-    assert g is None or (isinstance(g, torch.Tensor) and not bool(g.any())), \
-        f"after zero_grad(), .grad must be None or zeros, got {g}"  # fmt: skip
+    assert g is None or (isinstance(g, torch.Tensor) and not bool(g.any())), (
+        f"after zero_grad(), .grad must be None or zeros, got {g}"
+    )

@@ -15,14 +15,14 @@ CATALOGUE = Catalogue("a5")
 
 
 @CATALOGUE.misconception(
-    'accuracy-as-a-count',
-    title='Accuracy as a count',
-    did='your accuracy returns how many rows are right, not which fraction of them.',
-    asks='the fraction of rows whose argmax equals the label, as a Python float: the count divided by'
-         ' the number of rows (then .item() or float()).',
-    look='the return line of accuracy.',
-    tests=['test_accuracy_is_a_python_float'],
-)  # fmt: skip
+    "accuracy-as-a-count",
+    title="Accuracy as a count",
+    did="your accuracy returns how many rows are right, not which fraction of them.",
+    asks="the fraction of rows whose argmax equals the label, as a Python float: the count divided by"
+    " the number of rows (then .item() or float()).",
+    look="the return line of accuracy.",
+    tests=["test_accuracy_is_a_python_float"],
+)
 def accuracy_as_a_count(student, device, suite):
     logits = torch.tensor([[2.0, 1.0], [0.0, 3.0], [5.0, -1.0], [0.5, 0.7]])  # 3 of 4 right
     got = student.accuracy(logits, torch.tensor([0, 1, 1, 1]))
@@ -31,14 +31,14 @@ def accuracy_as_a_count(student, device, suite):
 
 
 @CATALOGUE.misconception(
-    'last-minibatch-dropped',
-    title='The last mini-batch dropped',
-    did='your minibatches yields only full batches: when n is not a multiple of batch_size, the '
-        'remaining samples are never used.',
-    asks='every sample exactly once per call; the last batch may be smaller than batch_size.',
-    look='the loop of minibatches, where it stops.',
-    tests=['test_minibatches_without_shuffle_in_input_order_with_a_smaller_last_batch'],
-)  # fmt: skip
+    "last-minibatch-dropped",
+    title="The last mini-batch dropped",
+    did="your minibatches yields only full batches: when n is not a multiple of batch_size, the "
+    "remaining samples are never used.",
+    asks="every sample exactly once per call; the last batch may be smaller than batch_size.",
+    look="the loop of minibatches, where it stops.",
+    tests=["test_minibatches_without_shuffle_in_input_order_with_a_smaller_last_batch"],
+)
 def last_minibatch_dropped(student, device, suite):
     x, y = torch.arange(10.0).reshape(5, 2), torch.arange(5)
     iterator = student.keep("minibatches", x, y, 2, shuffle=False)

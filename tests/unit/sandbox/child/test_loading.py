@@ -40,8 +40,12 @@ def test_time_and_capture_cells_run_their_body_as_jupyter_does():
 
 
 def test_a_graded_name_lost_to_a_cell_that_does_not_parse_is_explained():
-    report = load(["import torch", "def relu(z):\n    return z.clamp(min=0\n\ndef tanh(z):\n    pass"],
-                  "definitions", {}, graded=("relu", "tanh"))  # fmt: skip
+    report = load(
+        ["import torch", "def relu(z):\n    return z.clamp(min=0\n\ndef tanh(z):\n    pass"],
+        "definitions",
+        {},
+        graded=("relu", "tanh"),
+    )
     why = "cell 2 defines it, but that cell does not parse: SyntaxError"
     assert report["unbound"]["relu"].startswith(why)
     assert "tanh" in report["unbound"]
@@ -49,8 +53,10 @@ def test_a_graded_name_lost_to_a_cell_that_does_not_parse_is_explained():
 
 def test_definitions_mode_runs_definitions_and_skips_experiments():
     namespace = {}
-    cells = ["import math\nLR = 0.1\nACTS = {'a': 1}\ndef f(x):\n    return x\nclass C:\n    pass",
-             "print('hi')\nmodel = train()\nwhile True:\n    pass"]  # fmt: skip
+    cells = [
+        "import math\nLR = 0.1\nACTS = {'a': 1}\ndef f(x):\n    return x\nclass C:\n    pass",
+        "print('hi')\nmodel = train()\nwhile True:\n    pass",
+    ]
     report = load(cells, "definitions", namespace)
     assert {"math", "LR", "ACTS", "f", "C"} <= set(report["defined"])
     assert "model" not in namespace
@@ -80,8 +86,11 @@ def test_all_mode_runs_top_level_code():
 
 def test_try_import_fallbacks_are_definitions():
     namespace = {}
-    load(["try:\n    import nothing_here\nexcept ImportError:\n    nothing_here = None"], "definitions",
-         namespace)  # fmt: skip
+    load(
+        ["try:\n    import nothing_here\nexcept ImportError:\n    nothing_here = None"],
+        "definitions",
+        namespace,
+    )
     assert namespace["nothing_here"] is None
 
 
@@ -178,8 +187,12 @@ for epoch in range(10**9):
 
 def test_top_level_statements_graded_functions_need_run_even_if_they_call_something():
     namespace = {}
-    report = load([IMPORTS, ACTIVATIONS, TABLES, GRADED, EXPERIMENT], "definitions", namespace,
-                  graded=("forward", "loss", "relu"))  # fmt: skip
+    report = load(
+        [IMPORTS, ACTIVATIONS, TABLES, GRADED, EXPERIMENT],
+        "definitions",
+        namespace,
+        graded=("forward", "loss", "relu"),
+    )
     assert namespace["forward"](namespace["torch"].tensor([-1.0, 2.0]), "tanh").tolist()[1] > 0.96
     assert float(namespace["loss"](namespace["torch"].zeros(2, 3), namespace["torch"].tensor([0, 1]))) > 1
     assert "model" not in namespace and "history" not in namespace  # the experiment stayed skipped
@@ -196,11 +209,14 @@ def test_a_local_name_in_a_graded_function_does_not_pull_in_a_top_level_experime
 
 
 def test_dependencies_count_through_helpers_decorators_and_classes():
-    cells = ["SCALE = float(2)", "def helper(x):\n    return x * SCALE",
-             "REGISTRY = dict()\ndef register(f):\n    REGISTRY[f.__name__] = f\n    return f",
-             "class Layer:\n    def __call__(self, x):\n        return helper(x)",
-             "@register\ndef graded(x):\n    return Layer()(x)",
-             "unused = float(7)"]  # fmt: skip
+    cells = [
+        "SCALE = float(2)",
+        "def helper(x):\n    return x * SCALE",
+        "REGISTRY = dict()\ndef register(f):\n    REGISTRY[f.__name__] = f\n    return f",
+        "class Layer:\n    def __call__(self, x):\n        return helper(x)",
+        "@register\ndef graded(x):\n    return Layer()(x)",
+        "unused = float(7)",
+    ]
     namespace = {}
     load(cells, "definitions", namespace, graded=("graded",))
     assert namespace["graded"](3) == 6 and "graded" in namespace["REGISTRY"]
@@ -214,8 +230,11 @@ def test_without_a_list_of_graded_names_every_function_of_the_notebook_counts():
 
 
 def test_needed_code_runs_within_a_time_budget_and_the_rest_still_loads():
-    cells = ["def slow():\n    while True:\n        pass", "TABLE = slow()",
-             "def graded():\n    return TABLE"]  # fmt: skip
+    cells = [
+        "def slow():\n    while True:\n        pass",
+        "TABLE = slow()",
+        "def graded():\n    return TABLE",
+    ]
     namespace = {}
     report = load(cells, "definitions", namespace, graded=("graded",), seconds=0.3)
     assert "graded" in namespace and "TABLE" not in namespace
@@ -258,8 +277,11 @@ HANDOUT = (
 
 
 def test_given_code_stands_in_for_what_the_notebook_lacks_and_never_for_what_it_has():
-    cells = ["def relu(z):\n    return z * (z > 0)", "def layer(x, W, b):\n    return relu(dense(x, W, b))",
-             "class SGD(Optimizer):\n    pass"]  # fmt: skip
+    cells = [
+        "def relu(z):\n    return z * (z > 0)",
+        "def layer(x, W, b):\n    return relu(dense(x, W, b))",
+        "class SGD(Optimizer):\n    pass",
+    ]
     namespace = {}
     report = load(cells, "definitions", namespace, graded=("dense", "relu", "layer", "SGD"), given=HANDOUT)
     assert namespace["layer"](-1.0, 2.0, 0.5) == 0 and namespace["SGD"]().step() == "stepped"

@@ -53,8 +53,12 @@ def test_objects_with_behaviour_cannot_be_sent():
 
 
 def tensor_message(**overrides):
-    body = {"dtype": "float32", "shape": [2], "device": "cpu",
-            "data": base64.b64encode(np.zeros(2, np.float32).tobytes()).decode()}  # fmt: skip
+    body = {
+        "dtype": "float32",
+        "shape": [2],
+        "device": "cpu",
+        "data": base64.b64encode(np.zeros(2, np.float32).tobytes()).decode(),
+    }
     return {"$tensor": {**body, **overrides}}
 
 
