@@ -4,14 +4,13 @@ Split from ``tests/unit/selfcheck/test_ci.py``: these tests start real workers; 
 are in ``tests/unit/selfcheck/test_ci.py``.
 """
 
-import base64
-import json
 import os
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
+from classroom_reporter import reporter_reads
 from click.testing import CliRunner
 from support import ROOT
 
@@ -27,26 +26,6 @@ SAMPLES = ROOT / "examples" / "submissions" / "a1"
 
 # GitHub Classroom's reporter (classroom-resources/autograding-grading-reporter@v1, src/main.js and
 # src/notify-classroom.js) reads, for each runner id R in its `runners` input, the environment variable
-# R.upper() + "_RESULTS": base64 of JSON. It sums every test's `score` and each runner's `max_score`
-# (a runner without max_score is left out), writes "Points X/Y" and {"totalPoints", "maxPoints"} as
-# notices, and fails the job when a runner's status is "fail" or "error". Tests print as passed when
-# their status is "pass", with " - line N" where line_no is not 0.
-def reporter_reads(runners: str, environment: dict) -> dict:
-    """What the reporter computes from the step outputs, as its code does."""
-    results = [
-        json.loads(base64.b64decode(environment[f"{runner.strip().upper()}_RESULTS"]).decode("utf-8"))
-        for runner in runners.split(",")
-    ]
-    counted = [r for r in results if r.get("max_score")]
-    total = sum(test["score"] for r in counted for test in r["tests"])
-    possible = sum(r["max_score"] for r in counted)
-    return {
-        "points": f"Points {total:g}/{possible:g}",
-        "failed": any(r["status"] in ("fail", "error") for r in results),
-        "tests": [t for r in results for t in r["tests"]],
-    }
-
-
 # ---------------------------------------------------------------- the command (sandboxed workers)
 
 

@@ -18,23 +18,8 @@ from support import ROOT
 
 from grader.cli import main
 from grader.results.gradebook import Gradebook
-from grader.results.records import SubmissionResult, TestResult
 
 SAMPLES = ROOT / "examples" / "submissions" / "a1"
-
-
-def result(path="alice.ipynb", outcome="passed", sha="abc"):
-    tests = (TestResult("test_a", 2.0, outcome, ""), TestResult("test_b", 1.0, "failed", "wrong sign"))
-    return SubmissionResult(
-        submission=path,
-        assignment="a1",
-        status="graded",
-        tests=tests,
-        sha256=sha,
-        notes=("cell 3: skipped",),
-        output="hi\n",
-        seconds=1.5,
-    )
 
 
 def class_folder(tmp_path, students):

@@ -9,29 +9,16 @@ from dataclasses import replace
 
 from click.testing import CliRunner
 from fake_worker import FakeWorker, one_test_course, submission, use_fake_workers
+from gradebook_samples import result
 from support import ROOT
 
 from grader.cli import main
 from grader.grading.batch import grade_class, submitted_at
 from grader.grading.options import GradingOptions
 from grader.results.gradebook import SCHEMA, Gradebook, suite_version
-from grader.results.records import SubmissionResult, TestResult
+from grader.results.records import SubmissionResult
 
 SAMPLES = ROOT / "examples" / "submissions" / "a1"
-
-
-def result(path="alice.ipynb", outcome="passed", sha="abc"):
-    tests = (TestResult("test_a", 2.0, outcome, ""), TestResult("test_b", 1.0, "failed", "wrong sign"))
-    return SubmissionResult(
-        submission=path,
-        assignment="a1",
-        status="graded",
-        tests=tests,
-        sha256=sha,
-        notes=("cell 3: skipped",),
-        output="hi\n",
-        seconds=1.5,
-    )
 
 
 def test_an_attempt_reads_back_as_it_was_written(tmp_path):

@@ -4,6 +4,7 @@ import base64
 import json
 import shutil
 
+from classroom_reporter import reporter_reads
 from click.testing import CliRunner
 from support import COURSE
 
@@ -77,26 +78,6 @@ def test_where_the_reporter_runs_only_the_points_line_is_printed_it_writes_the_n
 
 # GitHub Classroom's reporter (classroom-resources/autograding-grading-reporter@v1, src/main.js and
 # src/notify-classroom.js) reads, for each runner id R in its `runners` input, the environment variable
-# R.upper() + "_RESULTS": base64 of JSON. It sums every test's `score` and each runner's `max_score`
-# (a runner without max_score is left out), writes "Points X/Y" and {"totalPoints", "maxPoints"} as
-# notices, and fails the job when a runner's status is "fail" or "error". Tests print as passed when
-# their status is "pass", with " - line N" where line_no is not 0.
-def reporter_reads(runners: str, environment: dict) -> dict:
-    """What the reporter computes from the step outputs, as its code does."""
-    results = [
-        json.loads(base64.b64decode(environment[f"{runner.strip().upper()}_RESULTS"]).decode("utf-8"))
-        for runner in runners.split(",")
-    ]
-    counted = [r for r in results if r.get("max_score")]
-    total = sum(test["score"] for r in counted for test in r["tests"])
-    possible = sum(r["max_score"] for r in counted)
-    return {
-        "points": f"Points {total:g}/{possible:g}",
-        "failed": any(r["status"] in ("fail", "error") for r in results),
-        "tests": [t for r in results for t in r["tests"]],
-    }
-
-
 def test_the_classroom_result_is_what_the_reporter_reads_with_names_scores_and_messages():
     data = json.loads(base64.b64decode(classroom_result([BOB, ERIN], CHECKS)))
     assert (data["version"], data["status"], data["max_score"]) == (1, "error", 4)
