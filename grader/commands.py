@@ -31,13 +31,12 @@ COURSE_HELP = "Course folder (default: found from the current folder)."
 
 
 class CommandError(click.ClickException):
-    """A ``DlgradeError`` as a command ends with it: its message and the command's exit code.
+    """A ``DlgradeError`` as a command ends with it: its message, and click's exit code 1.
     With a ``prefix`` the line reads as the command's own ("could not check: ..."), without
     it as click prints any error ("Error: ...")."""
 
-    def __init__(self, message: str, exit_code: int, prefix: str = ""):
+    def __init__(self, message: str, prefix: str = ""):
         super().__init__(message)
-        self.exit_code = exit_code
         self.prefix = prefix
 
     def show(self, file=None) -> None:
@@ -47,20 +46,30 @@ class CommandError(click.ClickException):
             super().show(file)
 
 
+class NotGradedError(CommandError):
+    """The same, for the commands whose exit code 2 says "could not be graded or checked"
+    (click declares ``exit_code`` on the class: newer versions type it as a class variable)."""
+
+    exit_code = EXIT_NOT_GRADED
+
+
+ERRORS_BY_EXIT_CODE = {EXIT_FAILED: CommandError, EXIT_NOT_GRADED: NotGradedError}
+
+
 class DlgradeCommand(click.Command):
     """A click command that maps ``DlgradeError`` to ``CommandError``: the one place where
     that happens, for every command, whether run from the ``dlgrade`` group or on its own."""
 
     def __init__(self, *args, error_exit: int = EXIT_FAILED, error_prefix: str = "", **kwargs):
         super().__init__(*args, **kwargs)
-        self.error_exit = error_exit
+        self.error_class = ERRORS_BY_EXIT_CODE[error_exit]
         self.error_prefix = error_prefix
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except DlgradeError as exc:
-            raise CommandError(str(exc), self.error_exit, self.error_prefix) from None
+            raise self.error_class(str(exc), self.error_prefix) from None
 
 
 class DlgradeGroup(click.Group):
